@@ -1,0 +1,94 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "apify-runs-sync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "apify-runs-sync", targets: ["apify-runs-sync"]),
+        .executable(name: "apify-runs-sync-bench", targets: ["apify-runs-sync-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.26.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // The C module around the system's libsqlite3. Only SQLiteCore imports it.
+        .systemLibrary(
+            name: "ApifyRunsCSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // A small Swift layer over libsqlite3: connections, statements, values, errors, transactions.
+        .target(name: "SQLiteCore", dependencies: ["ApifyRunsCSQLite"]),
+        // The schema, its migrations, and the transactional run store.
+        .target(name: "RunStore", dependencies: ["SQLiteCore"]),
+        // The Apify API client: HTTP, retries, lenient decoding of run lists.
+        .target(
+            name: "ApifyAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The sync engine: the offset cursor, anchor verification and unfinished-run tracking.
+        .target(
+            name: "RunSync",
+            dependencies: [
+                "ApifyAPI", "RunStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // An in-process stand-in for the Apify API, for tests, the demo and the benchmark.
+        .target(
+            name: "ApifySimulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+            ]
+        ),
+        // The daemon: configuration, scheduling, systemd notification, log formatting.
+        .target(
+            name: "RunsSyncService",
+            dependencies: [
+                "ApifyAPI", "RunStore", "RunSync",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "apify-runs-sync",
+            dependencies: [
+                "RunsSyncService", "ApifySimulator", "RunSync", "RunStore", "ApifyAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "apify-runs-sync-bench",
+            dependencies: [
+                "ApifySimulator", "RunSync", "RunStore", "ApifyAPI", "SQLiteCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "SQLiteCore"]),
+        .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator"]),
+        .testTarget(name: "RunSyncTests", dependencies: ["RunSync", "ApifySimulator", "ApifyAPI", "RunStore", "SQLiteCore"]),
+        .testTarget(
+            name: "RunsSyncServiceTests",
+            dependencies: ["RunsSyncService", "ApifySimulator", "RunStore", "SQLiteCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

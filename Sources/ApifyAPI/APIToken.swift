@@ -1,0 +1,36 @@
+/// The Apify API token, which never shows itself: not in logs, errors, descriptions or dumps.
+package struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The secret itself; read only to build the `Authorization` header.
+    package let secret: String
+    /// Where the token was read from ("the config key \"token\"", "the file /x", …), for error messages.
+    package let source: String
+
+    package init(secret: String, source: String) {
+        self.secret = secret
+        self.source = source
+    }
+
+    package var description: String { "<token from \(source), redacted>" }
+    package var debugDescription: String { description }
+    package var customMirror: Mirror { Mirror(self, children: ["source": source]) }
+
+    /// `text` with every occurrence of the secret replaced, for anything that echoes a server's words.
+    package func redact(_ text: String) -> String {
+        guard !secret.isEmpty else { return text }
+        return text.replacingOccurrences(of: secret, with: "<redacted>")
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        result += rest
+        return result
+    }
+}

@@ -1,0 +1,282 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A client for the few Apify API v2 endpoints the daemon reads.
+///
+/// It shares the process's one `HTTPClient` (owned and shut down by the caller), authenticates with
+/// a Bearer header only, retries 429, 5xx, connection failures and timeouts with backoff, and turns
+/// every other outcome into an `ApifyError` that names what was asked for.
+package final class ApifyClient: Sendable {
+    package struct Configuration: Sendable {
+        /// e.g. `https://api.apify.com`; `http://` is accepted for a local simulator.
+        package var baseURL: String
+        package var token: APIToken
+        package var requestTimeout: Duration
+        package var retry: RetryPolicy
+        /// Larger bodies are refused; a page of 1000 runs is well under 2 MiB.
+        package var maximumBodyBytes: Int
+        package var userAgent: String
+
+        package init(
+            baseURL: String = "https://api.apify.com",
+            token: APIToken,
+            requestTimeout: Duration = .seconds(30),
+            retry: RetryPolicy = RetryPolicy(),
+            maximumBodyBytes: Int = 32 * 1024 * 1024,
+            userAgent: String = "apify-runs-sync"
+        ) {
+            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+            self.token = token
+            self.requestTimeout = requestTimeout
+            self.retry = retry
+            self.maximumBodyBytes = maximumBodyBytes
+            self.userAgent = userAgent
+        }
+    }
+
+    /// The statuses the unfinished-runs query asks for.
+    package static let maximumPageSize = 1000
+
+    package let configuration: Configuration
+    private let http: HTTPClient
+    private let logger: Logger
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let counters = Mutex(RequestCounters())
+
+    package init(
+        configuration: Configuration,
+        http: HTTPClient,
+        logger: Logger,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.configuration = configuration
+        self.http = http
+        self.logger = logger
+        self.sleep = sleep
+    }
+
+    /// Requests sent (retries included) and list items received since the client was made.
+    package var counts: RequestCounters { counters.withLock { $0 } }
+
+    // MARK: Endpoints
+
+    /// `GET /v2/actor-tasks/:task/runs`: one page in `startedAt` order.
+    package func listRuns(
+        task: String,
+        offset: Int,
+        limit: Int = ApifyClient.maximumPageSize,
+        desc: Bool = false,
+        statuses: [String] = []
+    ) async throws -> RunListPage {
+        var query = "offset=\(max(0, offset))&limit=\(min(max(1, limit), Self.maximumPageSize))"
+        if desc { query += "&desc=1" }
+        if !statuses.isEmpty { query += "&status=" + statuses.map(Self.escapeQueryValue).joined(separator: ",") }
+        let path = "/v2/actor-tasks/\(Self.escapePathSegment(task))/runs"
+        let (status, body) = try await get(path: path, query: query, resource: "task \(task)", notFound: .task(task))
+        do {
+            let page = try ResponseDecoder.runListPage(from: body)
+            counters.withLock { $0.itemsReceived += page.items.count }
+            return page
+        } catch {
+            throw invalidResponse(status: status, path: path, error: error, body: body)
+        }
+    }
+
+    /// `GET /v2/actor-runs/:runId`: the run, or nil when it no longer exists (404).
+    package func run(id runId: String) async throws -> ApifyRun? {
+        let path = "/v2/actor-runs/\(Self.escapePathSegment(runId))"
+        do {
+            let (status, body) = try await get(path: path, query: nil, resource: "run \(runId)", notFound: .absent)
+            do {
+                let run = try ResponseDecoder.run(from: body)
+                counters.withLock { $0.itemsReceived += 1 }
+                return run
+            } catch {
+                throw invalidResponse(status: status, path: path, error: error, body: body)
+            }
+        } catch NotFound.absent {
+            return nil
+        }
+    }
+
+    /// `GET /v2/actor-tasks/:task`: the task's ID, or `ApifyError.taskNotFound`.
+    package func taskID(of task: String) async throws -> String {
+        let path = "/v2/actor-tasks/\(Self.escapePathSegment(task))"
+        let (status, body) = try await get(path: path, query: nil, resource: "task \(task)", notFound: .task(task))
+        do {
+            return try ResponseDecoder.objectID(from: body)
+        } catch {
+            throw invalidResponse(status: status, path: path, error: error, body: body)
+        }
+    }
+
+    // MARK: Transport
+
+    private enum NotFoundMeaning {
+        case task(String)
+        case absent
+    }
+
+    private enum NotFound: Error {
+        case absent
+    }
+
+    /// One GET with retries; returns the status and body of a 2xx answer.
+    private func get(path: String, query: String?, resource: String, notFound: NotFoundMeaning)
+        async throws -> (Int, [UInt8])
+    {
+        let url = configuration.baseURL + path + (query.map { "?" + $0 } ?? "")
+        let retry = configuration.retry
+        var attempt = 0
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            let outcome = await attemptOnce(url: url, path: path)
+            let cause: String
+            var retryAfter: Duration?
+            switch outcome {
+            case .response(let status, let headers, let body):
+                switch status {
+                case 200..<300:
+                    return (status, body)
+                case 401:
+                    let apiError = ResponseDecoder.apiError(from: body)
+                    throw ApifyError.unauthorized(tokenSource: configuration.token.source, apiType: apiError?.type)
+                case 403:
+                    throw ApifyError.forbidden(resource: resource, message: redactedMessage(body))
+                case 404:
+                    switch notFound {
+                    case .task(let task): throw ApifyError.taskNotFound(task: task)
+                    case .absent: throw NotFound.absent
+                    }
+                case _ where RetryPolicy.isRetryable(status: status):
+                    cause = "HTTP \(status)" + (redactedMessage(body).map { " (\($0))" } ?? "")
+                    retryAfter = headers.first(name: "Retry-After").flatMap { RetryAfter.parse($0) }
+                default:
+                    let apiError = ResponseDecoder.apiError(from: body)
+                    throw ApifyError.rejected(
+                        status: status,
+                        path: path,
+                        type: apiError?.type,
+                        message: apiError?.message.map(configuration.token.redact)
+                    )
+                }
+            case .tooLarge:
+                throw ApifyError.bodyTooLarge(path: path, limitBytes: configuration.maximumBodyBytes)
+            case .failed(let description):
+                cause = description
+            }
+            guard attempt <= retry.maxRetries else {
+                throw ApifyError.retriesExhausted(path: path, attempts: attempt, lastCause: cause)
+            }
+            let delay = retry.delay(beforeRetry: attempt, jitter: Double.random(in: 1...2), retryAfter: retryAfter)
+            logger.notice(
+                "request failed, retrying",
+                metadata: [
+                    "http.path": "\(path)", "cause": "\(cause)", "attempt": "\(attempt)",
+                    "retry_in_ms": "\(delay.milliseconds)",
+                ]
+            )
+            try await sleep(delay)
+        }
+    }
+
+    private enum AttemptOutcome {
+        case response(status: Int, headers: HTTPHeaders, body: [UInt8])
+        case tooLarge
+        case failed(String)
+    }
+
+    private func attemptOnce(url: String, path: String) async -> AttemptOutcome {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.token.secret)")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
+        request.headers.add(name: "User-Agent", value: configuration.userAgent)
+        counters.withLock { $0.requests += 1 }
+        do {
+            let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
+            let response = try await http.execute(request, timeout: timeout, logger: logger)
+            let buffer = try await response.body.collect(upTo: configuration.maximumBodyBytes)
+            let body = Array(buffer.readableBytesView)
+            logger.debug(
+                "response",
+                metadata: ["http.path": "\(path)", "http.status": "\(response.status.code)", "bytes": "\(body.count)"]
+            )
+            return .response(status: Int(response.status.code), headers: response.headers, body: body)
+        } catch is NIOTooManyBytesError {
+            return .tooLarge
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            return .failed("timed out after \(configuration.requestTimeout)")
+        } catch {
+            return .failed(configuration.token.redact(String(describing: error)))
+        }
+    }
+
+    private func redactedMessage(_ body: [UInt8]) -> String? {
+        ResponseDecoder.apiError(from: body)?.message.map(configuration.token.redact)
+    }
+
+    private func invalidResponse(status: Int, path: String, error: Error, body: [UInt8]) -> ApifyError {
+        let reason: String
+        if let scanError = error as? JSONScanError {
+            reason = body.isEmpty ? "the body is empty" : "\(scanError.message) at byte \(scanError.offset)"
+        } else {
+            reason = String(describing: error)
+        }
+        let prefix = String(decoding: body.prefix(120), as: UTF8.self)
+        return .invalidResponse(
+            status: status,
+            path: path,
+            reason: reason,
+            bodyPrefix: configuration.token.redact(prefix)
+        )
+    }
+
+    // MARK: Escaping
+
+    /// Percent-encodes everything but RFC 3986's unreserved characters (so `~` stays as it is).
+    package static func escapePathSegment(_ segment: String) -> String {
+        var escaped = ""
+        for byte in segment.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                escaped += "%"
+                escaped.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
+                escaped.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 0xF)]))
+            }
+        }
+        return escaped
+    }
+
+    private static func escapeQueryValue(_ value: String) -> String { escapePathSegment(value) }
+}
+
+/// Traffic figures of one client, for the engine's cost accounting and the benchmark.
+package struct RequestCounters: Sendable, Equatable {
+    package var requests = 0
+    package var itemsReceived = 0
+}
+
+extension Duration {
+    /// Whole milliseconds, for log fields.
+    package var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Whole nanoseconds.
+    package var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,292 @@
+/// The simulator's state: tasks, their runs, the virtual clock, queued faults and traffic counters.
+///
+/// A plain value: the HTTP handler and the scripting API reach it under the simulator's lock, and
+/// every method here is deterministic given the seed, so tests replay exactly.
+package struct SimulatedWorld: Sendable {
+    package var token: String
+    package var tasks: [String: SimulatedTask] = [:]
+    package var taskIdByName: [String: String] = [:]
+    /// Which task each live run belongs to.
+    package var taskOfRun: [String: String] = [:]
+    /// Virtual time in Unix milliseconds; each created run starts one `runSpacingMs` after the last.
+    package var nowMs: Int64 = 1_735_689_600_000
+    package var runSpacingMs: Int64 = 1000
+    package var generator: SplitMix64
+    package var faults: [(target: SimulatedFault.Target, fault: SimulatedFault)] = []
+    /// Added to every answer, for shutdown-under-load tests and demos of a slow API.
+    package var responseDelay: Duration = .zero
+    package var requestCount = 0
+    package var itemsServed = 0
+    /// Paths and queries of requests, kept only while `recordsRequests` is set.
+    package var recordsRequests = false
+    package var requestLog: [String] = []
+
+    package init(token: String, seed: UInt64) {
+        self.token = token
+        self.generator = SplitMix64(seed: seed)
+    }
+
+    // MARK: Scripting
+
+    @discardableResult
+    package mutating func addTask(id: String? = nil, username: String = "janedoe", name: String? = nil) -> String {
+        let taskId = id ?? randomId()
+        let taskName = name ?? "task-\(tasks.count + 1)"
+        tasks[taskId] = SimulatedTask(id: taskId, username: username, name: taskName, actId: randomId())
+        taskIdByName["\(username)~\(taskName)"] = taskId
+        return taskId
+    }
+
+    /// Creates `count` runs at the end of the task's list, each started one spacing after the last.
+    @discardableResult
+    package mutating func createRuns(task taskId: String, count: Int, status: String = "SUCCEEDED") -> [String] {
+        var ids: [String] = []
+        ids.reserveCapacity(count)
+        for _ in 0..<count {
+            nowMs += runSpacingMs
+            let run = makeRun(task: taskId, status: status, startedAtMs: nowMs)
+            tasks[taskId]!.runs.append(run)
+            taskOfRun[run.id] = taskId
+            ids.append(run.id)
+        }
+        return ids
+    }
+
+    /// Creates a run whose `startedAt` places it `positionFromEnd` places before the end of the list.
+    @discardableResult
+    package mutating func insertRun(task taskId: String, positionFromEnd: Int, status: String = "SUCCEEDED")
+        -> String
+    {
+        let runs = tasks[taskId]!.runs
+        let index = max(0, runs.count - positionFromEnd)
+        let startedAt: Int64
+        if index >= runs.count {
+            nowMs += runSpacingMs
+            startedAt = nowMs
+        } else if index == 0 {
+            startedAt = runs[0].startedAtMs - 1
+        } else {
+            startedAt = (runs[index - 1].startedAtMs + runs[index].startedAtMs) / 2
+        }
+        let run = makeRun(task: taskId, status: status, startedAtMs: startedAt)
+        tasks[taskId]!.runs.insert(run, at: index)
+        taskOfRun[run.id] = taskId
+        return run.id
+    }
+
+    /// Creates a run that starts at exactly the same millisecond as the last one.
+    @discardableResult
+    package mutating func createRunWithSameStart(task taskId: String, status: String = "SUCCEEDED") -> String {
+        let startedAt = tasks[taskId]!.runs.last?.startedAtMs ?? nowMs
+        let run = makeRun(task: taskId, status: status, startedAtMs: startedAt)
+        tasks[taskId]!.runs.append(run)
+        taskOfRun[run.id] = taskId
+        return run.id
+    }
+
+    /// Moves a run to a new status; a final one gets `finishedAt`, a resurrected one loses it.
+    package mutating func setStatus(run runId: String, to status: String, usageTotalUsd: Double? = nil) {
+        guard let taskId = taskOfRun[runId], let index = tasks[taskId]!.runs.firstIndex(where: { $0.id == runId })
+        else { return }
+        nowMs += 1
+        var run = tasks[taskId]!.runs[index]
+        run.status = status
+        run.finishedAtMs = run.isFinal ? max(nowMs, run.startedAtMs + 1) : nil
+        if let usageTotalUsd { run.usageTotalUsd = usageTotalUsd }
+        tasks[taskId]!.runs[index] = run
+    }
+
+    /// Deletes the `count` oldest runs of a task, as data retention does.
+    @discardableResult
+    package mutating func deleteOldest(task taskId: String, count: Int) -> [String] {
+        let removed = tasks[taskId]!.runs.prefix(count).map(\.id)
+        tasks[taskId]!.runs.removeFirst(min(count, tasks[taskId]!.runs.count))
+        for id in removed { taskOfRun[id] = nil }
+        return removed
+    }
+
+    /// Deletes one run, as `DELETE /v2/actor-runs/:runId` does.
+    package mutating func delete(run runId: String) {
+        guard let taskId = taskOfRun[runId] else { return }
+        tasks[taskId]!.runs.removeAll { $0.id == runId }
+        taskOfRun[runId] = nil
+    }
+
+    package func run(_ runId: String) -> SimulatedRun? {
+        guard let taskId = taskOfRun[runId] else { return nil }
+        return tasks[taskId]!.runs.first { $0.id == runId }
+    }
+
+    package mutating func inject(_ fault: SimulatedFault, for target: SimulatedFault.Target = .any, times: Int = 1) {
+        for _ in 0..<times { faults.append((target, fault)) }
+    }
+
+    private mutating func makeRun(task taskId: String, status: String, startedAtMs: Int64) -> SimulatedRun {
+        let task = tasks[taskId]!
+        let origins = ["SCHEDULER", "SCHEDULER", "SCHEDULER", "API", "WEB"]
+        var run = SimulatedRun(
+            id: randomId(),
+            taskId: taskId,
+            actId: task.actId,
+            userId: "uSeR0000000000001",
+            status: status,
+            startedAtMs: startedAtMs,
+            finishedAtMs: nil,
+            buildNumber: "0.1.\(generator.next() % 40)",
+            origin: origins[Int(generator.next() % UInt64(origins.count))],
+            usageTotalUsd: Double(generator.next() % 100_000) / 100_000
+        )
+        if run.isFinal { run.finishedAtMs = startedAtMs + 1000 + Int64(generator.next() % 600_000) }
+        return run
+    }
+
+    /// A 17-character id in Apify's alphabet.
+    package mutating func randomId() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(17)
+        for _ in 0..<17 { bytes.append(alphabet[Int(generator.next() % UInt64(alphabet.count))]) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: Serving
+
+    /// The next queued fault for a request of this kind, removed from the queue.
+    package mutating func takeFault(for target: SimulatedFault.Target) -> SimulatedFault? {
+        guard let index = faults.firstIndex(where: { $0.target == .any || $0.target == target }) else { return nil }
+        return faults.remove(at: index).fault
+    }
+
+    /// Which endpoint a path addresses.
+    package static func target(ofPath path: String) -> SimulatedFault.Target? {
+        let segments = pathSegments(path)
+        switch (segments.count, segments.first, segments.dropFirst().first) {
+        case (4, "v2", "actor-tasks") where segments[3] == "runs": return .runList
+        case (3, "v2", "actor-tasks"): return .task
+        case (3, "v2", "actor-runs"): return .run
+        default: return nil
+        }
+    }
+
+    private static func pathSegments(_ path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding }
+    }
+
+    /// Answers one GET, with the real API's routes, authentication and list semantics.
+    package mutating func respond(path: String, query: [String: String], authorization: String?)
+        -> SimulatedResponse
+    {
+        guard let target = Self.target(ofPath: path) else {
+            return .error(404, type: "page-not-found", message: "We have bad news: there is no API endpoint at this URL.")
+        }
+        guard let authorization, authorization.hasPrefix("Bearer ") else {
+            return .error(401, type: "token-not-provided", message: "Authentication token was not provided")
+        }
+        guard authorization.dropFirst("Bearer ".count) == token else {
+            return .error(401, type: "invalid-token", message: "Authentication token is not valid")
+        }
+        let segments = Self.pathSegments(path)
+        switch target {
+        case .runList: return listRuns(task: segments[2], query: query)
+        case .task: return getTask(segments[2])
+        case .run: return getRun(segments[2])
+        case .any: preconditionFailure("target(ofPath:) never returns .any")
+        }
+    }
+
+    /// Counts a request (and logs it when asked), whatever its answer will be.
+    package mutating func record(path: String, query: [String: String]) {
+        requestCount += 1
+        if recordsRequests { requestLog.append(query.isEmpty ? path : path + "?" + Self.describe(query)) }
+    }
+
+    private func resolveTask(_ reference: String) -> SimulatedTask? {
+        if let task = tasks[reference] { return task }
+        return taskIdByName[reference].flatMap { tasks[$0] }
+    }
+
+    private func getTask(_ reference: String) -> SimulatedResponse {
+        guard let task = resolveTask(reference) else {
+            return .error(404, type: "record-not-found", message: "Actor task was not found")
+        }
+        let body =
+            #"{"data":{"id":"\#(task.id)","userId":"uSeR0000000000001","actId":"\#(task.actId)","#
+            + #""name":"\#(task.name)","username":"\#(task.username)","createdAt":"2024-01-01T00:00:00.000Z"}}"#
+        return SimulatedResponse(status: 200, body: Array(body.utf8))
+    }
+
+    private mutating func getRun(_ runId: String) -> SimulatedResponse {
+        guard let run = run(runId) else {
+            return .error(404, type: "record-not-found", message: "Actor run was not found")
+        }
+        var body = Array(#"{"data":"#.utf8)
+        run.renderFull(into: &body)
+        body.append(UInt8(ascii: "}"))
+        itemsServed += 1
+        return SimulatedResponse(status: 200, body: body)
+    }
+
+    private mutating func listRuns(task reference: String, query: [String: String]) -> SimulatedResponse {
+        guard let task = resolveTask(reference) else {
+            return .error(404, type: "record-not-found", message: "Actor task was not found")
+        }
+        guard let offset = Self.nonNegativeInteger(query["offset"], default: 0),
+            let requestedLimit = Self.nonNegativeInteger(query["limit"], default: 1000)
+        else {
+            return .error(400, type: "invalid-input", message: "Invalid input: offset and limit must be non-negative integers")
+        }
+        let limit = requestedLimit == 0 ? 1000 : min(requestedLimit, 1000)
+        let desc = query["desc"] == "1" || query["desc"] == "true"
+        var selected: [SimulatedRun]
+        if let statuses = query["status"], !statuses.isEmpty {
+            let wanted = Set(statuses.split(separator: ",").map(String.init))
+            selected = task.runs.filter { wanted.contains($0.status) }
+        } else {
+            selected = task.runs
+        }
+        if desc { selected.reverse() }
+        let start = min(offset, selected.count)
+        let page = selected[start..<min(start + limit, selected.count)]
+        var body: [UInt8] = []
+        body.reserveCapacity(page.count * 640 + 128)
+        body.append(contentsOf: #"{"data":{"total":\#(selected.count),"offset":\#(offset),"limit":\#(limit),"#.utf8)
+        body.append(contentsOf: #""desc":\#(desc),"count":\#(page.count),"items":["#.utf8)
+        var first = true
+        for run in page {
+            if !first { body.append(UInt8(ascii: ",")) }
+            first = false
+            run.renderShort(into: &body)
+        }
+        body.append(contentsOf: "]}}".utf8)
+        itemsServed += page.count
+        return SimulatedResponse(status: 200, body: body)
+    }
+
+    private static func nonNegativeInteger(_ text: String?, default value: Int) -> Int? {
+        guard let text else { return value }
+        guard let number = Int(text), number >= 0 else { return nil }
+        return number
+    }
+
+    private static func describe(_ query: [String: String]) -> String {
+        query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+    }
+}
+
+extension String {
+    /// Decodes %XX escapes; nil when an escape is malformed.
+    fileprivate var removingPercentEncoding: String {
+        var bytes: [UInt8] = []
+        var iterator = utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,25 @@
+/// Runs of one task to store in one transaction, with the cursor they move the task to.
+package struct RunBatch: Sendable {
+    package var taskId: String
+    package var runs: [RunRecord]
+    /// The task's new cursor, written in the same transaction; nil leaves the stored cursor as it is.
+    package var cursor: TaskCursor?
+    /// Runs that answered 404: marked deleted (never removed).
+    package var deletedRunIds: [String]
+    /// The time of the read these runs came from, as ISO-8601 text.
+    package var observedAt: String
+
+    package init(
+        taskId: String,
+        runs: [RunRecord],
+        cursor: TaskCursor? = nil,
+        deletedRunIds: [String] = [],
+        observedAt: String
+    ) {
+        self.taskId = taskId
+        self.runs = runs
+        self.cursor = cursor
+        self.deletedRunIds = deletedRunIds
+        self.observedAt = observedAt
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import SQLiteCore
+
+/// The local copy of Apify runs: one SQLite file, opened, checked and migrated here.
+///
+/// All work goes through a `DatabaseQueue`, so the store is safe to share between tasks. Each call
+/// that writes runs in one `BEGIN IMMEDIATE` transaction.
+package final class RunStore: Sendable {
+    package let queue: DatabaseQueue
+    package var path: String { queue.path }
+
+    private init(queue: DatabaseQueue) {
+        self.queue = queue
+    }
+
+    /// Opens the file at `path`, refusing it untouched when it is not ours or too new, then migrates it.
+    package static func open(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws -> RunStore {
+        let database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        do {
+            try prepare(database)
+        } catch {
+            try? database.close(optimize: false)
+            throw error
+        }
+        return RunStore(queue: DatabaseQueue(database))
+    }
+
+    /// Checks ownership and version with reads only, then sets the connection up and migrates.
+    static func prepare(_ database: Database) throws {
+        let path = database.path
+        // Reads first: nothing may be written to a file that turns out not to be ours.
+        let applicationID = Int32(truncatingIfNeeded: try database.scalar("PRAGMA application_id").integer ?? 0)
+        let version = Int32(truncatingIfNeeded: try database.scalar("PRAGMA user_version").integer ?? 0)
+        if applicationID != 0 && applicationID != Schema.applicationID {
+            throw RunStoreError.notOurs(path: path, applicationID: applicationID)
+        }
+        if applicationID == 0 {
+            let tables = try database.scalar("SELECT count(*) FROM sqlite_schema").integer ?? 0
+            if tables > 0 || version != 0 { throw RunStoreError.notOurs(path: path, applicationID: 0) }
+        }
+        if version > Schema.currentVersion {
+            throw RunStoreError.tooNew(path: path, version: version, supported: Schema.currentVersion)
+        }
+        if database.isReadOnly { throw RunStoreError.readOnly(path: path) }
+
+        // Keep the -wal and -shm files when the last connection closes, so that members of the
+        // service's group, who can read but not create files in its directory, can still open the
+        // database with sqlite3 while the daemon is stopped.
+        try database.setFileControl(Database.persistWALOption, to: 1)
+        _ = try database.rows("PRAGMA journal_mode = WAL")
+        // NORMAL in WAL mode: a power loss can lose the last transactions, never corrupt the file.
+        try database.execute("PRAGMA synchronous = NORMAL")
+        try database.execute("PRAGMA foreign_keys = ON")
+        try database.execute("PRAGMA journal_size_limit = 16777216")
+
+        for index in Int(version)..<Schema.migrations.count {
+            try database.inTransaction { db in
+                try db.execute(Schema.migrations[index])
+                if index == 0 { try db.execute("PRAGMA application_id = \(Schema.applicationID)") }
+                try db.execute("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+
+    /// Runs `PRAGMA optimize` and closes the connection.
+    package func close() async throws {
+        try await queue.perform { try $0.close() }
+    }
+
+    // MARK: Reads for the engine
+
+    /// The stored cursor of a task, or `.start` when it was never read.
+    package func cursor(for taskId: String) async throws -> TaskCursor {
+        try await queue.perform { try Self.cursor(for: taskId, in: $0) }
+    }
+
+    static func cursor(for taskId: String, in db: Database) throws -> TaskCursor {
+        let row = try db.rows(
+            "SELECT next_offset, anchor_run_id, anchor_started_at FROM sync_state WHERE task_id = ?",
+            [.text(taskId)]
+        ).first
+        guard let row else { return .start }
+        return TaskCursor(
+            nextOffset: Int(row[0].integer ?? 0),
+            anchorRunId: row[1].text,
+            anchorStartedAt: row[2].text
+        )
+    }
+
+    /// Whether the task's first complete read (its backfill) has finished.
+    package func hasCompletedBackfill(_ taskId: String) async throws -> Bool {
+        try await queue.perform { db in
+            try !db.scalar("SELECT backfill_completed_at FROM sync_state WHERE task_id = ?", [.text(taskId)]).isNull
+        }
+    }
+
+    /// Stored runs of a task that are not final and not deleted: the runs to refresh each pass.
+    package func unfinishedRuns(of taskId: String) async throws -> [(id: String, status: String)] {
+        try await queue.perform { db in
+            try db.rows(
+                """
+                SELECT id, status FROM runs
+                WHERE task_id = ? AND status NOT IN \(Schema.finalStatusesSQL) AND deleted_at IS NULL
+                ORDER BY started_at, id
+                """,
+                [.text(taskId)]
+            ).map { (id: $0[0].text ?? "", status: $0[1].text ?? "") }
+        }
+    }
+
+    /// The stored status of a run, or nil when it was never stored.
+    package func status(ofRun runId: String) async throws -> String? {
+        try await queue.perform { db in try db.scalar("SELECT status FROM runs WHERE id = ?", [.text(runId)]).text }
+    }
+
+    /// Marks a task's stored runs that started before `startedAt` as deleted upstream; returns how many.
+    ///
+    /// The engine calls this with the `startedAt` of the oldest run the API still lists: anything
+    /// older was removed by data retention. Both sides are the API's own ISO-8601 text, which sorts
+    /// lexicographically, so the `(task_id, started_at)` index serves the query.
+    package func markDeleted(taskId: String, startedBefore startedAt: String, at time: String) async throws -> Int {
+        try await queue.perform { db in
+            try db.inTransaction { db in
+                try db.execute(
+                    """
+                    UPDATE runs SET deleted_at = ?3, updated_at = ?3
+                    WHERE task_id = ?1 AND started_at < ?2 AND deleted_at IS NULL
+                    """,
+                    [.text(taskId), .text(startedAt), .text(time)]
+                )
+                return Int(db.changes)
+            }
+        }
+    }
+
+    // MARK: Pass bookkeeping
+
+    /// Records the end of a pass over a task: success clears the error, failure records it.
+    package func recordPass(taskId: String, at time: String, error: String?, backfillCompleted: Bool) async throws {
+        try await queue.perform { db in
+            try db.inTransaction { db in
+                try Self.ensureState(taskId: taskId, at: time, in: db)
+                if let error {
+                    try db.execute(
+                        """
+                        UPDATE sync_state SET last_pass_at = ?1, last_error = ?2, last_error_at = ?1,
+                            consecutive_failures = consecutive_failures + 1, updated_at = ?1
+                        WHERE task_id = ?3
+                        """,
+                        [.text(time), .text(error), .text(taskId)]
+                    )
+                } else {
+                    try db.execute(
+                        """
+                        UPDATE sync_state SET last_pass_at = ?1, last_success_at = ?1, last_error = NULL,
+                            consecutive_failures = 0, updated_at = ?1,
+                            backfill_completed_at = CASE WHEN ?2 THEN coalesce(backfill_completed_at, ?1)
+                                ELSE backfill_completed_at END
+                        WHERE task_id = ?3
+                        """,
+                        [.text(time), .integer(backfillCompleted ? 1 : 0), .text(taskId)]
+                    )
+                }
+            }
+        }
+    }
+
+    static func ensureState(taskId: String, at time: String, in db: Database) throws {
+        try db.execute(
+            "INSERT INTO sync_state (task_id, updated_at) VALUES (?, ?) ON CONFLICT(task_id) DO NOTHING",
+            [.text(taskId), .text(time)]
+        )
+    }
+
+    // MARK: Reports
+
+    /// Per-task figures for `status`, from the database alone.
+    package func taskStatuses() async throws -> [TaskSyncStatus] {
+        try await queue.perform { try Self.taskStatuses(in: $0) }
+    }
+
+    static func taskStatuses(in db: Database) throws -> [TaskSyncStatus] {
+        try db.rows(
+            """
+            SELECT s.task_id, s.next_offset, s.anchor_run_id, s.anchor_started_at, s.last_success_at,
+                   s.last_error, s.last_error_at, s.consecutive_failures, s.backfill_completed_at,
+                   (SELECT count(*) FROM runs WHERE task_id = s.task_id),
+                   (SELECT count(*) FROM runs WHERE task_id = s.task_id
+                        AND status NOT IN \(Schema.finalStatusesSQL) AND deleted_at IS NULL),
+                   (SELECT count(*) FROM runs WHERE task_id = s.task_id AND deleted_at IS NOT NULL)
+            FROM sync_state AS s ORDER BY s.task_id
+            """
+        ).map { row in
+            TaskSyncStatus(
+                taskId: row[0].text ?? "",
+                cursor: TaskCursor(
+                    nextOffset: Int(row[1].integer ?? 0),
+                    anchorRunId: row[2].text,
+                    anchorStartedAt: row[3].text
+                ),
+                lastSuccessAt: row[4].text,
+                lastError: row[5].text,
+                lastErrorAt: row[6].text,
+                consecutiveFailures: Int(row[7].integer ?? 0),
+                backfillCompletedAt: row[8].text,
+                runsStored: Int(row[9].integer ?? 0),
+                unfinishedRuns: Int(row[10].integer ?? 0),
+                deletedRuns: Int(row[11].integer ?? 0)
+            )
+        }
+    }
+}

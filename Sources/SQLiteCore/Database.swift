@@ -1,0 +1,197 @@
+import ApifyRunsCSQLite
+import Foundation
+
+/// One connection to a SQLite database file.
+///
+/// Not thread-safe by itself: `DatabaseQueue` is the way to use a connection from async code.
+package final class Database {
+    /// How a transaction takes its locks.
+    package enum TransactionKind: String, Sendable {
+        /// Takes the write lock up front, so a writer waits (busy timeout) at BEGIN, never half-way.
+        case immediate = "IMMEDIATE"
+        /// Takes locks as statements need them; right for read-only transactions.
+        case deferred = "DEFERRED"
+    }
+
+    package let path: String
+    private var handle: OpaquePointer?
+    private var statementCache: [String: Statement] = [:]
+
+    /// Opens (or, unless `readOnly`, creates) the database at `path`.
+    ///
+    /// The busy timeout is set first, before anything that could meet a lock.
+    package init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
+        self.path = path
+        var connection: OpaquePointer?
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
+            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let code = sqlite3_open_v2(path, &connection, flags, nil)
+        guard code == SQLITE_OK, let connection else {
+            let error = SQLiteError.from(
+                connection,
+                code: code,
+                context: Database.openFailureContext(path: path, readOnly: readOnly)
+            )
+            sqlite3_close_v2(connection)
+            throw error
+        }
+        self.handle = connection
+        let timeoutCode = sqlite3_busy_timeout(connection, busyTimeoutMilliseconds)
+        guard timeoutCode == SQLITE_OK else {
+            let error = SQLiteError.from(connection, code: timeoutCode, context: "setting the busy timeout")
+            sqlite3_close_v2(connection)
+            self.handle = nil
+            throw error
+        }
+    }
+
+    deinit {
+        if let handle {
+            statementCache.removeAll()
+            sqlite3_close_v2(handle)
+        }
+    }
+
+    private var connection: OpaquePointer {
+        guard let handle else { preconditionFailure("the database at \(path) was used after close()") }
+        return handle
+    }
+
+    /// Explains a failed open in terms of the path, which SQLite's own "unable to open" does not name.
+    private static func openFailureContext(path: String, readOnly: Bool) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        let base = "opening the database \(path)"
+        if !directory.isEmpty {
+            if !fileManager.fileExists(atPath: directory, isDirectory: &isDirectory) {
+                return "\(base): the directory \(directory) does not exist"
+            }
+            if !isDirectory.boolValue {
+                return "\(base): \(directory) is not a directory"
+            }
+        }
+        if fileManager.fileExists(atPath: path) {
+            if !fileManager.isReadableFile(atPath: path) { return "\(base): the file is not readable" }
+            if !readOnly && !fileManager.isWritableFile(atPath: path) {
+                return "\(base): the file is not writable"
+            }
+        } else if !readOnly && !fileManager.isWritableFile(atPath: directory.isEmpty ? "." : directory) {
+            return "\(base): the directory \(directory.isEmpty ? "." : directory) is not writable"
+        } else if readOnly {
+            return "\(base): the file does not exist"
+        }
+        return base
+    }
+
+    /// Runs optional `PRAGMA optimize`, finalizes cached statements and closes the connection.
+    package func close(optimize: Bool = true) throws(SQLiteError) {
+        guard let handle else { return }
+        if optimize {
+            // Best effort: optimize only refreshes planner statistics; a failure must not block the close.
+            sqlite3_exec(handle, "PRAGMA optimize", nil, nil, nil)
+        }
+        statementCache.removeAll()
+        let code = sqlite3_close(handle)
+        guard code == SQLITE_OK else {
+            throw SQLiteError.from(handle, code: code, context: "closing the database \(path)")
+        }
+        self.handle = nil
+    }
+
+    /// Runs one or more SQL statements that take no parameters.
+    package func execute(_ sql: String) throws(SQLiteError) {
+        let code = sqlite3_exec(connection, sql, nil, nil, nil)
+        guard code == SQLITE_OK else { throw SQLiteError.from(connection, code: code, sql: sql) }
+    }
+
+    /// Runs one statement with positional parameters.
+    package func execute(_ sql: String, _ values: [SQLiteValue]) throws(SQLiteError) {
+        let statement = try cachedStatement(sql)
+        try statement.bind(values)
+        try statement.run()
+    }
+
+    /// Prepares a statement the caller owns.
+    package func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        try Statement(connection: connection, sql: sql)
+    }
+
+    /// A prepared statement kept for the life of the connection, reset and unbound, ready to use.
+    package func cachedStatement(_ sql: String) throws(SQLiteError) -> Statement {
+        if let statement = statementCache[sql] {
+            try statement.reset()
+            return statement
+        }
+        let statement = try prepare(sql)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    /// The rows of a query with positional parameters.
+    package func rows(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> [[SQLiteValue]] {
+        let statement = try cachedStatement(sql)
+        try statement.bind(values)
+        return try statement.allRows()
+    }
+
+    /// The first column of the first row, or `.null` when there is no row.
+    package func scalar(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteValue {
+        try rows(sql, values).first?.first ?? .null
+    }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE.
+    package var changes: Int64 { sqlite3_changes64(connection) }
+
+    /// Whether the connection cannot write (file permissions, or a read-only file system).
+    package var isReadOnly: Bool { sqlite3_db_readonly(connection, "main") == 1 }
+
+    /// `SQLITE_FCNTL_PERSIST_WAL`, for `setFileControl`.
+    package static let persistWALOption = SQLITE_FCNTL_PERSIST_WAL
+
+    /// Whether a transaction is open on this connection.
+    package var isInTransaction: Bool { sqlite3_get_autocommit(connection) == 0 }
+
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    ///
+    /// The error rethrown is the first one: a failed rollback after a failed body reports the body's error.
+    package func inTransaction<T>(
+        _ kind: TransactionKind = .immediate,
+        _ body: (Database) throws -> T
+    ) throws -> T {
+        try execute("BEGIN \(kind.rawValue) TRANSACTION")
+        let result: T
+        do {
+            result = try body(self)
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        do {
+            try execute("COMMIT TRANSACTION")
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        return result
+    }
+
+    private func rollbackQuietly() {
+        // SQLite may already have rolled back on its own (e.g. SQLITE_FULL); only roll back what is open.
+        if isInTransaction {
+            sqlite3_exec(connection, "ROLLBACK TRANSACTION", nil, nil, nil)
+        }
+    }
+
+    /// Sets an integer file-control option on the main database (e.g. `SQLITE_FCNTL_PERSIST_WAL`).
+    package func setFileControl(_ option: Int32, to value: Int32) throws(SQLiteError) {
+        let code = apify_sqlite3_file_control_int(connection, "main", option, value)
+        guard code == SQLITE_OK else {
+            throw SQLiteError.from(connection, code: code, context: "setting file control \(option)")
+        }
+    }
+
+    /// The version of the linked libsqlite3, e.g. "3.40.1".
+    package static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+}

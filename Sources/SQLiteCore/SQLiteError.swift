@@ -1,0 +1,59 @@
+import ApifyRunsCSQLite
+
+/// An error reported by libsqlite3, with enough context to act on it.
+///
+/// The description carries the extended result code, SQLite's own message and the SQL that failed.
+/// Bound values are never part of it: they may hold anything a run carries.
+package struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    /// The extended result code (`sqlite3_extended_errcode`).
+    package let extendedCode: Int32
+    /// `sqlite3_errmsg` at the time of the failure, or `sqlite3_errstr` when no connection exists.
+    package let message: String
+    /// The SQL being prepared or run, when there was one.
+    package let sql: String?
+    /// What the program was doing, e.g. "opening /var/lib/x.db".
+    package let context: String?
+
+    package init(extendedCode: Int32, message: String, sql: String? = nil, context: String? = nil) {
+        self.extendedCode = extendedCode
+        self.message = message
+        self.sql = sql
+        self.context = context
+    }
+
+    /// The primary result code (the low byte of the extended one).
+    package var primaryCode: Int32 { extendedCode & 0xFF }
+
+    /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock past the busy timeout.
+    package var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+
+    /// SQLITE_FULL: the disk (or `max_page_count`) is full.
+    package var isFull: Bool { primaryCode == SQLITE_FULL }
+
+    package var description: String {
+        var text = ""
+        if let context { text += "\(context): " }
+        text += "SQLite error \(extendedCode) (\(String(cString: sqlite3_errstr(extendedCode)))): \(message)"
+        if isBusy {
+            text += " — another process holds a lock on the database longer than the busy timeout"
+        }
+        if let sql { text += " [SQL: \(sql)]" }
+        return text
+    }
+
+    /// Builds the error from a connection's current state.
+    static func from(_ connection: OpaquePointer?, code: Int32, sql: String? = nil, context: String? = nil)
+        -> SQLiteError
+    {
+        let extended = connection.map { sqlite3_extended_errcode($0) } ?? code
+        let message: String
+        if let connection, let cMessage = sqlite3_errmsg(connection) {
+            message = String(cString: cMessage)
+        } else {
+            message = String(cString: sqlite3_errstr(code))
+        }
+        // When the connection's code was reset by a later call, keep the code we were given.
+        let effective = (extended & 0xFF) == (code & 0xFF) ? extended : code
+        return SQLiteError(extendedCode: effective, message: message, sql: sql, context: context)
+    }
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+import ServiceLifecycle
+import AsyncHTTPClient
+import NIOPosix
+print("x")
