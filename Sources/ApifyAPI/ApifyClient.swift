@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import Synchronization
 
 /// A client for the few Apify API v2 endpoints the daemon reads.
@@ -209,6 +210,8 @@ package final class ApifyClient: Sendable {
             )
             return .response(status: Int(response.status.code), headers: response.headers, body: body)
         } catch is NIOTooManyBytesError {
+            return .tooLarge
+        } catch let error as NIOHTTPDecompression.DecompressionError where error == .limit {
             return .tooLarge
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             return .failed("timed out after \(configuration.requestTimeout)")

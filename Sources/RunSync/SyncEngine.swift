@@ -73,7 +73,7 @@ package struct SyncEngine: Sendable {
         var cursor = stored
         var start = CursorPlanner.firstReadOffset(for: cursor, overlap: passOverlap)
         var page = try await list(taskId, offset: start, report: &report)
-        var isFirstPage = true
+        var retentionChecked = false
         var attempts = 0
         while true {
             let verdict = CursorPlanner.verdict(
@@ -86,13 +86,17 @@ package struct SyncEngine: Sendable {
             case .lost:
                 attempts += 1
                 start = try await relocate(taskId, cursor: cursor, failedStart: start, page: page, attempts: attempts, report: &report, logger: logger)
+                if !retentionChecked && report.cursorPath == .located {
+                    retentionChecked = true
+                    try await markRetentionDeletions(taskId, report: &report)
+                }
                 page = try await list(taskId, offset: start, report: &report)
                 continue
             case .safe(let anchorIndex):
                 if let anchorIndex {
                     let shift = (cursor.nextOffset - 1) - (start + anchorIndex)
                     if shift != 0 {
-                        report.shift += shift
+                        report.shift = shift
                         if report.cursorPath == .continued { report.cursorPath = .realigned }
                         logger.info(
                             "cursor realigned",
@@ -101,11 +105,13 @@ package struct SyncEngine: Sendable {
                                 "reason": "\(shift > 0 ? "runs deleted before the anchor" : "runs inserted before the anchor")",
                             ]
                         )
-                        if shift > 0 && isFirstPage { try await markRetentionDeletions(taskId, report: &report) }
+                        if shift > 0 && !retentionChecked {
+                            retentionChecked = true
+                            try await markRetentionDeletions(taskId, report: &report)
+                        }
                     }
                 }
             }
-            isFirstPage = false
             let last = page.items.last.map { (id: $0.id, startedAt: $0.startedAt) }
             let next = CursorPlanner.cursor(afterPageAt: start, count: page.items.count, last: last, previous: cursor)
             let batch = RunBatch(
@@ -159,7 +165,7 @@ package struct SyncEngine: Sendable {
             (low, high) = CursorPlanner.narrow(low: low, high: high, mid: mid, probeStartedAt: startedAt, anchorStartedAt: anchorStartedAt)
         }
         report.cursorPath = .located
-        report.shift += cursor.nextOffset - low
+        report.shift = cursor.nextOffset - low
         logger.info(
             "cursor located by startedAt",
             metadata: [
@@ -167,7 +173,6 @@ package struct SyncEngine: Sendable {
                 "expected_offset": "\(cursor.nextOffset)", "found_offset": "\(low)",
             ]
         )
-        try await markRetentionDeletions(taskId, report: &report)
         return max(0, low - 1)
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A fresh directory per test, removed when the value goes away.
-final class TemporaryDirectory {
+final class TemporaryDirectory: Sendable {
     let url: URL
 
     init() throws {

@@ -1,0 +1,196 @@
+import ApifyAPI
+import ApifySimulator
+import Testing
+
+@Suite struct ApifyClientTests {
+    @Test func pagesThrough2500RunsWithRawJSONIntact() async throws {
+        let fixture = try await ClientFixture()
+        let task = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            world.createRuns(task: task, count: 2500)
+            return task
+        }
+        var offset = 0
+        var pages: [RunListPage] = []
+        while true {
+            let page = try await fixture.client.listRuns(task: task, offset: offset)
+            pages.append(page)
+            offset += page.items.count
+            if page.items.count < 1000 { break }
+        }
+        #expect(pages.map(\.items.count) == [1000, 1000, 500])
+        #expect(pages.first?.total == 2500)
+        let served = fixture.simulator.withWorld { $0.tasks[task]!.runs }
+        let items = pages.flatMap(\.items)
+        #expect(items.map(\.id) == served.map(\.id))
+        for (item, run) in zip(items, served) {
+            var expected: [UInt8] = []
+            run.renderShort(into: &expected)
+            #expect(Array(item.rawJSON) == expected)
+            #expect(item.status == run.status)
+            #expect(item.startedAt == ISO8601Milliseconds.string(run.startedAtMs))
+            #expect(item.origin == run.origin)
+            #expect(item.usageTotalUsd == run.usageTotalUsd)
+        }
+        try await fixture.shutdown()
+    }
+
+    @Test func acceptsGzipAndAddressesTasksByName() async throws {
+        let fixture = try await ClientFixture()
+        fixture.simulator.withWorld { world in
+            let task = world.addTask(username: "jane.doe", name: "my-task")
+            world.createRuns(task: task, count: 3)
+            world.recordsRequests = true
+        }
+        let page = try await fixture.client.listRuns(task: "jane.doe~my-task", offset: 0, statuses: ["SUCCEEDED", "FAILED"])
+        #expect(page.items.count == 3)
+        #expect(fixture.simulator.withWorld { $0.requestLog } == ["/v2/actor-tasks/jane.doe~my-task/runs?limit=1000&offset=0&status=SUCCEEDED,FAILED"])
+        let id = try await fixture.client.taskID(of: "jane.doe~my-task")
+        #expect(fixture.simulator.withWorld { $0.tasks[id] != nil })
+        try await fixture.shutdown()
+    }
+
+    @Test func retriesA429HonouringRetryAfter() async throws {
+        let fixture = try await ClientFixture()
+        let task = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            world.createRuns(task: task, count: 5)
+            world.inject(.status(429, retryAfter: "1"))
+            return task
+        }
+        let page = try await fixture.client.listRuns(task: task, offset: 0)
+        #expect(page.items.count == 5)
+        #expect(fixture.sleeps.withLock { $0 } == [.seconds(1)])
+        #expect(fixture.requests == 2)
+        try await fixture.shutdown()
+    }
+
+    @Test(arguments: [
+        SimulatedFault.status(500), .status(503), .status(429), .reset, .delay(.seconds(3)),
+    ])
+    func retriesTransientFailures(fault: SimulatedFault) async throws {
+        let fixture = try await ClientFixture(requestTimeout: .milliseconds(500))
+        let task = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            world.createRuns(task: task, count: 5)
+            world.inject(fault)
+            return task
+        }
+        let page = try await fixture.client.listRuns(task: task, offset: 0)
+        #expect(page.items.count == 5)
+        let sleeps = fixture.sleeps.withLock { $0 }
+        #expect(sleeps.count == 1)
+        #expect(sleeps.allSatisfy { $0 >= .milliseconds(500) && $0 <= .seconds(1) })
+        try await fixture.shutdown()
+    }
+
+    @Test func givesUpAfterTheConfiguredRetries() async throws {
+        let fixture = try await ClientFixture(maxRetries: 3)
+        let task = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            world.inject(.status(502), times: 10)
+            return task
+        }
+        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        guard case .retriesExhausted(_, let attempts, let cause) = error else {
+            Issue.record("unexpected \(error)")
+            return
+        }
+        #expect(attempts == 4)
+        #expect(cause.contains("HTTP 502"))
+        #expect(fixture.requests == 4)
+        // Exponential: 0.5, 1, 2 s times a factor in 1...2.
+        let sleeps = fixture.sleeps.withLock { $0 }
+        #expect(sleeps.count == 3)
+        #expect(zip(sleeps, [0.5, 1.0, 2.0]).allSatisfy { $0 >= .seconds($1) && $0 <= .seconds($1 * 2) })
+        try await fixture.shutdown()
+    }
+
+    @Test func badTokenIsATypedErrorWithoutRetryOrSecret() async throws {
+        let fixture = try await ClientFixture(token: "apify_api_WRONGtoken")
+        let task = fixture.simulator.withWorld { $0.addTask() }
+        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        #expect(error == .unauthorized(tokenSource: "the test", apiType: "invalid-token"))
+        #expect(!"\(error)".contains("WRONGtoken"))
+        #expect(fixture.requests == 1)
+        try await fixture.shutdown()
+    }
+
+    @Test func forbiddenAndUnknownTaskAreTypedErrorsNamingTheTask() async throws {
+        let fixture = try await ClientFixture()
+        let task = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            world.inject(.status(403))
+            return task
+        }
+        let forbidden = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        guard case .forbidden(let resource, _) = forbidden else {
+            Issue.record("unexpected \(forbidden)")
+            return
+        }
+        #expect(resource == "task \(task)")
+        let missing = try await #require(throws: ApifyError.self) {
+            try await fixture.client.listRuns(task: "nobody~nothing", offset: 0)
+        }
+        #expect(missing == .taskNotFound(task: "nobody~nothing"))
+        #expect("\(missing)".contains("nobody~nothing"))
+        #expect(fixture.requests == 2)
+        for error in [forbidden, missing] { #expect(!"\(error)".contains(ClientFixture.token)) }
+        try await fixture.shutdown()
+    }
+
+    @Test func aDeletedRunIsNil() async throws {
+        let fixture = try await ClientFixture()
+        let (kept, deleted) = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            let ids = world.createRuns(task: task, count: 2, status: "RUNNING")
+            world.delete(run: ids[1])
+            return (ids[0], ids[1])
+        }
+        let run = try await fixture.client.run(id: kept)
+        #expect(run?.status == "RUNNING")
+        #expect(run.map { String(decoding: $0.rawJSON, as: UTF8.self).contains("statusMessage") } == true)
+        #expect(try await fixture.client.run(id: deleted) == nil)
+        try await fixture.shutdown()
+    }
+
+    static let badBodies: [(String, SimulatedFault, String)] = [
+        ("malformed JSON", .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":[{"id":"#.utf8)), "HTTP 200"),
+        ("items is an object", .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":{}}}"#.utf8)), "not an array"),
+        ("an HTML page", .body(status: 200, contentType: "text/html", bytes: Array("<html><body>Maintenance</body></html>".utf8)), "<html>"),
+        ("an empty body", .body(status: 200, contentType: "application/json", bytes: []), "empty"),
+        ("an item without id", .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":[{"status":"READY"}]}}"#.utf8)), "no string \"id\""),
+    ]
+
+    @Test(arguments: 0..<badBodies.count)
+    func badBodiesAreClearErrors(index: Int) async throws {
+        let (_, fault, expected) = Self.badBodies[index]
+        let fixture = try await ClientFixture()
+        let task = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            world.inject(fault)
+            return task
+        }
+        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        guard case .invalidResponse(let status, let path, _, _) = error else {
+            Issue.record("unexpected \(error)")
+            return
+        }
+        #expect(status == 200)
+        #expect(path == "/v2/actor-tasks/\(task)/runs")
+        #expect("\(error)".contains(expected))
+        try await fixture.shutdown()
+    }
+
+    @Test func anOverCapBodyIsRefused() async throws {
+        let fixture = try await ClientFixture(maximumBodyBytes: 64 * 1024)
+        let task = fixture.simulator.withWorld { world in
+            let task = world.addTask()
+            world.createRuns(task: task, count: 500)
+            return task
+        }
+        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        #expect(error == .bodyTooLarge(path: "/v2/actor-tasks/\(task)/runs", limitBytes: 64 * 1024))
+        try await fixture.shutdown()
+    }
+}

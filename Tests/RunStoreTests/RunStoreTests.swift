@@ -1,0 +1,247 @@
+import Foundation
+import RunStore
+import SQLiteCore
+import Testing
+
+@Suite struct RunStoreTests {
+    let directory: TemporaryDirectory
+    var path: String { directory.path("runs.db") }
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    static func run(_ id: String, _ status: String, startedAt: String = "2025-01-01T00:00:00.000Z", extra: String = "")
+        -> RunRecord
+    {
+        let json = #"{"id":"\#(id)","status":"\#(status)","startedAt":"\#(startedAt)"\#(extra)}"#
+        return RunRecord(id: id, status: status, startedAt: startedAt, rawJSON: ArraySlice(json.utf8))
+    }
+
+    private func inspect<T>(_ body: (Database) throws -> T) throws -> T {
+        let database = try Database(path: path)
+        defer { try? database.close(optimize: false) }
+        return try body(database)
+    }
+
+    @Test func migratesAnEmptyFile() async throws {
+        let store = try RunStore.open(path: path)
+        try await store.close()
+        try inspect { db in
+            #expect(try db.scalar("PRAGMA user_version") == .integer(1))
+            #expect(try db.scalar("PRAGMA application_id") == .integer(0x4152_5353))
+            #expect(try db.scalar("PRAGMA journal_mode") == .text("wal"))
+            let names = try db.rows("SELECT name FROM sqlite_schema WHERE type IN ('table','view') ORDER BY name")
+                .compactMap { $0[0].text }
+            #expect(
+                names == [
+                    "daily_run_counts", "latest_runs", "recent_failures", "run_status_changes", "runs", "sync_state",
+                ]
+            )
+        }
+    }
+
+    @Test func reopeningAnUpToDateFileChangesNothing() async throws {
+        try await RunStore.open(path: path).close()
+        let before = try inspect { db in try db.rows("SELECT type, name, sql FROM sqlite_schema ORDER BY name") }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try await RunStore.open(path: path).close()
+        let after = try inspect { db in try db.rows("SELECT type, name, sql FROM sqlite_schema ORDER BY name") }
+        #expect(before == after)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+    }
+
+    @Test func refusesAForeignFileAndLeavesItByteForByte() throws {
+        let database = try Database(path: path)
+        try database.execute("PRAGMA application_id = 1234; CREATE TABLE theirs (x); INSERT INTO theirs VALUES (1)")
+        try database.close(optimize: false)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect {
+            try RunStore.open(path: path)
+        } throws: { error in
+            guard case RunStoreError.notOurs(_, 1234) = error else { return false }
+            return "\(error)".contains(path)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    @Test func refusesAnUnmarkedFileWithTablesOfItsOwn() throws {
+        let database = try Database(path: path)
+        try database.execute("CREATE TABLE theirs (x)")
+        try database.close(optimize: false)
+        #expect(throws: RunStoreError.self) { try RunStore.open(path: path) }
+    }
+
+    @Test func refusesANewerSchemaAndLeavesItByteForByte() async throws {
+        try await RunStore.open(path: path).close()
+        try inspect { db in try db.execute("PRAGMA user_version = 99") }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect {
+            try RunStore.open(path: path)
+        } throws: { error in
+            guard case RunStoreError.tooNew(_, 99, 1) = error else { return false }
+            return true
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+    }
+
+    @Test func refusesAFileThatIsNotSQLite() throws {
+        try Data("hello, this is not a database, but it is long enough to look like one.......".utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect {
+            try RunStore.open(path: path)
+        } throws: { error in
+            "\(error)".contains("not a database")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+    }
+
+    @Test func firstSightingRecordsOneChangeFromNull() async throws {
+        let store = try RunStore.open(path: path)
+        let applied = try await store.apply(
+            RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "2025-01-01T00:00:01.000Z")
+        )
+        #expect(applied.inserted == 1)
+        #expect(applied.changes.map { [$0.from, $0.to] } == [[nil, "RUNNING"]])
+        let rows = try await store.queue.perform { db in
+            try db.rows("SELECT run_id, task_id, from_status, to_status, observed_at FROM run_status_changes")
+        }
+        #expect(rows == [["a", "t", .null, "RUNNING", "2025-01-01T00:00:01.000Z"]])
+    }
+
+    @Test func applyingTheSamePageTwiceWritesNothing() async throws {
+        let store = try RunStore.open(path: path)
+        let runs = (0..<50).map { Self.run("r\($0)", $0 % 3 == 0 ? "FAILED" : "SUCCEEDED") }
+        _ = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "2025-01-01T00:00:01.000Z"))
+        let before = try await store.queue.perform { db in
+            try db.rows("SELECT id, updated_at, raw_json FROM runs ORDER BY id")
+        }
+        let second = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "2025-01-01T00:00:09.000Z"))
+        #expect(second.inserted == 0)
+        #expect(second.updated == 0)
+        #expect(second.unchanged == 50)
+        #expect(second.changes.isEmpty)
+        let after = try await store.queue.perform { db in
+            try db.rows("SELECT id, updated_at, raw_json FROM runs ORDER BY id")
+        }
+        #expect(before == after)
+        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 50)
+    }
+
+    @Test func aStatusChangeIsRecordedOnceAndAFieldChangeRewritesTheRowWithoutAChange() async throws {
+        let store = try RunStore.open(path: path)
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        let finished = Self.run("a", "FAILED", extra: #","usageTotalUsd":0.1"#)
+        let first = try await store.apply(RunBatch(taskId: "t", runs: [finished], observedAt: "T2"))
+        #expect(first.changes.map { [$0.from, $0.to] } == [["RUNNING", "FAILED"]])
+        let again = try await store.apply(RunBatch(taskId: "t", runs: [finished], observedAt: "T3"))
+        #expect(again.changes.isEmpty && again.updated == 0)
+        var costed = Self.run("a", "FAILED", extra: #","usageTotalUsd":0.2"#)
+        costed.usageTotalUsd = 0.2
+        let cost = try await store.apply(RunBatch(taskId: "t", runs: [costed], observedAt: "T4"))
+        #expect(cost.updated == 1)
+        #expect(cost.changes.isEmpty)
+        let rows = try await store.queue.perform { db in
+            try db.rows("SELECT from_status, to_status, observed_at FROM run_status_changes ORDER BY id")
+        }
+        #expect(rows == [[.null, "RUNNING", "T1"], ["RUNNING", "FAILED", "T2"]])
+        #expect(try await store.queue.perform { try $0.scalar("SELECT usage_total_usd FROM runs") } == .real(0.2))
+    }
+
+    @Test func duplicatesWithinABatchFollowTheSameRule() async throws {
+        let store = try RunStore.open(path: path)
+        let applied = try await store.apply(
+            RunBatch(
+                taskId: "t",
+                runs: [Self.run("a", "RUNNING"), Self.run("a", "RUNNING"), Self.run("a", "SUCCEEDED")],
+                observedAt: "T1"
+            )
+        )
+        #expect(applied.changes.map { [$0.from, $0.to] } == [[nil, "RUNNING"], ["RUNNING", "SUCCEEDED"]])
+        #expect(applied.unchanged == 1)
+    }
+
+    @Test func unknownStatusesAndAbsentFieldsAreStoredAsGiven() async throws {
+        let store = try RunStore.open(path: path)
+        let run = RunRecord(id: "x", status: "HIBERNATING", rawJSON: ArraySlice(#"{"id":"x","status":"HIBERNATING"}"#.utf8))
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [run], observedAt: "T1"))
+        let row = try await store.queue.perform { db in
+            try db.rows("SELECT status, started_at, usage_total_usd, raw_json FROM runs").first
+        }
+        #expect(row == ["HIBERNATING", .null, .null, #"{"id":"x","status":"HIBERNATING"}"#])
+        #expect(try await store.unfinishedRuns(of: "t").map(\.id) == ["x"])
+    }
+
+    @Test func aBatchThatFailsHalfWayLeavesRunsAndCursorUnchanged() async throws {
+        let store = try RunStore.open(path: path)
+        try await store.queue.perform { db in
+            try db.execute(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+        }
+        let batch = RunBatch(
+            taskId: "t",
+            runs: [Self.run("a", "SUCCEEDED"), Self.run("boom", "SUCCEEDED")],
+            cursor: TaskCursor(nextOffset: 2, anchorRunId: "boom", anchorStartedAt: "2025-01-01T00:00:00.000Z"),
+            observedAt: "T1"
+        )
+        await #expect(throws: SQLiteError.self) { try await store.apply(batch) }
+        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
+        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 0)
+        #expect(try await store.cursor(for: "t") == .start)
+    }
+
+    @Test func cursorIsWrittenWithThePage() async throws {
+        let store = try RunStore.open(path: path)
+        let cursor = TaskCursor(nextOffset: 1, anchorRunId: "a", anchorStartedAt: "2025-01-01T00:00:00.000Z")
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "SUCCEEDED")], cursor: cursor, observedAt: "T1"))
+        #expect(try await store.cursor(for: "t") == cursor)
+        #expect(try await store.cursor(for: "other") == .start)
+    }
+
+    @Test func deletedRunsAreMarkedNeverRemoved() async throws {
+        let store = try RunStore.open(path: path)
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        let applied = try await store.apply(RunBatch(taskId: "t", runs: [], deletedRunIds: ["a", "never-stored"], observedAt: "T2"))
+        #expect(applied.markedDeleted == 1)
+        #expect(try await store.queue.perform { try $0.scalar("SELECT deleted_at FROM runs WHERE id = 'a'") } == "T2")
+        #expect(try await store.unfinishedRuns(of: "t").isEmpty)
+    }
+
+    @Test func aReaderKeepsItsSnapshotWhileTheStoreWrites() async throws {
+        let store = try RunStore.open(path: path)
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "SUCCEEDED")], observedAt: "T1"))
+        let reader = try Database(path: path, busyTimeoutMilliseconds: 0)
+        try reader.execute("BEGIN")
+        #expect(try reader.scalar("SELECT count(*) FROM runs") == 1)
+        let start = ContinuousClock.now
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("b", "SUCCEEDED")], observedAt: "T2"))
+        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(try reader.scalar("SELECT count(*) FROM runs") == 1)
+        try reader.execute("COMMIT")
+        #expect(try reader.scalar("SELECT count(*) FROM runs") == 2)
+        try reader.close(optimize: false)
+    }
+
+    @Test func viewsAnswerEverydayQuestions() async throws {
+        let store = try RunStore.open(path: path)
+        let runs = [
+            Self.run("a", "SUCCEEDED", startedAt: "2025-01-01T10:00:00.000Z"),
+            Self.run("b", "FAILED", startedAt: "2025-01-01T11:00:00.000Z"),
+            Self.run("c", "TIMED-OUT", startedAt: "2025-01-02T11:00:00.000Z"),
+        ]
+        _ = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "T1"))
+        let (failures, latest, daily) = try await store.queue.perform { db in
+            (
+                try db.rows("SELECT run_id FROM recent_failures"),
+                try db.rows("SELECT task_id, run_id FROM latest_runs"),
+                try db.rows("SELECT day, status, runs FROM daily_run_counts ORDER BY day, status")
+            )
+        }
+        #expect(failures == [["c"], ["b"]])
+        #expect(latest == [["t", "c"]])
+        #expect(daily == [["2025-01-01", "FAILED", 1], ["2025-01-01", "SUCCEEDED", 1], ["2025-01-02", "TIMED-OUT", 1]])
+    }
+}

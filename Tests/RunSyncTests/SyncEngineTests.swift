@@ -1,0 +1,207 @@
+import ApifySimulator
+import RunStore
+import RunSync
+import SQLiteCore
+import Testing
+
+@Suite struct SyncEngineTests {
+    @Test func backfillThenIncrementalThenIdle() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 3500) }
+        let (backfill, backfillRequests) = try await fixture.pass()
+        #expect(backfill.inserted == 3500)
+        #expect(backfill.cursorPath == .fresh)
+        // 4 pages (each after the first starts one run back) and the unfinished-runs query.
+        #expect(backfillRequests == 5)
+        #expect(backfill.cursor.nextOffset == 3500)
+        try await fixture.expectMatchesTruth()
+
+        fixture.world { $0.createRuns(task: fixture.task, count: 10) }
+        let (incremental, incrementalRequests) = try await fixture.pass()
+        #expect(incremental.inserted == 10)
+        #expect(incrementalRequests == 2)
+        #expect(incremental.itemsRead == 30)
+        #expect(incremental.cursorPath == .continued)
+
+        let (idle, idleRequests) = try await fixture.pass()
+        #expect(idleRequests == 2)
+        #expect(idle.itemsRead == 20)
+        #expect(idle.inserted == 0 && idle.updated == 0 && idle.changes.isEmpty)
+        try await fixture.expectMatchesTruth()
+        try await fixture.shutdown()
+    }
+
+    @Test func transitionsAcrossPassesAreRecordedAndReportedOnce() async throws {
+        let fixture = try await SyncFixture()
+        let ids = fixture.world { $0.createRuns(task: fixture.task, count: 3, status: "RUNNING") }
+        fixture.world { $0.createRuns(task: fixture.task, count: 30) }
+        _ = try await fixture.pass()
+        fixture.world { $0.setStatus(run: ids[0], to: "TIMING-OUT") }
+        fixture.world { $0.setStatus(run: ids[1], to: "SUCCEEDED") }
+        let (second, _) = try await fixture.pass()
+        #expect(second.changes.map(\.to).sorted() == ["SUCCEEDED", "TIMING-OUT"])
+        #expect(second.events.isEmpty)
+        fixture.world { $0.setStatus(run: ids[0], to: "TIMED-OUT") }
+        fixture.world { $0.setStatus(run: ids[2], to: "ABORTED") }
+        let (third, thirdRequests) = try await fixture.pass()
+        #expect(Set(third.events.map(\.kind)) == [.timedOut, .aborted])
+        // Overlap read, the unfinished-runs query, and one GET for each run that left it.
+        #expect(thirdRequests == 4)
+        let (fourth, _) = try await fixture.pass()
+        #expect(fourth.events.isEmpty && fourth.changes.isEmpty)
+        let history = try await fixture.rows(
+            "SELECT from_status, to_status FROM run_status_changes WHERE run_id = ? ORDER BY id",
+            [.text(ids[0])]
+        )
+        #expect(history == [[.null, "RUNNING"], ["RUNNING", "TIMING-OUT"], ["TIMING-OUT", "TIMED-OUT"]])
+        try await fixture.expectMatchesTruth()
+        try await fixture.shutdown()
+    }
+
+    @Test func aResurrectedRunThatFailsAgainIsReportedAgain() async throws {
+        let fixture = try await SyncFixture()
+        let ids = fixture.world { $0.createRuns(task: fixture.task, count: 50, status: "FAILED") }
+        let (backfill, _) = try await fixture.pass()
+        #expect(backfill.events.isEmpty, "historical failures are summarised, not reported one by one")
+        #expect(backfill.backfillStatusCounts == ["FAILED": 50])
+        fixture.world { $0.setStatus(run: ids[0], to: "RUNNING") }
+        let (resurrected, _) = try await fixture.pass()
+        #expect(resurrected.changes.map { [$0.from, $0.to] } == [["FAILED", "RUNNING"]])
+        fixture.world { $0.setStatus(run: ids[0], to: "FAILED") }
+        let (failed, _) = try await fixture.pass()
+        #expect(failed.events.map(\.kind) == [.failed])
+        #expect(failed.events.first?.change.runId == ids[0])
+        #expect(failed.events.first?.consoleURL == "https://console.apify.com/view/runs/\(ids[0])")
+        try await fixture.expectMatchesTruth()
+        try await fixture.shutdown()
+    }
+
+    @Test func aNewRunThatFailedIsReportedAfterTheBackfill() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 5) }
+        _ = try await fixture.pass()
+        fixture.world { $0.createRuns(task: fixture.task, count: 1, status: "FAILED") }
+        let (report, _) = try await fixture.pass()
+        #expect(report.events.map(\.kind) == [.failed])
+        #expect(report.events.first?.change.from == nil)
+        try await fixture.shutdown()
+    }
+
+    @Test(arguments: [5, 19, 20, 50, 999, 1500])
+    func deletionsFromTheHeadSkipNothing(deleted: Int) async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 2000) }
+        _ = try await fixture.pass()
+        fixture.world { world in
+            world.deleteOldest(task: fixture.task, count: deleted)
+            world.createRuns(task: fixture.task, count: 1200)
+        }
+        let (report, requests) = try await fixture.pass()
+        #expect(report.inserted == 1200)
+        #expect(report.shift == deleted)
+        #expect(report.cursorPath == (deleted < 20 ? .realigned : .located))
+        #expect(requests < 20, "realignment costs O(log n) requests, not a rescan")
+        #expect(report.markedDeleted == deleted, "retention deletions are marked")
+        try await fixture.expectMatchesTruth()
+        let (idle, idleRequests) = try await fixture.pass()
+        #expect(idle.cursorPath == .continued && idleRequests == 2)
+        try await fixture.shutdown()
+    }
+
+    @Test func theAnchorItselfDeletedThenNewRunsAllArrive() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 40) }
+        _ = try await fixture.pass()
+        fixture.world { world in
+            world.deleteOldest(task: fixture.task, count: 40)
+            world.createRuns(task: fixture.task, count: 7)
+        }
+        let (report, _) = try await fixture.pass()
+        #expect(report.inserted == 7)
+        #expect(report.markedDeleted == 40)
+        try await fixture.expectMatchesTruth()
+        let deleted = try await fixture.rows("SELECT count(*) FROM runs WHERE deleted_at IS NOT NULL")
+        #expect(deleted == [[40]])
+        try await fixture.shutdown()
+    }
+
+    @Test func everyRunDeletedThenNewOnes() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 10) }
+        _ = try await fixture.pass()
+        fixture.world { _ = $0.deleteOldest(task: fixture.task, count: 10) }
+        _ = try await fixture.pass()
+        fixture.world { $0.createRuns(task: fixture.task, count: 3) }
+        let (report, _) = try await fixture.pass()
+        #expect(report.inserted == 3)
+        try await fixture.expectMatchesTruth()
+        try await fixture.shutdown()
+    }
+
+    @Test func equalStartTimesAndLateInsertsAreNotSkipped() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 1000) }
+        let tie = fixture.world { $0.createRunWithSameStart(task: fixture.task) }
+        _ = try await fixture.pass()
+        let (late, tie2) = fixture.world { world in
+            (world.insertRun(task: fixture.task, positionFromEnd: 5), world.createRunWithSameStart(task: fixture.task))
+        }
+        let (report, _) = try await fixture.pass()
+        #expect(Set(report.changes.map(\.runId)) == [late, tie2])
+        #expect(try await fixture.rows("SELECT count(*) FROM runs WHERE id = ?", [.text(tie)]) == [[1]])
+        try await fixture.expectMatchesTruth()
+        try await fixture.shutdown()
+    }
+
+    @Test func aStuckRunningRunKeepsIdlePassesCheap() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { world in
+            world.createRuns(task: fixture.task, count: 1, status: "RUNNING")
+            world.createRuns(task: fixture.task, count: 5000)
+        }
+        _ = try await fixture.pass()
+        let (idle, requests) = try await fixture.pass()
+        #expect(requests == 2)
+        #expect(idle.itemsRead == 21)
+        try await fixture.shutdown()
+    }
+
+    @Test func anUnfinishedRunDeletedUpstreamIsMarkedAndNoLongerTracked() async throws {
+        let fixture = try await SyncFixture()
+        let ids = fixture.world { $0.createRuns(task: fixture.task, count: 2, status: "RUNNING") }
+        fixture.world { $0.createRuns(task: fixture.task, count: 30) }
+        _ = try await fixture.pass()
+        fixture.world { $0.delete(run: ids[1]) }
+        let (report, requests) = try await fixture.pass()
+        #expect(report.markedDeleted == 1)
+        // Overlap read (which sees the shift), a head probe for retention deletions, the unfinished-runs
+        // query, and the GET that answers 404.
+        #expect(requests == 4)
+        let (_, after) = try await fixture.pass()
+        #expect(after == 2)
+        #expect(try await fixture.rows("SELECT status, deleted_at IS NOT NULL FROM runs WHERE id = ?", [.text(ids[1])]) == [["RUNNING", 1]])
+        try await fixture.shutdown()
+    }
+
+    @Test func aTaskErrorNamesTheTaskAndKeepsWhatWasStored() async throws {
+        let fixture = try await SyncFixture(maxRetries: 1)
+        fixture.world { $0.createRuns(task: fixture.task, count: 2500) }
+        // The first page succeeds, the second one fails twice (one retry): the pass fails.
+        fixture.world { world in
+            world.inject(.delay(.zero), for: .runList)
+            world.inject(.status(500), for: .runList, times: 2)
+        }
+        let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(task: fixture.task) }
+        #expect(error.taskId == fixture.task)
+        #expect("\(error)".contains(fixture.task))
+        #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[1000]])
+        #expect(try await fixture.store.cursor(for: fixture.task).nextOffset == 1000)
+        let failures = try await fixture.rows("SELECT consecutive_failures, last_error IS NOT NULL FROM sync_state")
+        #expect(failures == [[1, 1]])
+        let (report, _) = try await fixture.pass()
+        #expect(report.inserted == 1500)
+        try await fixture.expectMatchesTruth()
+        #expect(try await fixture.rows("SELECT consecutive_failures, last_error FROM sync_state") == [[0, .null]])
+        try await fixture.shutdown()
+    }
+}

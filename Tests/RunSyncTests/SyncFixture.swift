@@ -1,0 +1,105 @@
+import ApifyAPI
+import ApifySimulator
+import AsyncHTTPClient
+import Foundation
+import Logging
+import RunStore
+import RunSync
+import SQLiteCore
+import Testing
+
+/// A simulator, a store in a fresh directory and an engine between them.
+final class SyncFixture: Sendable {
+    static let token = "apify_api_SYNCtestSECRET000000000000"
+    let directory: TemporaryDirectory
+    let simulator: ApifySimulator
+    let http: HTTPClient
+    let client: ApifyClient
+    let store: RunStore
+    let engine: SyncEngine
+    let task: String
+
+    init(seed: UInt64 = 1, maxRetries: Int = 3) async throws {
+        directory = try TemporaryDirectory()
+        simulator = try await ApifySimulator.start(token: Self.token, seed: seed)
+        http = HTTPClient.makeForApify()
+        client = ApifyClient(
+            configuration: .init(
+                baseURL: simulator.baseURL,
+                token: APIToken(secret: Self.token, source: "the test"),
+                retry: RetryPolicy(maxRetries: maxRetries, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5))
+            ),
+            http: http,
+            logger: Logger(label: "test")
+        )
+        store = try RunStore.open(path: directory.path("runs.db"))
+        var logger = Logger(label: "sync")
+        logger.logLevel = .warning
+        engine = SyncEngine(client: client, store: store, logger: logger)
+        task = simulator.withWorld { $0.addTask() }
+    }
+
+    func world<T>(_ body: (inout SimulatedWorld) -> T) -> T { simulator.withWorld(body) }
+
+    /// Runs one pass and returns its report together with the requests the simulator saw.
+    func pass() async throws -> (report: TaskPassReport, requests: Int) {
+        let before = world { $0.requestCount }
+        let report = try await engine.sync(task: task)
+        return (report, world { $0.requestCount } - before)
+    }
+
+    func rows(_ sql: String, _ values: [SQLiteValue] = []) async throws -> [[SQLiteValue]] {
+        try await store.queue.perform { try $0.rows(sql, values) }
+    }
+
+    /// Asserts that every live run is stored with its current status and fields, and that runs gone
+    /// upstream are still stored.
+    func expectMatchesTruth(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let truth = world { $0.tasks[task]!.runs }
+        let stored = try await rows("SELECT id, status, finished_at, usage_total_usd, started_at FROM runs")
+        var byId: [String: [SQLiteValue]] = [:]
+        for row in stored { byId[row[0].text!] = row }
+        for run in truth {
+            guard let row = byId[run.id] else {
+                Issue.record("run \(run.id) (\(run.status)) is missing", sourceLocation: sourceLocation)
+                continue
+            }
+            #expect(row[1] == .text(run.status), "status of \(run.id)", sourceLocation: sourceLocation)
+            #expect(
+                row[2] == SQLiteValue(run.finishedAtMs.map(ISO8601Milliseconds.string)),
+                "finishedAt of \(run.id)",
+                sourceLocation: sourceLocation
+            )
+            #expect(row[3] == .real(run.usageTotalUsd), "usage of \(run.id)", sourceLocation: sourceLocation)
+            #expect(row[4] == .text(ISO8601Milliseconds.string(run.startedAtMs)), sourceLocation: sourceLocation)
+        }
+        try await expectConsistentHistory(sourceLocation: sourceLocation)
+    }
+
+    /// One first sighting per run, every change row continuing the previous one, no transition twice.
+    func expectConsistentHistory(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let changes = try await rows("SELECT run_id, from_status, to_status FROM run_status_changes ORDER BY id")
+        var last: [String: String] = [:]
+        for change in changes {
+            let runId = change[0].text!
+            let from = change[1].text
+            let to = change[2].text!
+            #expect(from == last[runId], "change of \(runId) from \(from ?? "NULL") after \(last[runId] ?? "nothing")", sourceLocation: sourceLocation)
+            #expect(from != to, sourceLocation: sourceLocation)
+            last[runId] = to
+        }
+        let stored = try await rows("SELECT id, status FROM runs")
+        #expect(stored.count == last.count, "every run has a history", sourceLocation: sourceLocation)
+        for row in stored {
+            #expect(last[row[0].text!] == row[1].text, "history of \(row[0]) ends in its status", sourceLocation: sourceLocation)
+        }
+        let anchor = try await rows("SELECT anchor_run_id FROM sync_state WHERE anchor_run_id IS NOT NULL AND anchor_run_id NOT IN (SELECT id FROM runs)")
+        #expect(anchor.isEmpty, "the cursor's anchor is a stored run", sourceLocation: sourceLocation)
+    }
+
+    func shutdown() async throws {
+        try await http.shutdown()
+        try await simulator.stop()
+        try await store.close()
+    }
+}
