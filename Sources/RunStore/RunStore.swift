@@ -25,8 +25,19 @@ package final class RunStore: Sendable {
         return RunStore(queue: DatabaseQueue(database))
     }
 
-    /// Checks ownership and version with reads only, then sets the connection up and migrates.
-    static func prepare(_ database: Database) throws {
+    /// Per-task figures read through a read-only connection, for users who may not write the file.
+    package static func readStatuses(path: String) throws -> [TaskSyncStatus] {
+        let database = try Database(path: path, readOnly: true)
+        defer { try? database.close(optimize: false) }
+        try checkOwnership(database)
+        guard try database.scalar("PRAGMA user_version").integer == Int64(Schema.currentVersion) else {
+            return []
+        }
+        return try taskStatuses(in: database)
+    }
+
+    /// Refuses, with reads only, a file that is not ours or is newer than this binary.
+    static func checkOwnership(_ database: Database) throws {
         let path = database.path
         // Reads first: nothing may be written to a file that turns out not to be ours.
         let applicationID = Int32(truncatingIfNeeded: try database.scalar("PRAGMA application_id").integer ?? 0)
@@ -41,6 +52,13 @@ package final class RunStore: Sendable {
         if version > Schema.currentVersion {
             throw RunStoreError.tooNew(path: path, version: version, supported: Schema.currentVersion)
         }
+    }
+
+    /// Checks ownership and version with reads only, then sets the connection up and migrates.
+    static func prepare(_ database: Database) throws {
+        let path = database.path
+        try checkOwnership(database)
+        let version = Int32(truncatingIfNeeded: try database.scalar("PRAGMA user_version").integer ?? 0)
         if database.isReadOnly { throw RunStoreError.readOnly(path: path) }
 
         // Keep the -wal and -shm files when the last connection closes, so that members of the

@@ -56,9 +56,13 @@ package struct SyncEngine: Sendable {
             try await refreshUnfinished(taskId, report: &report)
             try await store.recordPass(taskId: taskId, at: timestamp(), error: nil, backfillCompleted: true)
         } catch {
-            let message = String(describing: error)
-            try? await store.recordPass(taskId: taskId, at: timestamp(), error: message, backfillCompleted: false)
-            throw SyncError(taskId: taskId, underlying: error, report: report)
+            // A pass interrupted by shutdown is not a failure of the task: nothing to record.
+            let interrupted = Task.isCancelled || error is CancellationError
+            if !interrupted {
+                let message = String(describing: error)
+                try? await store.recordPass(taskId: taskId, at: timestamp(), error: message, backfillCompleted: false)
+            }
+            throw SyncError(taskId: taskId, underlying: error, report: report, interrupted: interrupted)
         }
         return report
     }

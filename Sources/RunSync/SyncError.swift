@@ -4,6 +4,15 @@ package struct SyncError: Error, CustomStringConvertible, Sendable {
     package let underlying: any Error
     /// What the pass stored before the error; it stays stored.
     package let report: TaskPassReport
+    /// The pass was cancelled (shutdown), not failed.
+    package let interrupted: Bool
+
+    package init(taskId: String, underlying: any Error, report: TaskPassReport, interrupted: Bool) {
+        self.taskId = taskId
+        self.underlying = underlying
+        self.report = report
+        self.interrupted = interrupted
+    }
 
     package var description: String { "task \(taskId): \(underlying)" }
 }

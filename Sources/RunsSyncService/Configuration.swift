@@ -1,0 +1,204 @@
+import Foundation
+
+/// The daemon's configuration file, validated strictly: every problem names the key and the file.
+package struct Configuration: Sendable, Equatable {
+    package struct TaskEntry: Sendable, Equatable {
+        /// A task ID or `username~task-name`, as the API takes it.
+        package var id: String
+        /// This task's own interval, overriding `pollIntervalSeconds`.
+        package var pollIntervalSeconds: Double?
+
+        package init(id: String, pollIntervalSeconds: Double? = nil) {
+            self.id = id
+            self.pollIntervalSeconds = pollIntervalSeconds
+        }
+    }
+
+    package var path: String
+    package var apiBaseUrl = "https://api.apify.com"
+    package var token: String?
+    package var tokenFile: String?
+    package var database: String
+    package var pollIntervalSeconds: Double = 60
+    package var tasks: [TaskEntry]
+    package var maxConcurrentTasks = 4
+    package var requestTimeoutSeconds: Double = 30
+    package var maxRetries = 8
+    package var busyTimeoutMilliseconds = 5000
+
+    package init(
+        path: String,
+        apiBaseUrl: String = "https://api.apify.com",
+        database: String,
+        pollIntervalSeconds: Double = 60,
+        tasks: [TaskEntry]
+    ) {
+        self.path = path
+        self.apiBaseUrl = apiBaseUrl
+        self.database = database
+        self.pollIntervalSeconds = pollIntervalSeconds
+        self.tasks = tasks
+    }
+
+    /// The keys a configuration file may hold.
+    package static let keys: Set<String> = [
+        "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
+        "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds",
+    ]
+
+    /// The poll interval of a task: its own, or the global one.
+    package func interval(of task: TaskEntry) -> Double { task.pollIntervalSeconds ?? pollIntervalSeconds }
+
+    /// Reads and validates the file at `path`.
+    package static func load(path: String) throws(ConfigurationError) -> Configuration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "it cannot be read" : "it does not exist"
+            throw ConfigurationError(path: path, key: nil, message: "\(reason); pass --config PATH")
+        }
+        return try parse(data, path: path)
+    }
+
+    /// Validates configuration JSON; `path` is only used in messages and to resolve relative paths.
+    package static func parse(_ data: Data, path: String) throws(ConfigurationError) -> Configuration {
+        func fail(_ key: String?, _ message: String) -> ConfigurationError {
+            ConfigurationError(path: path, key: key, message: message)
+        }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw fail(nil, "it is not valid JSON (\(Self.describe(error)))")
+        }
+        guard case .object(let object) = parsed else { throw fail(nil, "the file must hold one JSON object") }
+        if let unknown = object.keys.filter({ !keys.contains($0) }).sorted().first {
+            throw fail(unknown, "unknown key; the keys are \(keys.sorted().joined(separator: ", "))")
+        }
+
+        func string(_ key: String) throws(ConfigurationError) -> String? {
+            guard let value = object[key], value != .null else { return nil }
+            guard case .string(let text) = value else { throw fail(key, "must be a string") }
+            guard !text.isEmpty else { throw fail(key, "must not be empty") }
+            return text
+        }
+        func number(_ key: String, minimum: Double, maximum: Double = .greatestFiniteMagnitude) throws(ConfigurationError)
+            -> Double?
+        {
+            guard let value = object[key], value != .null else { return nil }
+            guard case .number(let double) = value else { throw fail(key, "must be a number") }
+            guard double.isFinite, double >= minimum, double <= maximum else {
+                throw fail(key, "must be between \(minimum.cleanDescription) and \(maximum.cleanDescription), not \(double.cleanDescription)")
+            }
+            return double
+        }
+        func integer(_ key: String, minimum: Int, maximum: Int) throws(ConfigurationError) -> Int? {
+            guard let value = try number(key, minimum: Double(minimum), maximum: Double(maximum)) else { return nil }
+            guard value.rounded() == value else { throw fail(key, "must be a whole number") }
+            return Int(value)
+        }
+
+        guard let database = try string("database") else {
+            throw fail("database", "is required: the path of the SQLite file, e.g. /var/lib/apify-runs-sync/runs.db")
+        }
+        guard let rawTasks = object["tasks"] else { throw fail("tasks", "is required: a list of task IDs or username~task-name") }
+        guard case .array(let taskList) = rawTasks else { throw fail("tasks", "must be an array") }
+        guard !taskList.isEmpty else { throw fail("tasks", "is empty: list at least one task") }
+
+        var configuration = Configuration(path: path, database: Self.resolve(database, relativeTo: path), tasks: [])
+        if let url = try string("apiBaseUrl") {
+            guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+                scheme == "https" || scheme == "http", components.host?.isEmpty == false,
+                components.query == nil, components.user == nil
+            else {
+                throw fail("apiBaseUrl", "must be an http(s) URL such as https://api.apify.com, without credentials or query")
+            }
+            configuration.apiBaseUrl = url
+        }
+        configuration.token = try string("token")
+        configuration.tokenFile = try string("tokenFile").map { Self.resolve($0, relativeTo: path) }
+        configuration.pollIntervalSeconds = try number("pollIntervalSeconds", minimum: 1, maximum: 86_400) ?? 60
+        configuration.maxConcurrentTasks = try integer("maxConcurrentTasks", minimum: 1, maximum: 64) ?? 4
+        configuration.requestTimeoutSeconds = try number("requestTimeoutSeconds", minimum: 1, maximum: 600) ?? 30
+        configuration.maxRetries = try integer("maxRetries", minimum: 0, maximum: 20) ?? 8
+        configuration.busyTimeoutMilliseconds = try integer("busyTimeoutMilliseconds", minimum: 0, maximum: 600_000) ?? 5000
+
+        var seen = Set<String>()
+        for (index, entry) in taskList.enumerated() {
+            let key = "tasks[\(index)]"
+            var task: TaskEntry
+            if case .string(let id) = entry {
+                task = TaskEntry(id: id)
+            } else if case .object(let object) = entry {
+                if let unknown = object.keys.filter({ $0 != "id" && $0 != "pollIntervalSeconds" }).sorted().first {
+                    throw fail("\(key).\(unknown)", "unknown key; a task object takes id and pollIntervalSeconds")
+                }
+                guard case .string(let id) = object["id"] else {
+                    throw fail("\(key).id", "is required and must be a string")
+                }
+                task = TaskEntry(id: id)
+                if let interval = object["pollIntervalSeconds"], interval != .null {
+                    guard case .number(let seconds) = interval else {
+                        throw fail("\(key).pollIntervalSeconds", "must be a number")
+                    }
+                    guard seconds >= 1, seconds <= 86_400 else {
+                        throw fail("\(key).pollIntervalSeconds", "must be between 1 and 86400, not \(seconds.cleanDescription)")
+                    }
+                    task.pollIntervalSeconds = seconds
+                }
+            } else {
+                throw fail(key, "must be a task ID, a username~task-name string, or an object with an id")
+            }
+            guard Self.isValidTaskReference(task.id) else {
+                throw fail(key, "\(task.id.debugDescription) is not a task ID or username~task-name")
+            }
+            guard seen.insert(task.id).inserted else { throw fail(key, "task \(task.id) is listed twice") }
+            configuration.tasks.append(task)
+        }
+        return configuration
+    }
+
+    /// A task ID (letters and digits) or `username~task-name` (no slashes, spaces or control characters).
+    package static func isValidTaskReference(_ reference: String) -> Bool {
+        guard !reference.isEmpty, reference.count <= 200 else { return false }
+        let parts = reference.split(separator: "~", omittingEmptySubsequences: false)
+        guard parts.count <= 2, parts.allSatisfy({ !$0.isEmpty }) else { return false }
+        return reference.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.~".unicodeScalars.contains(scalar)
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        }
+        return String(describing: error)
+    }
+
+    /// Relative paths in the file are relative to the file's own directory.
+    private static func resolve(_ path: String, relativeTo configPath: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        let directory = (configPath as NSString).deletingLastPathComponent
+        return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+    }
+}
+
+/// A configuration problem: the file, the key and what is wrong. Exit status 78 (EX_CONFIG).
+package struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equatable {
+    package let path: String
+    package let key: String?
+    package let message: String
+
+    package var description: String {
+        if let key { return "configuration \(path): \"\(key)\" \(message)" }
+        return "configuration \(path): \(message)"
+    }
+}
+
+extension Double {
+    fileprivate var cleanDescription: String {
+        rounded() == self && abs(self) < 1e15 ? String(Int64(self)) : String(self)
+    }
+}

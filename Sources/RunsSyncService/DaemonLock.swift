@@ -1,0 +1,41 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One daemon per database: an exclusive `flock` on `<database>.lock`, held for the life of the process.
+package final class DaemonLock: Sendable {
+    package let path: String
+    private let descriptor: Int32
+
+    /// Takes the lock at once, or fails saying another instance holds it.
+    package init(database: String) throws(DaemonLockError) {
+        path = database + ".lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else {
+            throw DaemonLockError(message: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(descriptor)
+            if code == EWOULDBLOCK {
+                throw DaemonLockError(
+                    message: "another apify-runs-sync is already running on \(database) (it holds \(path)); stop it first"
+                )
+            }
+            throw DaemonLockError(message: "cannot lock \(path): \(String(cString: strerror(code)))")
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
+
+package struct DaemonLockError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package var description: String { message }
+}

@@ -1,0 +1,103 @@
+import Logging
+import RunStore
+import RunSync
+import Synchronization
+
+/// Turns pass results into log lines: each new failure once, a compact line per task that changed,
+/// the backfill summary, and a task's errors when they start and when they clear.
+package final class PassReporter: Sendable {
+    private let logger: Logger
+    /// Consecutive failures per task, to log an error when it starts and when it clears.
+    private let failing = Mutex<[String: Int]>([:])
+
+    package init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Logs a successful pass. Events come from transactions that have committed.
+    package func passSucceeded(_ report: TaskPassReport, duration: Duration) {
+        logEvents(of: report)
+        let previous = failing.withLock { $0.removeValue(forKey: report.taskId) }
+        if let previous {
+            logger.info("task recovered", metadata: ["event": "sync_recovered", "task": "\(report.taskId)", "failed_passes": "\(previous)"])
+        }
+        let changed = report.inserted + report.updated + report.markedDeleted > 0 || !report.changes.isEmpty
+        var metadata = summary(of: report)
+        metadata["duration_ms"] = "\(duration.wholeMilliseconds)"
+        logger.log(level: changed ? .info : .debug, "task synced", metadata: metadata)
+    }
+
+    /// Logs a failed pass: what it committed before failing, and the error if it is new.
+    package func passFailed(_ error: SyncError) {
+        logEvents(of: error.report)
+        let count = failing.withLock { failing -> Int in
+            failing[error.taskId, default: 0] += 1
+            return failing[error.taskId]!
+        }
+        let metadata: Logger.Metadata = [
+            "event": "sync_error", "task": "\(error.taskId)", "error": "\(error.underlying)", "failed_passes": "\(count)",
+        ]
+        logger.log(level: count == 1 ? .error : .debug, "task sync failed", metadata: metadata)
+    }
+
+    /// Logs a pass cut short by shutdown, and the events of what it had committed.
+    package func passInterrupted(_ error: SyncError) {
+        logEvents(of: error.report)
+        logger.info("pass interrupted by shutdown", metadata: ["event": "pass_interrupted", "task": "\(error.taskId)"])
+    }
+
+    /// Tasks failing at their last pass.
+    package var failingTasks: [String] { failing.withLock { $0.keys.sorted() } }
+
+    private func logEvents(of report: TaskPassReport) {
+        for event in report.events {
+            let change = event.change
+            logger.log(
+                level: event.kind == .aborted ? .warning : .error,
+                "\(Self.message(event.kind))",
+                metadata: [
+                    "event": "\(event.kind.rawValue)", "task": "\(change.taskId)", "run_id": "\(change.runId)",
+                    "status": "\(change.to)", "previous_status": "\(change.from ?? "none")",
+                    "started_at": "\(change.startedAt ?? "")", "finished_at": "\(change.finishedAt ?? "")",
+                    "console_url": "\(event.consoleURL)",
+                ]
+            )
+        }
+        let counts = report.backfillStatusCounts
+        if report.isBackfill && report.inserted > 0 {
+            logger.info(
+                "backfill stored runs",
+                metadata: [
+                    "event": "backfill_summary", "task": "\(report.taskId)", "runs_stored": "\(report.inserted)",
+                    "failed": "\(counts[RunStatus.failed, default: 0])",
+                    "timed_out": "\(counts[RunStatus.timedOut, default: 0])",
+                    "aborted": "\(counts[RunStatus.aborted, default: 0])",
+                ]
+            )
+        }
+    }
+
+    private func summary(of report: TaskPassReport) -> Logger.Metadata {
+        [
+            "event": "task_synced", "task": "\(report.taskId)", "new_runs": "\(report.inserted)",
+            "updated_runs": "\(report.updated)", "status_changes": "\(report.changes.count)",
+            "deleted_runs": "\(report.markedDeleted)", "requests": "\(report.requests)", "items_read": "\(report.itemsRead)",
+            "cursor": "\(report.cursorPath.rawValue)",
+        ]
+    }
+
+    private static func message(_ kind: RunEvent.Kind) -> String {
+        switch kind {
+        case .failed: "run failed"
+        case .timedOut: "run timed out"
+        case .aborted: "run aborted"
+        }
+    }
+}
+
+extension Duration {
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

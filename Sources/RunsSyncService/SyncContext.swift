@@ -1,0 +1,54 @@
+import ApifyAPI
+import AsyncHTTPClient
+import Logging
+import RunStore
+import RunSync
+
+/// Everything a pass needs, built from a configuration: the HTTP client, the store, the engine.
+package struct SyncContext: Sendable {
+    package let configuration: Configuration
+    package let http: HTTPClient
+    package let store: RunStore
+    package let runner: TaskPassRunner
+
+    /// Opens the store (refusing a file that is not ours) and builds the client and engine.
+    package static func open(
+        configuration: Configuration,
+        token: APIToken,
+        logger: Logger,
+        userAgent: String
+    ) throws -> SyncContext {
+        let store = try RunStore.open(
+            path: configuration.database,
+            busyTimeoutMilliseconds: Int32(configuration.busyTimeoutMilliseconds)
+        )
+        let timeout = Duration.milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
+        let http = HTTPClient.makeForApify(requestTimeout: timeout)
+        let client = ApifyClient(
+            configuration: .init(
+                baseURL: configuration.apiBaseUrl,
+                token: token,
+                requestTimeout: timeout,
+                retry: RetryPolicy(maxRetries: configuration.maxRetries),
+                userAgent: userAgent
+            ),
+            http: http,
+            logger: logger
+        )
+        let engine = SyncEngine(client: client, store: store, logger: logger)
+        return SyncContext(
+            configuration: configuration,
+            http: http,
+            store: store,
+            runner: TaskPassRunner(engine: engine, reporter: PassReporter(logger: logger))
+        )
+    }
+
+    package var client: ApifyClient { runner.engine.client }
+
+    /// Shuts the HTTP client down and closes the database (after `PRAGMA optimize`).
+    package func close() async {
+        try? await http.shutdown()
+        try? await store.close()
+    }
+}

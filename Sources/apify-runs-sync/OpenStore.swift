@@ -1,0 +1,34 @@
+import ApifyAPI
+import ArgumentParser
+import Logging
+import RunStore
+import RunsSyncService
+
+/// Takes the database lock and opens the sync context, or exits saying why.
+///
+/// A file that is not ours or too new exits with EX_CONFIG: the configuration names the wrong file
+/// (or the binary is too old), and restarting will not change that.
+func openContext(_ configuration: Configuration, token: APIToken, logger: Logger) throws -> (DaemonLock, SyncContext) {
+    let lock: DaemonLock
+    do {
+        lock = try DaemonLock(database: configuration.database)
+    } catch {
+        logger.critical("database in use", metadata: ["event": "database_locked", "error": "\(error)"])
+        throw ExitCode(ExitStatus.locked)
+    }
+    do {
+        let context = try SyncContext.open(
+            configuration: configuration,
+            token: token,
+            logger: logger,
+            userAgent: ApifyRunsSyncVersion.userAgent
+        )
+        return (lock, context)
+    } catch let error as RunStoreError {
+        logger.critical("cannot use the database", metadata: ["event": "database_error", "error": "\(error)"])
+        throw ExitCode(ExitStatus.configuration)
+    } catch {
+        logger.critical("cannot open the database", metadata: ["event": "database_error", "error": "\(error)"])
+        throw ExitCode(ExitStatus.failure)
+    }
+}

@@ -1,5 +1,0 @@
-import ArgumentParser
-import ServiceLifecycle
-import AsyncHTTPClient
-import NIOPosix
-print("x")
