@@ -90,6 +90,8 @@ let package = Package(
             name: "RunsSyncServiceTests",
             dependencies: ["RunsSyncService", "ApifySimulator", "RunStore", "SQLiteCore"]
         ),
+        // Runs the real binary, as a user or systemd would.
+        .testTarget(name: "CLITests", dependencies: ["apify-runs-sync", "ApifySimulator", "SQLiteCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,6 +39,7 @@ final class SyncFixture: Sendable {
         task = simulator.withWorld { $0.addTask() }
     }
 
+    @discardableResult
     func world<T>(_ body: (inout SimulatedWorld) -> T) -> T { simulator.withWorld(body) }
 
     /// Runs one pass and returns its report together with the requests the simulator saw.

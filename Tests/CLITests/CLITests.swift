@@ -1,0 +1,182 @@
+import ApifySimulator
+import Foundation
+import SQLiteCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real binary against the simulator: exit codes, messages, the daemon's life cycle.
+@Suite(.serialized) struct CLITests {
+    static let token = "apify_api_CLIsecretTOKEN1234567890abc"
+    let directory: TemporaryDirectory
+    let simulator: ApifySimulator
+    let tasks: [String]
+
+    init() async throws {
+        directory = try TemporaryDirectory()
+        simulator = try await ApifySimulator.start(token: Self.token)
+        tasks = simulator.withWorld { world in
+            let first = world.addTask(username: "jane", name: "news")
+            world.createRuns(task: first, count: 1200)
+            world.createRuns(task: first, count: 2, status: "FAILED")
+            let second = world.addTask()
+            world.createRuns(task: second, count: 10, status: "RUNNING")
+            return ["jane~news", second]
+        }
+    }
+
+    var database: String { directory.path("runs.db") }
+
+    private func writeConfig(tasks: [String]? = nil, token: String? = CLITests.token, extra: String = "") throws -> String {
+        let path = directory.path("config.json")
+        let taskList = (tasks ?? self.tasks).map { "\"\($0)\"" }.joined(separator: ",")
+        let tokenField = token.map { #","token":"\#($0)""# } ?? ""
+        let json = #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":[\#(taskList)],"maxRetries":1\#(tokenField)\#(extra)}"#
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return path
+    }
+
+    private func count(_ sql: String) throws -> Int64 {
+        let db = try Database(path: database, readOnly: true)
+        defer { try? db.close(optimize: false) }
+        return try db.scalar(sql).integer ?? -1
+    }
+
+    @Test func onceSyncsEveryTaskAndExitsZero() async throws {
+        let config = try writeConfig()
+        let result = try await ProgramRun.run(["once", "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try count("SELECT count(*) FROM runs") == 1212)
+        #expect(result.stderr.contains("event=backfill_summary"))
+        #expect(!result.stderr.contains(Self.token) && !result.stdout.contains(Self.token))
+
+        let status = try await ProgramRun.run(["status", "--config", config, "--json"])
+        #expect(status.status == 0)
+        let entries = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
+        let first = entries?.first?["state"] as? [String: Any]
+        #expect(first?["runsStored"] as? Int == 1202)
+        #expect(entries?.last?["state"].flatMap { $0 as? [String: Any] }?["unfinishedRuns"] as? Int == 10)
+        #expect(!status.stdout.contains(Self.token))
+    }
+
+    @Test func onceWithAnUnknownTaskFailsNamingItButSyncsTheOthers() async throws {
+        let config = try writeConfig(tasks: tasks + ["nobody~nothing"])
+        let result = try await ProgramRun.run(["once", "--config", config])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("task nobody~nothing failed"))
+        #expect(result.stderr.contains("does not exist"))
+        #expect(try count("SELECT count(*) FROM runs") == 1212)
+    }
+
+    @Test func aBadTokenFailsEveryTaskWithoutShowingTheToken() async throws {
+        let config = try writeConfig(token: "apify_api_WRONGwrongWRONG")
+        let once = try await ProgramRun.run(["once", "--config", config])
+        #expect(once.status == 1)
+        #expect(once.stderr.contains("rejected the token read from the \"token\" key"))
+        #expect(!once.stderr.contains("WRONGwrongWRONG"))
+        let check = try await ProgramRun.run(["check-config", "--config", config])
+        #expect(check.status == 1)
+        #expect(!check.stdout.contains("WRONGwrongWRONG") && !check.stderr.contains("WRONGwrongWRONG"))
+    }
+
+    @Test func checkConfigChecksEveryTask() async throws {
+        let good = try await ProgramRun.run(["check-config", "--config", try writeConfig()])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("task jane~news: ok"))
+        let bad = try await ProgramRun.run(["check-config", "--config", try writeConfig(tasks: ["jane~news", "nobody~x"])])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("task nobody~x: FAILED"))
+    }
+
+    @Test func configurationErrorsExit78NamingKeyAndFile() async throws {
+        let config = try writeConfig(extra: #","pollIntervalSeconds":0"#)
+        for command in ["once", "run", "check-config"] {
+            let result = try await ProgramRun.run([command, "--config", config])
+            #expect(result.status == 78)
+            #expect(result.stderr.contains("pollIntervalSeconds") && result.stderr.contains(config))
+        }
+        let noToken = try await ProgramRun.run(["once", "--config", try writeConfig(token: nil)])
+        #expect(noToken.status == 78)
+        #expect(noToken.stderr.contains("no API token found"))
+        let fromEnvironment = try await ProgramRun.run(
+            ["once", "--config", try writeConfig(token: nil)],
+            environment: ["APIFY_TOKEN": Self.token]
+        )
+        #expect(fromEnvironment.status == 0)
+    }
+
+    @Test func aForeignDatabaseIsRefusedUntouched() async throws {
+        let db = try Database(path: database)
+        try db.execute("PRAGMA application_id = 42; CREATE TABLE mine (x)")
+        try db.close(optimize: false)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: database))
+        let result = try await ProgramRun.run(["once", "--config", try writeConfig()])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("not an apify-runs-sync database"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == bytes)
+    }
+
+    @Test func theDaemonFollowsChangesLogsEachFailureOnceAndStopsOnSIGTERM() async throws {
+        let config = try writeConfig(extra: #","pollIntervalSeconds":1"#)
+        let daemon = try ProgramRun(["run", "--config", config])
+        try await waitUntil { (try? self.count("SELECT count(*) FROM runs")) == 1212 }
+
+        let second = try await ProgramRun.run(["run", "--config", config])
+        #expect(second.status == 75)
+        #expect(second.stderr.contains("already running"))
+
+        let (failed, timedOut) = simulator.withWorld { world in
+            let running = world.tasks[tasks[1]]!.runs.map(\.id)
+            world.setStatus(run: running[0], to: "FAILED")
+            world.setStatus(run: running[1], to: "TIMED-OUT")
+            world.createRuns(task: tasks[1], count: 1, status: "FAILED")
+            return (running[0], running[1])
+        }
+        try await waitUntil {
+            (try? self.count("SELECT count(*) FROM runs WHERE status IN ('FAILED','TIMED-OUT') AND task_id = '\(tasks[1])'")) == 3
+        }
+        // Two more intervals: nothing may be logged twice.
+        try await Task.sleep(for: .seconds(2.5))
+        daemon.signal(SIGTERM)
+        let start = ContinuousClock.now
+        let status = await daemon.wait(timeout: .seconds(15))
+        #expect(status == 0)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let lines = daemon.stderr.split(separator: "\n")
+        #expect(lines.filter { $0.contains("event=run_failed") && $0.contains(failed) }.count == 1)
+        #expect(lines.filter { $0.contains("event=run_timed_out") && $0.contains(timedOut) }.count == 1)
+        #expect(lines.filter { $0.contains("event=run_failed") }.count == 2)
+        #expect(lines.contains { $0.contains("event=daemon_stopping") })
+        #expect(!daemon.stderr.contains(Self.token))
+    }
+
+    @Test func theDemoLeavesADatabaseWithRunsAndFailures() async throws {
+        let result = try await ProgramRun.run(["demo", "--duration", "4", "--interval", "1"], directory: directory.url.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        let db = try Database(path: directory.path("demo.db"), readOnly: true)
+        defer { try? db.close(optimize: false) }
+        #expect(try db.scalar("SELECT count(*) FROM runs").integer ?? 0 >= 120)
+        #expect(try db.scalar("SELECT count(*) FROM recent_failures").integer ?? 0 > 0)
+        #expect(result.stderr.contains("sqlite3"))
+    }
+
+    @Test func versionPrints() async throws {
+        let result = try await ProgramRun.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+    }
+
+    private func waitUntil(timeout: Duration = .seconds(20), _ condition: @escaping () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            if ContinuousClock.now > deadline {
+                Issue.record("condition not met within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

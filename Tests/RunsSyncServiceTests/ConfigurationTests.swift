@@ -1,0 +1,121 @@
+import ApifyAPI
+import Foundation
+import RunsSyncService
+import Testing
+
+@Suite struct ConfigurationTests {
+    private func parse(_ json: String) throws(ConfigurationError) -> Configuration {
+        try Configuration.parse(Data(json.utf8), path: "/etc/ars/config.json")
+    }
+
+    @Test func aFullConfigurationParsesWithDefaultsAndRelativePaths() throws {
+        let configuration = try parse(
+            #"{"database":"runs.db","tasks":["abcDEF123","jane~my-task",{"id":"xyz","pollIntervalSeconds":300}]}"#
+        )
+        #expect(configuration.database == "/etc/ars/runs.db")
+        #expect(configuration.apiBaseUrl == "https://api.apify.com")
+        #expect(configuration.pollIntervalSeconds == 60)
+        #expect(configuration.maxRetries == 8 && configuration.requestTimeoutSeconds == 30)
+        #expect(configuration.tasks.map(\.id) == ["abcDEF123", "jane~my-task", "xyz"])
+        #expect(configuration.interval(of: configuration.tasks[2]) == 300)
+        #expect(configuration.interval(of: configuration.tasks[0]) == 60)
+    }
+
+    static let errors: [(String, String?, String)] = [
+        (#"{"database":"x","tasks":["a"],"pollIntervalSecs":5}"#, "pollIntervalSecs", "unknown key"),
+        (#"{"database":"x","tasks":[]}"#, "tasks", "is empty"),
+        (#"{"database":"x"}"#, "tasks", "is required"),
+        (#"{"tasks":["a"]}"#, "database", "is required"),
+        (#"{"database":"x","tasks":"a"}"#, "tasks", "must be an array"),
+        (#"{"database":"x","tasks":["a"],"pollIntervalSeconds":0.5}"#, "pollIntervalSeconds", "between 1"),
+        (#"{"database":"x","tasks":["a"],"pollIntervalSeconds":"60"}"#, "pollIntervalSeconds", "must be a number"),
+        (#"{"database":"x","tasks":["a"],"pollIntervalSeconds":true}"#, "pollIntervalSeconds", "must be a number"),
+        (#"{"database":5,"tasks":["a"]}"#, "database", "must be a string"),
+        (#"{"database":"x","tasks":["a",{"id":"b","interval":5}]}"#, "tasks[1].interval", "unknown key"),
+        (#"{"database":"x","tasks":[{"pollIntervalSeconds":5}]}"#, "tasks[0].id", "is required"),
+        (#"{"database":"x","tasks":[{"id":"b","pollIntervalSeconds":0}]}"#, "tasks[0].pollIntervalSeconds", "between 1"),
+        (#"{"database":"x","tasks":["a b"]}"#, "tasks[0]", "is not a task ID"),
+        (#"{"database":"x","tasks":["a/../b"]}"#, "tasks[0]", "is not a task ID"),
+        (#"{"database":"x","tasks":["a","a"]}"#, "tasks[1]", "listed twice"),
+        (#"{"database":"x","tasks":[5]}"#, "tasks[0]", "must be a task ID"),
+        (#"{"database":"x","tasks":["a"],"maxRetries":2.5}"#, "maxRetries", "whole number"),
+        (#"{"database":"x","tasks":["a"],"apiBaseUrl":"ftp://x"}"#, "apiBaseUrl", "http(s) URL"),
+        (#"{"database":"x","tasks":["a"],"apiBaseUrl":"https://u:p@api.apify.com"}"#, "apiBaseUrl", "without credentials"),
+        (#"{"database":"x","tasks":["a"],"#, nil, "not valid JSON"),
+        (#"["a"]"#, nil, "one JSON object"),
+    ]
+
+    @Test(arguments: 0..<errors.count)
+    func errorsNameTheKeyAndTheFile(index: Int) {
+        let (json, key, message) = Self.errors[index]
+        #expect {
+            try parse(json)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == key && error.description.contains(message)
+                && error.description.contains("/etc/ars/config.json")
+        }
+    }
+
+    @Test func aMissingFileSaysSo() {
+        #expect {
+            try Configuration.load(path: "/nonexistent/config.json")
+        } throws: { error in
+            "\(error)".contains("/nonexistent/config.json") && "\(error)".contains("does not exist")
+        }
+    }
+}
+
+@Suite struct TokenSourceTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    private func configuration(_ extra: String) throws -> Configuration {
+        let path = directory.path("config.json")
+        try Data(#"{"database":"x.db","tasks":["a"]\#(extra)}"#.utf8).write(to: URL(fileURLWithPath: path))
+        return try Configuration.load(path: path)
+    }
+
+    @Test func precedenceIsTokenThenFileThenEnvironmentThenCredential() throws {
+        let tokenFile = directory.path("token")
+        try Data("from-file\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        let credentials = directory.path("creds")
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        try Data("from-credential".utf8).write(to: URL(fileURLWithPath: credentials + "/apify-token"))
+        let environment = ["APIFY_TOKEN": "from-env", "CREDENTIALS_DIRECTORY": credentials]
+
+        let all = try configuration(#","token":"from-config","tokenFile":"token""#)
+        #expect(try TokenSource.resolve(all, environment: environment).secret == "from-config")
+        let file = try configuration(#","tokenFile":"token""#)
+        let fromFile = try TokenSource.resolve(file, environment: environment)
+        #expect(fromFile.secret == "from-file")
+        #expect(fromFile.source == "the file \(tokenFile)")
+        let none = try configuration("")
+        #expect(try TokenSource.resolve(none, environment: environment).secret == "from-env")
+        #expect(try TokenSource.resolve(none, environment: ["CREDENTIALS_DIRECTORY": credentials]).secret == "from-credential")
+        #expect(throws: ConfigurationError.self) { try TokenSource.resolve(none, environment: [:]) }
+    }
+
+    @Test func anUnreadableTokenFileIsAConfigurationError() throws {
+        let configuration = try configuration(#","tokenFile":"missing""#)
+        #expect {
+            try TokenSource.resolve(configuration, environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "tokenFile" && "\(error)".contains(directory.path("missing"))
+        }
+    }
+
+    @Test func aWorldReadableConfigHoldingATokenIsFlagged() throws {
+        let configuration = try configuration(#","token":"secret""#)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configuration.path)
+        #expect(TokenSource.isExposed(configuration))
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: configuration.path)
+        #expect(!TokenSource.isExposed(configuration))
+        let withoutToken = try self.configuration("")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: withoutToken.path)
+        #expect(!TokenSource.isExposed(withoutToken))
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import RunsSyncService
+import Testing
+
+@Suite struct LineLogHandlerTests {
+    let date = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test func journalLinesCarryTheSyslogPriorityAndStableFields() {
+        let handler = LineLogHandler(format: .text, level: .info, toJournal: true, output: .capture())
+        let line = handler.render(
+            level: .error,
+            message: "run failed",
+            fields: ["task": "t", "event": "run_failed", "run_id": "r1", "error": "two words"],
+            date: date
+        )
+        #expect(line == "<3>ERROR run failed event=run_failed error=\"two words\" run_id=r1 task=t\n")
+        #expect(LineLogHandler.syslogPriority(.warning) == 4)
+        #expect(LineLogHandler.syslogPriority(.info) == 6)
+    }
+
+    @Test func textLinesOutsideTheJournalStartWithATimestamp() {
+        let handler = LineLogHandler(format: .text, level: .info, toJournal: false, output: .capture())
+        let line = handler.render(level: .info, message: "task synced", fields: ["event": "task_synced"], date: date)
+        #expect(line == "2023-11-14T22:13:20.000Z INFO task synced event=task_synced\n")
+    }
+
+    @Test func jsonLinesAreJSON() throws {
+        let handler = LineLogHandler(format: .json, level: .info, toJournal: false, output: .capture())
+        let line = handler.render(level: .warning, message: "run \"aborted\"", fields: ["event": "run_aborted"], date: date)
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+        #expect(object == ["time": "2023-11-14T22:13:20.000Z", "level": "warning", "message": "run \"aborted\"", "event": "run_aborted"])
+    }
+
+    @Test func theJournalIsRecognisedOnlyByItsDeviceAndInode() {
+        #expect(!LineLogHandler.stderrIsJournal(environment: [:]))
+        #expect(!LineLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "1:2"]))
+    }
+}
+
+@Suite struct TaskScheduleTests {
+    @Test func phasesAreStableAndSpread() {
+        let phases = (0..<50).map { TaskSchedule.phaseFraction(of: "task\($0)") }
+        #expect(phases == (0..<50).map { TaskSchedule.phaseFraction(of: "task\($0)") })
+        #expect(phases.allSatisfy { $0 >= 0 && $0 < 1 })
+        #expect(Set(phases.map { Int($0 * 10) }).count >= 8)
+        #expect(TaskSchedule.firstDelay(taskId: "x", interval: 600) <= 10)
+    }
+
+    @Test func failuresBackOffUpToACap() {
+        #expect(TaskSchedule.interval(base: 60, consecutiveFailures: 0) == 60)
+        #expect(TaskSchedule.interval(base: 60, consecutiveFailures: 1) == 60)
+        #expect(TaskSchedule.interval(base: 60, consecutiveFailures: 2) == 120)
+        #expect(TaskSchedule.interval(base: 60, consecutiveFailures: 4) == 480)
+        #expect(TaskSchedule.interval(base: 60, consecutiveFailures: 9) == 900)
+        #expect(TaskSchedule.interval(base: 3600, consecutiveFailures: 9) == 3600)
+    }
+
+    @Test func theCadenceIsKeptUnlessAPassOverruns() {
+        #expect(TaskSchedule.nextDelay(lastDue: 10, now: 12, base: 60, consecutiveFailures: 0, jitterFraction: 0) == 58)
+        #expect(TaskSchedule.nextDelay(lastDue: 10, now: 100, base: 60, consecutiveFailures: 0, jitterFraction: 0) == 0)
+        let jittered = TaskSchedule.nextDelay(lastDue: 10, now: 12, base: 60, consecutiveFailures: 0, jitterFraction: 1)
+        #expect(jittered > 58 && jittered <= 59)
+    }
+}
