@@ -78,14 +78,20 @@ let package = Package(
         .executableTarget(
             name: "apify-runs-sync-bench",
             dependencies: [
-                "ApifySimulator", "RunSync", "RunStore", "ApifyAPI", "SQLiteCore",
+                "RunSync", "RunStore", "ApifyAPI", "SQLiteCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "SQLiteCore"]),
         .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator"]),
-        .testTarget(name: "RunSyncTests", dependencies: ["RunSync", "ApifySimulator", "ApifyAPI", "RunStore", "SQLiteCore"]),
+        .testTarget(
+            name: "RunSyncTests",
+            dependencies: ["RunSync", "ApifySimulator", "ApifyAPI", "RunStore", "SQLiteCore"]
+        ),
         .testTarget(
             name: "RunsSyncServiceTests",
             dependencies: ["RunsSyncService", "ApifySimulator", "RunStore", "SQLiteCore"]

@@ -126,7 +126,12 @@ package final class ApifyClient: Sendable {
     }
 
     /// One GET with retries; returns the status and body of a 2xx answer.
-    private func get(path: String, query: String?, resource: String, notFound: NotFoundMeaning)
+    private func get(
+        path: String,
+        query: String?,
+        resource: String,
+        notFound: NotFoundMeaning
+    )
         async throws -> (Int, [UInt8])
     {
         let url = configuration.baseURL + path + (query.map { "?" + $0 } ?? "")

@@ -7,7 +7,10 @@ extension HTTPClient {
     /// Redirects are not followed: a redirect to another host would carry the Authorization header.
     /// gzip and deflate bodies are inflated, up to `maximumBodyBytes` so that a small compressed body
     /// cannot expand without bound.
-    package static func makeForApify(requestTimeout: Duration = .seconds(30), maximumBodyBytes: Int = 32 * 1024 * 1024)
+    package static func makeForApify(
+        requestTimeout: Duration = .seconds(30),
+        maximumBodyBytes: Int = 32 * 1024 * 1024
+    )
         -> HTTPClient
     {
         var configuration = HTTPClient.Configuration(

@@ -63,7 +63,9 @@ struct JSONScanner: ~Copyable {
     // MARK: Objects and arrays
 
     /// Iterates an object's members: `body` gets each key's byte range and must consume the value.
-    mutating func readObject(_ body: (inout JSONScanner, JSONString) throws(JSONScanError) -> Void)
+    mutating func readObject(
+        _ body: (inout JSONScanner, JSONString) throws(JSONScanError) -> Void
+    )
         throws(JSONScanError)
     {
         try expect(UInt8(ascii: "{"), "'{' (an object)")

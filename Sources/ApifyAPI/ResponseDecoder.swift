@@ -42,7 +42,11 @@ package enum ResponseDecoder {
             try scanner.readObject { (scanner, key) throws(JSONScanError) in
                 guard key.equals("data", in: buffer) else { return try scanner.skipValue() }
                 try scanner.readObject { (scanner, key) throws(JSONScanError) in
-                    if key.equals("id", in: buffer) { id = try scanner.readOptionalString() } else { try scanner.skipValue() }
+                    if key.equals("id", in: buffer) {
+                        id = try scanner.readOptionalString()
+                    } else {
+                        try scanner.skipValue()
+                    }
                 }
             }
             try scanner.expectEnd()

@@ -75,9 +75,13 @@ package struct SimulatedRun: Sendable, Equatable {
         out.append(contentsOf: (isFinal ? "true" : "false").utf8)
         out.append(contentsOf: #","exitCode":"#.utf8)
         out.append(contentsOf: exitCode.utf8)
-        out.append(contentsOf: #","stats":{"inputBodyLen":240,"restartCount":0,"resurrectCount":0,"computeUnits":"#.utf8)
+        out.append(
+            contentsOf: #","stats":{"inputBodyLen":240,"restartCount":0,"resurrectCount":0,"computeUnits":"#.utf8
+        )
         out.append(contentsOf: String(usageTotalUsd * 2.5).utf8)
-        out.append(contentsOf: #"},"options":{"build":"latest","timeoutSecs":3600,"memoryMbytes":1024,"diskMbytes":2048}"#.utf8)
+        out.append(
+            contentsOf: #"},"options":{"build":"latest","timeoutSecs":3600,"memoryMbytes":1024,"diskMbytes":2048}"#.utf8
+        )
         out.append(contentsOf: #","containerUrl":"https://"#.utf8)
         out.append(contentsOf: storageSuffix.lowercased().utf8)
         out.append(contentsOf: #".runs.apify.net"}"#.utf8)

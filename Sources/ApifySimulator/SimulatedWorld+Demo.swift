@@ -6,7 +6,10 @@ extension SimulatedWorld {
         runSpacingMs = 60_000
         for index in 0..<taskCount {
             let names = ["daily-news-crawl", "price-monitor", "job-board-scraper", "sitemap-checker"]
-            let task = addTask(username: "demo", name: names[index % names.count] + (index < names.count ? "" : "-\(index)"))
+            let task = addTask(
+                username: "demo",
+                name: names[index % names.count] + (index < names.count ? "" : "-\(index)")
+            )
             for _ in 0..<historyPerTask {
                 let roll = generator.next() % 100
                 let status = roll < 80 ? "SUCCEEDED" : roll < 90 ? "FAILED" : roll < 95 ? "TIMED-OUT" : "ABORTED"

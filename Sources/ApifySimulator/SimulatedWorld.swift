@@ -54,7 +54,11 @@ package struct SimulatedWorld: Sendable {
 
     /// Creates a run whose `startedAt` places it `positionFromEnd` places before the end of the list.
     @discardableResult
-    package mutating func insertRun(task taskId: String, positionFromEnd: Int, status: String = "SUCCEEDED")
+    package mutating func insertRun(
+        task taskId: String,
+        positionFromEnd: Int,
+        status: String = "SUCCEEDED"
+    )
         -> String
     {
         let runs = tasks[taskId]!.runs
@@ -173,11 +177,19 @@ package struct SimulatedWorld: Sendable {
     }
 
     /// Answers one GET, with the real API's routes, authentication and list semantics.
-    package mutating func respond(path: String, query: [String: String], authorization: String?)
+    package mutating func respond(
+        path: String,
+        query: [String: String],
+        authorization: String?
+    )
         -> SimulatedResponse
     {
         guard let target = Self.target(ofPath: path) else {
-            return .error(404, type: "page-not-found", message: "We have bad news: there is no API endpoint at this URL.")
+            return .error(
+                404,
+                type: "page-not-found",
+                message: "We have bad news: there is no API endpoint at this URL."
+            )
         }
         guard let authorization, authorization.hasPrefix("Bearer ") else {
             return .error(401, type: "token-not-provided", message: "Authentication token was not provided")
@@ -233,7 +245,11 @@ package struct SimulatedWorld: Sendable {
         guard let offset = Self.nonNegativeInteger(query["offset"], default: 0),
             let requestedLimit = Self.nonNegativeInteger(query["limit"], default: 1000)
         else {
-            return .error(400, type: "invalid-input", message: "Invalid input: offset and limit must be non-negative integers")
+            return .error(
+                400,
+                type: "invalid-input",
+                message: "Invalid input: offset and limit must be non-negative integers"
+            )
         }
         let limit = requestedLimit == 0 ? 1000 : min(requestedLimit, 1000)
         let desc = query["desc"] == "1" || query["desc"] == "true"

@@ -71,7 +71,12 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    private func write(_ response: SimulatedResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(
+        _ response: SimulatedResponse,
+        version: HTTPVersion,
+        keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
         guard context.channel.isActive else { return }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)

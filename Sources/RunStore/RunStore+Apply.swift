@@ -122,7 +122,12 @@ extension RunStore {
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """
 
-    private static func bindColumns(of run: RunRecord, to statement: Statement, observedAt: String, taskId: String)
+    private static func bindColumns(
+        of run: RunRecord,
+        to statement: Statement,
+        observedAt: String,
+        taskId: String
+    )
         throws
     {
         try statement.bind(text: run.id, at: 1)

@@ -52,13 +52,22 @@ package enum CursorPlanner {
     }
 
     /// The cursor after storing a safe page read at `start`.
-    package static func cursor(afterPageAt start: Int, count: Int, last: (id: String, startedAt: String?)?, previous: TaskCursor)
+    package static func cursor(
+        afterPageAt start: Int,
+        count: Int,
+        last: (id: String, startedAt: String?)?,
+        previous: TaskCursor
+    )
         -> TaskCursor
     {
         guard let last else {
             // An empty safe page only happens at offset 0: the list is empty. Keep the anchor's
             // identity, which still marks the newest run we know of.
-            return TaskCursor(nextOffset: start, anchorRunId: previous.anchorRunId, anchorStartedAt: previous.anchorStartedAt)
+            return TaskCursor(
+                nextOffset: start,
+                anchorRunId: previous.anchorRunId,
+                anchorStartedAt: previous.anchorStartedAt
+            )
         }
         return TaskCursor(nextOffset: start + count, anchorRunId: last.id, anchorStartedAt: last.startedAt)
     }
@@ -66,7 +75,13 @@ package enum CursorPlanner {
     /// One step of the binary search for the first offset whose run is not older than the anchor.
     ///
     /// `probe` is the run at `mid` (nil past the end). Returns the narrowed half-open range.
-    package static func narrow(low: Int, high: Int, mid: Int, probeStartedAt: String??, anchorStartedAt: String)
+    package static func narrow(
+        low: Int,
+        high: Int,
+        mid: Int,
+        probeStartedAt: String??,
+        anchorStartedAt: String
+    )
         -> (low: Int, high: Int)
     {
         switch probeStartedAt {

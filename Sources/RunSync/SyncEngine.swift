@@ -71,7 +71,12 @@ package struct SyncEngine: Sendable {
 
     // MARK: Forward read
 
-    private func readForward(_ taskId: String, from stored: TaskCursor, report: inout TaskPassReport, logger: Logger)
+    private func readForward(
+        _ taskId: String,
+        from stored: TaskCursor,
+        report: inout TaskPassReport,
+        logger: Logger
+    )
         async throws -> TaskCursor
     {
         var cursor = stored
@@ -89,7 +94,15 @@ package struct SyncEngine: Sendable {
             switch verdict {
             case .lost:
                 attempts += 1
-                start = try await relocate(taskId, cursor: cursor, failedStart: start, page: page, attempts: attempts, report: &report, logger: logger)
+                start = try await relocate(
+                    taskId,
+                    cursor: cursor,
+                    failedStart: start,
+                    page: page,
+                    attempts: attempts,
+                    report: &report,
+                    logger: logger
+                )
                 if !retentionChecked && report.cursorPath == .located {
                     retentionChecked = true
                     try await markRetentionDeletions(taskId, report: &report)
@@ -106,7 +119,8 @@ package struct SyncEngine: Sendable {
                             "cursor realigned",
                             metadata: [
                                 "event": "cursor_realigned", "shift": "\(shift)",
-                                "reason": "\(shift > 0 ? "runs deleted before the anchor" : "runs inserted before the anchor")",
+                                "reason":
+                                    "\(shift > 0 ? "runs deleted before the anchor" : "runs inserted before the anchor")",
                             ]
                         )
                         if shift > 0 && !retentionChecked {
@@ -156,7 +170,9 @@ package struct SyncEngine: Sendable {
             report.cursorPath = .rescanned
             logger.warning(
                 "cursor lost, reading the task again from offset 0",
-                metadata: ["event": "cursor_rescan", "attempts": "\(attempts)", "expected_offset": "\(cursor.nextOffset)"]
+                metadata: [
+                    "event": "cursor_rescan", "attempts": "\(attempts)", "expected_offset": "\(cursor.nextOffset)",
+                ]
             )
             return 0
         }
@@ -166,7 +182,13 @@ package struct SyncEngine: Sendable {
             let mid = low + (high - low) / 2
             let probe = try await list(taskId, offset: mid, limit: 1, report: &report)
             let startedAt: String?? = probe.items.first.map { $0.startedAt }
-            (low, high) = CursorPlanner.narrow(low: low, high: high, mid: mid, probeStartedAt: startedAt, anchorStartedAt: anchorStartedAt)
+            (low, high) = CursorPlanner.narrow(
+                low: low,
+                high: high,
+                mid: mid,
+                probeStartedAt: startedAt,
+                anchorStartedAt: anchorStartedAt
+            )
         }
         report.cursorPath = .located
         report.shift = cursor.nextOffset - low
@@ -187,7 +209,13 @@ package struct SyncEngine: Sendable {
         report.markedDeleted += try await store.markDeleted(taskId: taskId, startedBefore: oldest, at: timestamp())
     }
 
-    private func list(_ taskId: String, offset: Int, limit: Int? = nil, statuses: [String] = [], report: inout TaskPassReport)
+    private func list(
+        _ taskId: String,
+        offset: Int,
+        limit: Int? = nil,
+        statuses: [String] = [],
+        report: inout TaskPassReport
+    )
         async throws -> RunListPage
     {
         report.requests += 1
@@ -205,7 +233,11 @@ package struct SyncEngine: Sendable {
             let page = try await list(taskId, offset: offset, statuses: RunStatus.unfinished, report: &report)
             seen.formUnion(page.items.lazy.map(\.id))
             if !page.items.isEmpty {
-                report.add(try await store.apply(RunBatch(taskId: taskId, runs: page.items.map(RunRecord.init), observedAt: timestamp())))
+                report.add(
+                    try await store.apply(
+                        RunBatch(taskId: taskId, runs: page.items.map(RunRecord.init), observedAt: timestamp())
+                    )
+                )
             }
             guard page.items.count >= pageSize else { break }
             offset += page.items.count
@@ -223,7 +255,11 @@ package struct SyncEngine: Sendable {
                 deleted.append(run.id)
             }
         }
-        report.add(try await store.apply(RunBatch(taskId: taskId, runs: refreshed, deletedRunIds: deleted, observedAt: timestamp())))
+        report.add(
+            try await store.apply(
+                RunBatch(taskId: taskId, runs: refreshed, deletedRunIds: deleted, observedAt: timestamp())
+            )
+        )
     }
 }
 

@@ -26,7 +26,13 @@ package struct TaskPassReport: Sendable {
     package var inserted = 0
     package var updated = 0
     package var markedDeleted = 0
+    /// The status changes recorded, except first sightings during the backfill, which are only counted
+    /// (a backfill of a million runs must not hold a million changes in memory).
     package var changes: [StatusChange] = []
+    /// Every status change recorded, first sightings included.
+    package var statusChangeCount = 0
+    /// First sightings during the backfill, by status.
+    package private(set) var backfillStatusCounts: [String: Int] = [:]
     /// Whether this pass was (part of) the task's first complete read, whose failures are summarised.
     package var isBackfill = false
     package var cursor: TaskCursor = .start
@@ -37,25 +43,19 @@ package struct TaskPassReport: Sendable {
 
     /// New failures to report one by one: every failure transition, except first sightings of
     /// historical runs during the backfill, which the summary counts instead.
-    package var events: [RunEvent] {
-        changes.compactMap { change in
-            if isBackfill && change.from == nil { return nil }
-            return RunEvent(change)
-        }
-    }
-
-    /// Failures first seen during the backfill, by final status.
-    package var backfillStatusCounts: [String: Int] {
-        guard isBackfill else { return [:] }
-        var counts: [String: Int] = [:]
-        for change in changes where change.from == nil { counts[change.to, default: 0] += 1 }
-        return counts
-    }
+    package var events: [RunEvent] { changes.compactMap(RunEvent.init) }
 
     mutating func add(_ applied: AppliedBatch) {
         inserted += applied.inserted
         updated += applied.updated
         markedDeleted += applied.markedDeleted
-        changes += applied.changes
+        statusChangeCount += applied.changes.count
+        for change in applied.changes {
+            if isBackfill && change.from == nil {
+                backfillStatusCounts[change.to, default: 0] += 1
+            } else {
+                changes.append(change)
+            }
+        }
     }
 }

@@ -83,13 +83,20 @@ package struct Configuration: Sendable, Equatable {
             guard !text.isEmpty else { throw fail(key, "must not be empty") }
             return text
         }
-        func number(_ key: String, minimum: Double, maximum: Double = .greatestFiniteMagnitude) throws(ConfigurationError)
+        func number(
+            _ key: String,
+            minimum: Double,
+            maximum: Double = .greatestFiniteMagnitude
+        ) throws(ConfigurationError)
             -> Double?
         {
             guard let value = object[key], value != .null else { return nil }
             guard case .number(let double) = value else { throw fail(key, "must be a number") }
             guard double.isFinite, double >= minimum, double <= maximum else {
-                throw fail(key, "must be between \(minimum.cleanDescription) and \(maximum.cleanDescription), not \(double.cleanDescription)")
+                throw fail(
+                    key,
+                    "must be between \(minimum.cleanDescription) and \(maximum.cleanDescription), not \(double.cleanDescription)"
+                )
             }
             return double
         }
@@ -102,7 +109,9 @@ package struct Configuration: Sendable, Equatable {
         guard let database = try string("database") else {
             throw fail("database", "is required: the path of the SQLite file, e.g. /var/lib/apify-runs-sync/runs.db")
         }
-        guard let rawTasks = object["tasks"] else { throw fail("tasks", "is required: a list of task IDs or username~task-name") }
+        guard let rawTasks = object["tasks"] else {
+            throw fail("tasks", "is required: a list of task IDs or username~task-name")
+        }
         guard case .array(let taskList) = rawTasks else { throw fail("tasks", "must be an array") }
         guard !taskList.isEmpty else { throw fail("tasks", "is empty: list at least one task") }
 
@@ -112,7 +121,10 @@ package struct Configuration: Sendable, Equatable {
                 scheme == "https" || scheme == "http", components.host?.isEmpty == false,
                 components.query == nil, components.user == nil
             else {
-                throw fail("apiBaseUrl", "must be an http(s) URL such as https://api.apify.com, without credentials or query")
+                throw fail(
+                    "apiBaseUrl",
+                    "must be an http(s) URL such as https://api.apify.com, without credentials or query"
+                )
             }
             configuration.apiBaseUrl = url
         }
@@ -122,7 +134,8 @@ package struct Configuration: Sendable, Equatable {
         configuration.maxConcurrentTasks = try integer("maxConcurrentTasks", minimum: 1, maximum: 64) ?? 4
         configuration.requestTimeoutSeconds = try number("requestTimeoutSeconds", minimum: 1, maximum: 600) ?? 30
         configuration.maxRetries = try integer("maxRetries", minimum: 0, maximum: 20) ?? 8
-        configuration.busyTimeoutMilliseconds = try integer("busyTimeoutMilliseconds", minimum: 0, maximum: 600_000) ?? 5000
+        configuration.busyTimeoutMilliseconds =
+            try integer("busyTimeoutMilliseconds", minimum: 0, maximum: 600_000) ?? 5000
 
         var seen = Set<String>()
         for (index, entry) in taskList.enumerated() {
@@ -143,7 +156,10 @@ package struct Configuration: Sendable, Equatable {
                         throw fail("\(key).pollIntervalSeconds", "must be a number")
                     }
                     guard seconds >= 1, seconds <= 86_400 else {
-                        throw fail("\(key).pollIntervalSeconds", "must be between 1 and 86400, not \(seconds.cleanDescription)")
+                        throw fail(
+                            "\(key).pollIntervalSeconds",
+                            "must be between 1 and 86400, not \(seconds.cleanDescription)"
+                        )
                     }
                     task.pollIntervalSeconds = seconds
                 }

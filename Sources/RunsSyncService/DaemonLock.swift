@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One daemon per database: an exclusive `flock` on `<database>.lock`, held for the life of the process.
@@ -21,7 +21,8 @@ package final class DaemonLock: Sendable {
             close(descriptor)
             if code == EWOULDBLOCK {
                 throw DaemonLockError(
-                    message: "another apify-runs-sync is already running on \(database) (it holds \(path)); stop it first"
+                    message:
+                        "another apify-runs-sync is already running on \(database) (it holds \(path)); stop it first"
                 )
             }
             throw DaemonLockError(message: "cannot lock \(path): \(String(cString: strerror(code)))")

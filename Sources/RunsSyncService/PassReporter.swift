@@ -19,9 +19,12 @@ package final class PassReporter: Sendable {
         logEvents(of: report)
         let previous = failing.withLock { $0.removeValue(forKey: report.taskId) }
         if let previous {
-            logger.info("task recovered", metadata: ["event": "sync_recovered", "task": "\(report.taskId)", "failed_passes": "\(previous)"])
+            logger.info(
+                "task recovered",
+                metadata: ["event": "sync_recovered", "task": "\(report.taskId)", "failed_passes": "\(previous)"]
+            )
         }
-        let changed = report.inserted + report.updated + report.markedDeleted > 0 || !report.changes.isEmpty
+        let changed = report.inserted + report.updated + report.markedDeleted + report.statusChangeCount > 0
         var metadata = summary(of: report)
         metadata["duration_ms"] = "\(duration.wholeMilliseconds)"
         logger.log(level: changed ? .info : .debug, "task synced", metadata: metadata)
@@ -35,7 +38,8 @@ package final class PassReporter: Sendable {
             return failing[error.taskId]!
         }
         let metadata: Logger.Metadata = [
-            "event": "sync_error", "task": "\(error.taskId)", "error": "\(error.underlying)", "failed_passes": "\(count)",
+            "event": "sync_error", "task": "\(error.taskId)", "error": "\(error.underlying)",
+            "failed_passes": "\(count)",
         ]
         logger.log(level: count == 1 ? .error : .debug, "task sync failed", metadata: metadata)
     }
@@ -80,8 +84,9 @@ package final class PassReporter: Sendable {
     private func summary(of report: TaskPassReport) -> Logger.Metadata {
         [
             "event": "task_synced", "task": "\(report.taskId)", "new_runs": "\(report.inserted)",
-            "updated_runs": "\(report.updated)", "status_changes": "\(report.changes.count)",
-            "deleted_runs": "\(report.markedDeleted)", "requests": "\(report.requests)", "items_read": "\(report.itemsRead)",
+            "updated_runs": "\(report.updated)", "status_changes": "\(report.statusChangeCount)",
+            "deleted_runs": "\(report.markedDeleted)", "requests": "\(report.requests)",
+            "items_read": "\(report.itemsRead)",
             "cursor": "\(report.cursorPath.rawValue)",
         ]
     }

@@ -26,7 +26,8 @@ package final class SyncDaemon: Service {
         logger.info(
             "daemon started",
             metadata: [
-                "event": "daemon_started", "tasks": "\(configuration.tasks.count)", "database": "\(configuration.database)",
+                "event": "daemon_started", "tasks": "\(configuration.tasks.count)",
+                "database": "\(configuration.database)",
                 "api": "\(configuration.apiBaseUrl)",
             ]
         )

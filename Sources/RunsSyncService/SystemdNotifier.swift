@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The systemd notification protocol (sd_notify(3)) over the `NOTIFY_SOCKET` datagram socket,

@@ -26,7 +26,12 @@ package struct TaskPassRunner: Sendable {
             }
             return error
         } catch {
-            let wrapped = SyncError(taskId: taskId, underlying: error, report: TaskPassReport(taskId: taskId), interrupted: false)
+            let wrapped = SyncError(
+                taskId: taskId,
+                underlying: error,
+                report: TaskPassReport(taskId: taskId),
+                interrupted: false
+            )
             reporter.passFailed(wrapped)
             return wrapped
         }

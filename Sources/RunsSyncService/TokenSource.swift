@@ -6,14 +6,21 @@ import Foundation
 package enum TokenSource {
     package static let credentialName = "apify-token"
 
-    package static func resolve(_ configuration: Configuration, environment: [String: String]) throws(ConfigurationError)
+    package static func resolve(
+        _ configuration: Configuration,
+        environment: [String: String]
+    ) throws(ConfigurationError)
         -> APIToken
     {
         if let token = configuration.token {
             return try validated(token, source: "the \"token\" key of \(configuration.path)", configuration)
         }
         if let file = configuration.tokenFile {
-            return try validated(try read(file, configuration, key: "tokenFile"), source: "the file \(file)", configuration)
+            return try validated(
+                try read(file, configuration, key: "tokenFile"),
+                source: "the file \(file)",
+                configuration
+            )
         }
         if let token = environment["APIFY_TOKEN"], !token.isEmpty {
             return try validated(token, source: "the environment variable APIFY_TOKEN", configuration)
@@ -21,7 +28,11 @@ package enum TokenSource {
         if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
             let file = (directory as NSString).appendingPathComponent(credentialName)
             if FileManager.default.fileExists(atPath: file) {
-                return try validated(try read(file, configuration, key: nil), source: "the systemd credential \(credentialName)", configuration)
+                return try validated(
+                    try read(file, configuration, key: nil),
+                    source: "the systemd credential \(credentialName)",
+                    configuration
+                )
             }
         }
         throw ConfigurationError(
@@ -32,19 +43,36 @@ package enum TokenSource {
         )
     }
 
-    private static func read(_ file: String, _ configuration: Configuration, key: String?) throws(ConfigurationError) -> String {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(path: configuration.path, key: key, message: "the token file \(file) cannot be read")
+    private static func read(
+        _ file: String,
+        _ configuration: Configuration,
+        key: String?
+    ) throws(ConfigurationError) -> String {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
+            throw ConfigurationError(
+                path: configuration.path,
+                key: key,
+                message: "the token file \(file) cannot be read"
+            )
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func validated(_ token: String, source: String, _ configuration: Configuration) throws(ConfigurationError)
+    private static func validated(
+        _ token: String,
+        source: String,
+        _ configuration: Configuration
+    ) throws(ConfigurationError)
         -> APIToken
     {
         let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
-            throw ConfigurationError(path: configuration.path, key: "token", message: "the token from \(source) is empty")
+            throw ConfigurationError(
+                path: configuration.path,
+                key: "token",
+                message: "the token from \(source) is empty"
+            )
         }
         guard trimmed.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
             throw ConfigurationError(

@@ -42,7 +42,12 @@ package struct SQLiteError: Error, CustomStringConvertible, Sendable {
     }
 
     /// Builds the error from a connection's current state.
-    static func from(_ connection: OpaquePointer?, code: Int32, sql: String? = nil, context: String? = nil)
+    static func from(
+        _ connection: OpaquePointer?,
+        code: Int32,
+        sql: String? = nil,
+        context: String? = nil
+    )
         -> SQLiteError
     {
         let extended = connection.map { sqlite3_extended_errcode($0) } ?? code

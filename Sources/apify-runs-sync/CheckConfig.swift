@@ -17,7 +17,9 @@ struct CheckConfig: AsyncParsableCommand {
     func run() async throws {
         let logger = options.bootstrapLogging()
         let (configuration, token) = try options.loadConfigurationAndToken(logger: logger)
-        print("configuration \(configuration.path): valid, \(configuration.tasks.count) task(s), token from \(token.source)")
+        print(
+            "configuration \(configuration.path): valid, \(configuration.tasks.count) task(s), token from \(token.source)"
+        )
         var ok = checkDatabaseDirectory(configuration.database)
         let timeout = Duration.milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
         let http = HTTPClient.makeForApify(requestTimeout: timeout)

@@ -49,7 +49,11 @@ struct Demo: AsyncParsableCommand {
 
             """
         FileHandle.standardError.write(Data(banner.utf8))
-        let (lock, context) = try openContext(configuration, token: APIToken(secret: token, source: "the demo"), logger: logger)
+        let (lock, context) = try openContext(
+            configuration,
+            token: APIToken(secret: token, source: "the demo"),
+            logger: logger
+        )
         let life = DemoLife(simulator: simulator, stopAfter: duration.map { .milliseconds(Int64($0 * 1000)) })
         try await runDaemon(context: context, logger: logger, companions: [life])
         try await simulator.stop()

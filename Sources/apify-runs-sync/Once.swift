@@ -21,7 +21,9 @@ struct Once: AsyncParsableCommand {
         await context.close()
         withExtendedLifetime(lock) {}
         for failure in failures {
-            FileHandle.standardError.write(Data("apify-runs-sync: task \(failure.taskId) failed: \(failure.underlying)\n".utf8))
+            FileHandle.standardError.write(
+                Data("apify-runs-sync: task \(failure.taskId) failed: \(failure.underlying)\n".utf8)
+            )
         }
         if !failures.isEmpty { throw ExitCode(ExitStatus.failure) }
     }

@@ -5,7 +5,9 @@ import ServiceLifecycle
 
 /// `apify-runs-sync run`: the daemon.
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the daemon: poll every task until SIGTERM or SIGINT.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: poll every task until SIGTERM or SIGINT."
+    )
 
     @OptionGroup var options: CommonOptions
 
@@ -23,7 +25,10 @@ func runDaemon(context: SyncContext, logger: Logger, companions: [any Service] =
     let daemon = SyncDaemon(context: context, notifier: SystemdNotifier(), logger: logger)
     // Whichever service returns first (the daemon after a signal, the demo after its duration) ends the rest.
     let services = ([daemon] + companions).map {
-        ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+        ServiceGroupConfiguration.ServiceConfiguration(
+            service: $0,
+            successTerminationBehavior: .gracefullyShutdownGroup
+        )
     }
     var groupConfiguration = ServiceGroupConfiguration(
         services: services,

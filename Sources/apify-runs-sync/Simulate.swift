@@ -18,7 +18,12 @@ struct Simulate: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "gzip responses when the client accepts it.") var compress = true
 
     func run() async throws {
-        let simulator = try await ApifySimulator.start(port: port, token: token, seed: seed, compressResponses: compress)
+        let simulator = try await ApifySimulator.start(
+            port: port,
+            token: token,
+            seed: seed,
+            compressResponses: compress
+        )
         let taskIds = simulator.withWorld { world in
             (0..<tasks).map { _ in
                 let task = world.addTask()

@@ -25,9 +25,12 @@ struct Status: AsyncParsableCommand {
         let byTask = Dictionary(stored.map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
         let configured = configuration.tasks.map(\.id)
         let rows: [(task: String, state: TaskSyncStatus?)] =
-            configured.map { ($0, byTask[$0]) } + stored.filter { !configured.contains($0.taskId) }.map { ($0.taskId, $0) }
+            configured.map { ($0, byTask[$0]) }
+            + stored.filter { !configured.contains($0.taskId) }.map { ($0.taskId, $0) }
         if json {
-            let entries = rows.map { StatusEntry(task: $0.task, configured: configured.contains($0.task), state: $0.state) }
+            let entries = rows.map {
+                StatusEntry(task: $0.task, configured: configured.contains($0.task), state: $0.state)
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
@@ -39,12 +42,14 @@ struct Status: AsyncParsableCommand {
                 print("\(taskId): never synced")
                 continue
             }
-            var line = "\(taskId): \(status.runsStored) runs (\(status.unfinishedRuns) unfinished, \(status.deletedRuns) deleted upstream)"
+            var line =
+                "\(taskId): \(status.runsStored) runs (\(status.unfinishedRuns) unfinished, \(status.deletedRuns) deleted upstream)"
             line += ", cursor at offset \(status.cursor.nextOffset)"
             if let anchor = status.cursor.anchorRunId { line += " after run \(anchor)" }
             line += ", last success \(status.lastSuccessAt ?? "never")"
             if let error = status.lastError {
-                line += ", failing for \(status.consecutiveFailures) pass(es) since \(status.lastErrorAt ?? "?"): \(error)"
+                line +=
+                    ", failing for \(status.consecutiveFailures) pass(es) since \(status.lastErrorAt ?? "?"): \(error)"
             }
             if !configured.contains(taskId) { line += " (no longer configured)" }
             print(line)

@@ -42,9 +42,17 @@ import Testing
             world.createRuns(task: task, count: 3)
             world.recordsRequests = true
         }
-        let page = try await fixture.client.listRuns(task: "jane.doe~my-task", offset: 0, statuses: ["SUCCEEDED", "FAILED"])
+        let page = try await fixture.client.listRuns(
+            task: "jane.doe~my-task",
+            offset: 0,
+            statuses: ["SUCCEEDED", "FAILED"]
+        )
         #expect(page.items.count == 3)
-        #expect(fixture.simulator.withWorld { $0.requestLog } == ["/v2/actor-tasks/jane.doe~my-task/runs?limit=1000&offset=0&status=SUCCEEDED,FAILED"])
+        #expect(
+            fixture.simulator.withWorld { $0.requestLog } == [
+                "/v2/actor-tasks/jane.doe~my-task/runs?limit=1000&offset=0&status=SUCCEEDED,FAILED"
+            ]
+        )
         let id = try await fixture.client.taskID(of: "jane.doe~my-task")
         #expect(fixture.simulator.withWorld { $0.tasks[id] != nil })
         try await fixture.shutdown()
@@ -91,7 +99,9 @@ import Testing
             world.inject(.status(502), times: 10)
             return task
         }
-        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        let error = try await #require(throws: ApifyError.self) {
+            try await fixture.client.listRuns(task: task, offset: 0)
+        }
         guard case .retriesExhausted(_, let attempts, let cause) = error else {
             Issue.record("unexpected \(error)")
             return
@@ -109,7 +119,9 @@ import Testing
     @Test func badTokenIsATypedErrorWithoutRetryOrSecret() async throws {
         let fixture = try await ClientFixture(token: "apify_api_WRONGtoken")
         let task = fixture.simulator.withWorld { $0.addTask() }
-        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        let error = try await #require(throws: ApifyError.self) {
+            try await fixture.client.listRuns(task: task, offset: 0)
+        }
         #expect(error == .unauthorized(tokenSource: "the test", apiType: "invalid-token"))
         #expect(!"\(error)".contains("WRONGtoken"))
         #expect(fixture.requests == 1)
@@ -123,7 +135,9 @@ import Testing
             world.inject(.status(403))
             return task
         }
-        let forbidden = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        let forbidden = try await #require(throws: ApifyError.self) {
+            try await fixture.client.listRuns(task: task, offset: 0)
+        }
         guard case .forbidden(let resource, _) = forbidden else {
             Issue.record("unexpected \(forbidden)")
             return
@@ -155,11 +169,30 @@ import Testing
     }
 
     static let badBodies: [(String, SimulatedFault, String)] = [
-        ("malformed JSON", .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":[{"id":"#.utf8)), "HTTP 200"),
-        ("items is an object", .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":{}}}"#.utf8)), "not an array"),
-        ("an HTML page", .body(status: 200, contentType: "text/html", bytes: Array("<html><body>Maintenance</body></html>".utf8)), "<html>"),
+        (
+            "malformed JSON",
+            .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":[{"id":"#.utf8)),
+            "HTTP 200"
+        ),
+        (
+            "items is an object",
+            .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":{}}}"#.utf8)),
+            "not an array"
+        ),
+        (
+            "an HTML page",
+            .body(status: 200, contentType: "text/html", bytes: Array("<html><body>Maintenance</body></html>".utf8)),
+            "<html>"
+        ),
         ("an empty body", .body(status: 200, contentType: "application/json", bytes: []), "empty"),
-        ("an item without id", .body(status: 200, contentType: "application/json", bytes: Array(#"{"data":{"items":[{"status":"READY"}]}}"#.utf8)), "no string \"id\""),
+        (
+            "an item without id",
+            .body(
+                status: 200,
+                contentType: "application/json",
+                bytes: Array(#"{"data":{"items":[{"status":"READY"}]}}"#.utf8)
+            ), "no string \"id\""
+        ),
     ]
 
     @Test(arguments: 0..<badBodies.count)
@@ -171,7 +204,9 @@ import Testing
             world.inject(fault)
             return task
         }
-        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        let error = try await #require(throws: ApifyError.self) {
+            try await fixture.client.listRuns(task: task, offset: 0)
+        }
         guard case .invalidResponse(let status, let path, _, _) = error else {
             Issue.record("unexpected \(error)")
             return
@@ -189,7 +224,9 @@ import Testing
             world.createRuns(task: task, count: 500)
             return task
         }
-        let error = try await #require(throws: ApifyError.self) { try await fixture.client.listRuns(task: task, offset: 0) }
+        let error = try await #require(throws: ApifyError.self) {
+            try await fixture.client.listRuns(task: task, offset: 0)
+        }
         #expect(error == .bodyTooLarge(path: "/v2/actor-tasks/\(task)/runs", limitBytes: 64 * 1024))
         try await fixture.shutdown()
     }

@@ -12,7 +12,12 @@ final class ClientFixture: Sendable {
     let client: ApifyClient
     let sleeps = SleepRecorder()
 
-    init(maxRetries: Int = 3, requestTimeout: Duration = .seconds(5), maximumBodyBytes: Int = 4 * 1024 * 1024, token: String = ClientFixture.token)
+    init(
+        maxRetries: Int = 3,
+        requestTimeout: Duration = .seconds(5),
+        maximumBodyBytes: Int = 4 * 1024 * 1024,
+        token: String = ClientFixture.token
+    )
         async throws
     {
         simulator = try await ApifySimulator.start(token: Self.token)

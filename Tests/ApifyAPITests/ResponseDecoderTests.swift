@@ -8,23 +8,29 @@ import Testing
     }
 
     @Test func aMinimalItemAnUnknownStatusAndUnknownFieldsDecode() throws {
-        let json = #"{"data":{"total":1,"items":[{"id":"a","status":"HIBERNATING","newField":{"x":[1,2,{"y":null}]},"meta":{}}]}}"#
+        let json =
+            #"{"data":{"total":1,"items":[{"id":"a","status":"HIBERNATING","newField":{"x":[1,2,{"y":null}]},"meta":{}}]}}"#
         let decoded = try page(json)
         let run = try #require(decoded.items.first)
         #expect(run.id == "a" && run.status == "HIBERNATING")
         #expect(run.startedAt == nil && run.usageTotalUsd == nil && run.origin == nil && run.actorTaskId == nil)
-        #expect(String(decoding: run.rawJSON, as: UTF8.self) == #"{"id":"a","status":"HIBERNATING","newField":{"x":[1,2,{"y":null}]},"meta":{}}"#)
+        #expect(
+            String(decoding: run.rawJSON, as: UTF8.self)
+                == #"{"id":"a","status":"HIBERNATING","newField":{"x":[1,2,{"y":null}]},"meta":{}}"#
+        )
         #expect(decoded.total == 1 && decoded.count == nil)
     }
 
     @Test func mistypedOptionalFieldsBecomeNil() throws {
-        let json = #"{"data":{"items":[{"id":"a","status":"READY","startedAt":5,"usageTotalUsd":"0.1","meta":"WEB","actorTaskId":null}]}}"#
+        let json =
+            #"{"data":{"items":[{"id":"a","status":"READY","startedAt":5,"usageTotalUsd":"0.1","meta":"WEB","actorTaskId":null}]}}"#
         let run = try #require(try page(json).items.first)
         #expect(run.startedAt == nil && run.usageTotalUsd == nil && run.origin == nil)
     }
 
     @Test func escapesAndUnicodeAreDecoded() throws {
-        let json = #"{"data":{"items":[{"id":"a\"b\\c\u00e9\ud83d\ude00","status":"R\u0055NNING","buildNumber":"žluť"}]}}"#
+        let json =
+            #"{"data":{"items":[{"id":"a\"b\\c\u00e9\ud83d\ude00","status":"R\u0055NNING","buildNumber":"žluť"}]}}"#
         let run = try #require(try page(json).items.first)
         #expect(run.id == "a\"b\\cé😀")
         #expect(run.status == "RUNNING")
@@ -32,8 +38,10 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "{", "[]", #"{"data":[]}"#, #"{"data":{}}"#, #"{"data":{"items":[1]}}"#, #"{"data":{"items":[{"id":1,"status":"X"}]}}"#,
-        #"{"data":{"items":[]}} x"#, #"{"data":{"items":[]},}"#, #"{"data":{"items":[01]}}"#, "{\"data\":{\"items\":[\"\u{01}\"]}}",
+        "", "{", "[]", #"{"data":[]}"#, #"{"data":{}}"#, #"{"data":{"items":[1]}}"#,
+        #"{"data":{"items":[{"id":1,"status":"X"}]}}"#,
+        #"{"data":{"items":[]}} x"#, #"{"data":{"items":[]},}"#, #"{"data":{"items":[01]}}"#,
+        "{\"data\":{\"items\":[\"\u{01}\"]}}",
         #"{"data":{"items":["\x"]}}"#, #"{"data":{"items":[tru]}}"#, String(repeating: "[", count: 100),
     ])
     func malformedInputIsAnError(json: String) {

@@ -4,7 +4,7 @@ import SQLiteCore
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real binary against the simulator: exit codes, messages, the daemon's life cycle.
@@ -29,11 +29,16 @@ import Glibc
 
     var database: String { directory.path("runs.db") }
 
-    private func writeConfig(tasks: [String]? = nil, token: String? = CLITests.token, extra: String = "") throws -> String {
+    private func writeConfig(
+        tasks: [String]? = nil,
+        token: String? = CLITests.token,
+        extra: String = ""
+    ) throws -> String {
         let path = directory.path("config.json")
         let taskList = (tasks ?? self.tasks).map { "\"\($0)\"" }.joined(separator: ",")
         let tokenField = token.map { #","token":"\#($0)""# } ?? ""
-        let json = #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":[\#(taskList)],"maxRetries":1\#(tokenField)\#(extra)}"#
+        let json =
+            #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":[\#(taskList)],"maxRetries":1\#(tokenField)\#(extra)}"#
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return path
@@ -86,7 +91,9 @@ import Glibc
         let good = try await ProgramRun.run(["check-config", "--config", try writeConfig()])
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
         #expect(good.stdout.contains("task jane~news: ok"))
-        let bad = try await ProgramRun.run(["check-config", "--config", try writeConfig(tasks: ["jane~news", "nobody~x"])])
+        let bad = try await ProgramRun.run([
+            "check-config", "--config", try writeConfig(tasks: ["jane~news", "nobody~x"]),
+        ])
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("task nobody~x: FAILED"))
     }
@@ -136,7 +143,9 @@ import Glibc
             return (running[0], running[1])
         }
         try await waitUntil {
-            (try? self.count("SELECT count(*) FROM runs WHERE status IN ('FAILED','TIMED-OUT') AND task_id = '\(tasks[1])'")) == 3
+            (try? self.count(
+                "SELECT count(*) FROM runs WHERE status IN ('FAILED','TIMED-OUT') AND task_id = '\(tasks[1])'"
+            )) == 3
         }
         // Two more intervals: nothing may be logged twice.
         try await Task.sleep(for: .seconds(2.5))
@@ -154,7 +163,10 @@ import Glibc
     }
 
     @Test func theDemoLeavesADatabaseWithRunsAndFailures() async throws {
-        let result = try await ProgramRun.run(["demo", "--duration", "4", "--interval", "1"], directory: directory.url.path)
+        let result = try await ProgramRun.run(
+            ["demo", "--duration", "4", "--interval", "1"],
+            directory: directory.url.path
+        )
         #expect(result.status == 0, "\(result.stderr)")
         let db = try Database(path: directory.path("demo.db"), readOnly: true)
         defer { try? db.close(optimize: false) }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `apify-runs-sync` binary, started as a child process with its output captured.
@@ -80,7 +80,11 @@ final class ProgramRun: Sendable {
     }
 
     /// Runs to completion and returns the exit status.
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) async throws
+    static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        directory: String? = nil
+    ) async throws
         -> (status: Int32, stdout: String, stderr: String)
     {
         let run = try ProgramRun(arguments, environment: environment, directory: directory)

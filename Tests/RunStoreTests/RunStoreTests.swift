@@ -11,7 +11,12 @@ import Testing
         directory = try TemporaryDirectory()
     }
 
-    static func run(_ id: String, _ status: String, startedAt: String = "2025-01-01T00:00:00.000Z", extra: String = "")
+    static func run(
+        _ id: String,
+        _ status: String,
+        startedAt: String = "2025-01-01T00:00:00.000Z",
+        extra: String = ""
+    )
         -> RunRecord
     {
         let json = #"{"id":"\#(id)","status":"\#(status)","startedAt":"\#(startedAt)"\#(extra)}"#
@@ -165,7 +170,11 @@ import Testing
 
     @Test func unknownStatusesAndAbsentFieldsAreStoredAsGiven() async throws {
         let store = try RunStore.open(path: path)
-        let run = RunRecord(id: "x", status: "HIBERNATING", rawJSON: ArraySlice(#"{"id":"x","status":"HIBERNATING"}"#.utf8))
+        let run = RunRecord(
+            id: "x",
+            status: "HIBERNATING",
+            rawJSON: ArraySlice(#"{"id":"x","status":"HIBERNATING"}"#.utf8)
+        )
         _ = try await store.apply(RunBatch(taskId: "t", runs: [run], observedAt: "T1"))
         let row = try await store.queue.perform { db in
             try db.rows("SELECT status, started_at, usage_total_usd, raw_json FROM runs").first
@@ -196,7 +205,9 @@ import Testing
     @Test func cursorIsWrittenWithThePage() async throws {
         let store = try RunStore.open(path: path)
         let cursor = TaskCursor(nextOffset: 1, anchorRunId: "a", anchorStartedAt: "2025-01-01T00:00:00.000Z")
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "SUCCEEDED")], cursor: cursor, observedAt: "T1"))
+        _ = try await store.apply(
+            RunBatch(taskId: "t", runs: [Self.run("a", "SUCCEEDED")], cursor: cursor, observedAt: "T1")
+        )
         #expect(try await store.cursor(for: "t") == cursor)
         #expect(try await store.cursor(for: "other") == .start)
     }
@@ -204,7 +215,9 @@ import Testing
     @Test func deletedRunsAreMarkedNeverRemoved() async throws {
         let store = try RunStore.open(path: path)
         _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
-        let applied = try await store.apply(RunBatch(taskId: "t", runs: [], deletedRunIds: ["a", "never-stored"], observedAt: "T2"))
+        let applied = try await store.apply(
+            RunBatch(taskId: "t", runs: [], deletedRunIds: ["a", "never-stored"], observedAt: "T2")
+        )
         #expect(applied.markedDeleted == 1)
         #expect(try await store.queue.perform { try $0.scalar("SELECT deleted_at FROM runs WHERE id = 'a'") } == "T2")
         #expect(try await store.unfinishedRuns(of: "t").isEmpty)
@@ -242,6 +255,8 @@ import Testing
         }
         #expect(failures == [["c"], ["b"]])
         #expect(latest == [["t", "c"]])
-        #expect(daily == [["2025-01-01", "FAILED", 1], ["2025-01-01", "SUCCEEDED", 1], ["2025-01-02", "TIMED-OUT", 1]])
+        #expect(
+            daily == [["2025-01-01", "FAILED", 1], ["2025-01-01", "SUCCEEDED", 1], ["2025-01-02", "TIMED-OUT", 1]]
+        )
     }
 }

@@ -38,7 +38,10 @@ import Testing
             _ = report
             try await fixture.expectMatchesTruth()
             let recorded = try await fixture.rows("SELECT count(*) FROM run_status_changes")
-            #expect(recorded == [[.integer(Int64(expectedChanges))]], "seed \(seed), pass \(passIndex) (rerun with SYNC_SEED=\(seed))")
+            #expect(
+                recorded == [[.integer(Int64(expectedChanges))]],
+                "seed \(seed), pass \(passIndex) (rerun with SYNC_SEED=\(seed))"
+            )
         }
         try await fixture.shutdown()
     }
@@ -64,10 +67,16 @@ import Testing
     private func mutate(_ fixture: SyncFixture, _ random: inout SplitMix64) {
         let task = fixture.task
         fixture.world { world in
-            let statuses = ["READY", "RUNNING", "SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED", "TIMING-OUT", "ABORTING"]
+            let statuses = [
+                "READY", "RUNNING", "SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED", "TIMING-OUT", "ABORTING",
+            ]
             for _ in 0..<Int(random.next() % 4) {
                 let count = Int(random.next() % 3 == 0 ? random.next() % 1500 : random.next() % 30)
-                world.createRuns(task: task, count: count, status: statuses[Int(random.next() % UInt64(statuses.count))])
+                world.createRuns(
+                    task: task,
+                    count: count,
+                    status: statuses[Int(random.next() % UInt64(statuses.count))]
+                )
             }
             let runs = world.tasks[task]!.runs
             if !runs.isEmpty {
@@ -87,7 +96,10 @@ import Testing
             switch random.next() % 10 {
             case 0, 1: world.deleteOldest(task: task, count: Int(random.next() % 60))
             case 2: world.deleteOldest(task: task, count: Int(random.next() % 1200))
-            case 3: if world.tasks[task]!.runs.count > 10 { world.insertRun(task: task, positionFromEnd: Int(random.next() % 10)) }
+            case 3:
+                if world.tasks[task]!.runs.count > 10 {
+                    world.insertRun(task: task, positionFromEnd: Int(random.next() % 10))
+                }
             case 4: world.createRunWithSameStart(task: task)
             case 5:
                 if let victim = world.tasks[task]!.runs.randomElement(using: &random) { world.delete(run: victim.id) }

@@ -179,7 +179,11 @@ import Testing
         #expect(requests == 4)
         let (_, after) = try await fixture.pass()
         #expect(after == 2)
-        #expect(try await fixture.rows("SELECT status, deleted_at IS NOT NULL FROM runs WHERE id = ?", [.text(ids[1])]) == [["RUNNING", 1]])
+        #expect(
+            try await fixture.rows("SELECT status, deleted_at IS NOT NULL FROM runs WHERE id = ?", [.text(ids[1])]) == [
+                ["RUNNING", 1]
+            ]
+        )
         try await fixture.shutdown()
     }
 

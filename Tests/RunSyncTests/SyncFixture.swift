@@ -85,16 +85,26 @@ final class SyncFixture: Sendable {
             let runId = change[0].text!
             let from = change[1].text
             let to = change[2].text!
-            #expect(from == last[runId], "change of \(runId) from \(from ?? "NULL") after \(last[runId] ?? "nothing")", sourceLocation: sourceLocation)
+            #expect(
+                from == last[runId],
+                "change of \(runId) from \(from ?? "NULL") after \(last[runId] ?? "nothing")",
+                sourceLocation: sourceLocation
+            )
             #expect(from != to, sourceLocation: sourceLocation)
             last[runId] = to
         }
         let stored = try await rows("SELECT id, status FROM runs")
         #expect(stored.count == last.count, "every run has a history", sourceLocation: sourceLocation)
         for row in stored {
-            #expect(last[row[0].text!] == row[1].text, "history of \(row[0]) ends in its status", sourceLocation: sourceLocation)
+            #expect(
+                last[row[0].text!] == row[1].text,
+                "history of \(row[0]) ends in its status",
+                sourceLocation: sourceLocation
+            )
         }
-        let anchor = try await rows("SELECT anchor_run_id FROM sync_state WHERE anchor_run_id IS NOT NULL AND anchor_run_id NOT IN (SELECT id FROM runs)")
+        let anchor = try await rows(
+            "SELECT anchor_run_id FROM sync_state WHERE anchor_run_id IS NOT NULL AND anchor_run_id NOT IN (SELECT id FROM runs)"
+        )
         #expect(anchor.isEmpty, "the cursor's anchor is a stored run", sourceLocation: sourceLocation)
     }
 

@@ -33,14 +33,20 @@ import Testing
         (#"{"database":5,"tasks":["a"]}"#, "database", "must be a string"),
         (#"{"database":"x","tasks":["a",{"id":"b","interval":5}]}"#, "tasks[1].interval", "unknown key"),
         (#"{"database":"x","tasks":[{"pollIntervalSeconds":5}]}"#, "tasks[0].id", "is required"),
-        (#"{"database":"x","tasks":[{"id":"b","pollIntervalSeconds":0}]}"#, "tasks[0].pollIntervalSeconds", "between 1"),
+        (
+            #"{"database":"x","tasks":[{"id":"b","pollIntervalSeconds":0}]}"#, "tasks[0].pollIntervalSeconds",
+            "between 1"
+        ),
         (#"{"database":"x","tasks":["a b"]}"#, "tasks[0]", "is not a task ID"),
         (#"{"database":"x","tasks":["a/../b"]}"#, "tasks[0]", "is not a task ID"),
         (#"{"database":"x","tasks":["a","a"]}"#, "tasks[1]", "listed twice"),
         (#"{"database":"x","tasks":[5]}"#, "tasks[0]", "must be a task ID"),
         (#"{"database":"x","tasks":["a"],"maxRetries":2.5}"#, "maxRetries", "whole number"),
         (#"{"database":"x","tasks":["a"],"apiBaseUrl":"ftp://x"}"#, "apiBaseUrl", "http(s) URL"),
-        (#"{"database":"x","tasks":["a"],"apiBaseUrl":"https://u:p@api.apify.com"}"#, "apiBaseUrl", "without credentials"),
+        (
+            #"{"database":"x","tasks":["a"],"apiBaseUrl":"https://u:p@api.apify.com"}"#, "apiBaseUrl",
+            "without credentials"
+        ),
         (#"{"database":"x","tasks":["a"],"#, nil, "not valid JSON"),
         (#"["a"]"#, nil, "one JSON object"),
     ]
@@ -95,7 +101,10 @@ import Testing
         #expect(fromFile.source == "the file \(tokenFile)")
         let none = try configuration("")
         #expect(try TokenSource.resolve(none, environment: environment).secret == "from-env")
-        #expect(try TokenSource.resolve(none, environment: ["CREDENTIALS_DIRECTORY": credentials]).secret == "from-credential")
+        #expect(
+            try TokenSource.resolve(none, environment: ["CREDENTIALS_DIRECTORY": credentials]).secret
+                == "from-credential"
+        )
         #expect(throws: ConfigurationError.self) { try TokenSource.resolve(none, environment: [:]) }
     }
 
@@ -117,5 +126,17 @@ import Testing
         let withoutToken = try self.configuration("")
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: withoutToken.path)
         #expect(!TokenSource.isExposed(withoutToken))
+    }
+}
+
+@Suite struct ShippedFilesTests {
+    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func theExampleConfigurationIsValid() throws {
+        let configuration = try Configuration.load(path: Self.root.appendingPathComponent("config.example.json").path)
+        #expect(configuration.tasks.count == 2)
+        #expect(configuration.database == "/var/lib/apify-runs-sync/runs.db")
+        #expect(configuration.interval(of: configuration.tasks[1]) == 300)
     }
 }

@@ -27,9 +27,19 @@ import Testing
 
     @Test func jsonLinesAreJSON() throws {
         let handler = LineLogHandler(format: .json, level: .info, toJournal: false, output: .capture())
-        let line = handler.render(level: .warning, message: "run \"aborted\"", fields: ["event": "run_aborted"], date: date)
+        let line = handler.render(
+            level: .warning,
+            message: "run \"aborted\"",
+            fields: ["event": "run_aborted"],
+            date: date
+        )
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
-        #expect(object == ["time": "2023-11-14T22:13:20.000Z", "level": "warning", "message": "run \"aborted\"", "event": "run_aborted"])
+        #expect(
+            object == [
+                "time": "2023-11-14T22:13:20.000Z", "level": "warning", "message": "run \"aborted\"",
+                "event": "run_aborted",
+            ]
+        )
     }
 
     @Test func theJournalIsRecognisedOnlyByItsDeviceAndInode() {

@@ -3,7 +3,7 @@ import RunsSyncService
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct SystemdNotifierTests {
@@ -64,7 +64,9 @@ import Glibc
 
     @Test func theWatchdogIntervalComesFromWatchdogUsec() {
         #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "30000000"]).watchdogInterval == .seconds(30))
-        #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"]).watchdogInterval == nil)
+        #expect(
+            SystemdNotifier(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"]).watchdogInterval == nil
+        )
         #expect(SystemdNotifier(environment: [:]).watchdogInterval == nil)
     }
 }

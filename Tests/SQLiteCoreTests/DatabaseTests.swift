@@ -29,7 +29,9 @@ import Testing
     }
 
     @Test func cachedStatementsAreResetAndReused() throws {
-        for id in 1...3 { try database.execute("INSERT INTO t (id, name) VALUES (?, ?)", [.integer(Int64(id)), .text("n\(id)")]) }
+        for id in 1...3 {
+            try database.execute("INSERT INTO t (id, name) VALUES (?, ?)", [.integer(Int64(id)), .text("n\(id)")])
+        }
         let first = try database.cachedStatement("SELECT name FROM t WHERE id = ?")
         let second = try database.cachedStatement("SELECT name FROM t WHERE id = ?")
         #expect(first === second)
@@ -91,7 +93,9 @@ import Testing
         try await queue.perform { try $0.execute("CREATE TABLE c (n INTEGER)") }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<50 {
-                group.addTask { try await queue.perform { try $0.execute("INSERT INTO c VALUES (?)", [.integer(Int64(n))]) } }
+                group.addTask {
+                    try await queue.perform { try $0.execute("INSERT INTO c VALUES (?)", [.integer(Int64(n))]) }
+                }
             }
             try await group.waitForAll()
         }

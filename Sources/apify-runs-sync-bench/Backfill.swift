@@ -1,0 +1,59 @@
+import ApifyAPI
+import AsyncHTTPClient
+import Foundation
+import Logging
+import RunStore
+import RunSync
+
+/// The real code path: client, engine and store, as `apify-runs-sync once` runs them.
+enum Backfill {
+    static func measure(runs: Int, baseURL: String, taskId: String, database: String) async throws -> Measurement {
+        let store = try RunStore.open(path: database)
+        let http = HTTPClient.makeForApify()
+        let client = ApifyClient(
+            configuration: .init(baseURL: baseURL, token: APIToken(secret: SimulatorProcess.token, source: "bench")),
+            http: http,
+            logger: Logger(label: "bench")
+        )
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let engine = SyncEngine(client: client, store: store, logger: logger)
+
+        let start = ContinuousClock.now
+        let cpuBefore = ResourceUsage.now().cpuSeconds
+        let report = try await engine.sync(task: taskId)
+        let wall = (ContinuousClock.now - start).seconds
+        let afterBackfill = ResourceUsage.now()
+        guard report.inserted == runs else { throw BenchError("stored \(report.inserted) of \(runs) runs") }
+
+        // The idle pass: nothing changed upstream.
+        let idleStart = ContinuousClock.now
+        let idleCPUBefore = ResourceUsage.now().cpuSeconds
+        let idle = try await engine.sync(task: taskId)
+        let idleWall = (ContinuousClock.now - idleStart).seconds
+        let idleCPU = ResourceUsage.now().cpuSeconds - idleCPUBefore
+
+        try await http.shutdown()
+        try await store.close()
+        return Measurement(
+            runs: runs,
+            kind: "apify-runs-sync",
+            wallSeconds: wall,
+            cpuSeconds: afterBackfill.cpuSeconds - cpuBefore,
+            requests: report.requests,
+            itemsRead: report.itemsRead,
+            peakResidentBytes: ResourceUsage.now().peakResidentBytes,
+            idleWallMilliseconds: idleWall * 1000,
+            idleCPUMilliseconds: idleCPU * 1000,
+            idleRequests: idle.requests,
+            idleItemsRead: idle.itemsRead
+        )
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

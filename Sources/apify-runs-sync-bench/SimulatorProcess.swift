@@ -1,0 +1,42 @@
+import Foundation
+
+/// `apify-runs-sync simulate` in a child process, so that its memory is not counted as the daemon's.
+final class SimulatorProcess {
+    let process = Process()
+    let baseURL: String
+    let taskId: String
+    static let token = "bench-token"
+
+    init(runs: Int, gzip: Bool) throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("apify-runs-sync")
+        process.executableURL = binary
+        process.arguments = ["simulate", "--runs", "\(runs)", "--token", Self.token] + (gzip ? [] : ["--no-compress"])
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var text = ""
+        let handle = output.fileHandleForReading
+        while !text.contains("tasks: ") || !text.hasSuffix("\n") {
+            let data = handle.availableData
+            guard !data.isEmpty else { throw BenchError("the simulator exited before it was ready") }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        let lines = text.split(separator: "\n")
+        guard let url = lines.first(where: { $0.hasPrefix("simulator listening on ") })?.split(separator: " ").last,
+            let task = lines.first(where: { $0.hasPrefix("tasks: ") })?.split(separator: " ").last
+        else { throw BenchError("unexpected simulator output: \(text)") }
+        baseURL = String(url)
+        taskId = String(task)
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
