@@ -8,6 +8,24 @@ package enum SimulatedFault: Sendable, Equatable {
     case delay(Duration)
     /// Answer with this body verbatim (malformed JSON, an HTML page, an empty body, …).
     case body(status: Int, contentType: String, bytes: [UInt8])
+    /// Answer a run list with a real page that has this flaw.
+    case quirk(PageQuirk)
+
+    /// Flaws of a run list page that a lenient, careful client must survive.
+    package enum PageQuirk: Sendable, Equatable {
+        /// The first item appears twice.
+        case duplicateItem
+        /// The items come in reverse `startedAt` order.
+        case reversedOrder
+        /// `count` disagrees with the items.
+        case wrongCount
+        /// `total` is smaller than the list.
+        case shrunkTotal
+        /// The first item carries an extra string field of this many bytes.
+        case hugeField(Int)
+        /// The first item's `buildNumber` holds bytes that are not UTF-8.
+        case invalidUTF8
+    }
 
     /// Which requests a fault applies to.
     package enum Target: Sendable, Equatable {

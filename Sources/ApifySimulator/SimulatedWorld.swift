@@ -180,10 +180,9 @@ package struct SimulatedWorld: Sendable {
     package mutating func respond(
         path: String,
         query: [String: String],
-        authorization: String?
-    )
-        -> SimulatedResponse
-    {
+        authorization: String?,
+        quirk: SimulatedFault.PageQuirk? = nil
+    ) -> SimulatedResponse {
         guard let target = Self.target(ofPath: path) else {
             return .error(
                 404,
@@ -199,7 +198,7 @@ package struct SimulatedWorld: Sendable {
         }
         let segments = Self.pathSegments(path)
         switch target {
-        case .runList: return listRuns(task: segments[2], query: query)
+        case .runList: return listRuns(task: segments[2], query: query, quirk: quirk)
         case .task: return getTask(segments[2])
         case .run: return getRun(segments[2])
         case .any: preconditionFailure("target(ofPath:) never returns .any")
@@ -238,7 +237,13 @@ package struct SimulatedWorld: Sendable {
         return SimulatedResponse(status: 200, body: body)
     }
 
-    private mutating func listRuns(task reference: String, query: [String: String]) -> SimulatedResponse {
+    private mutating func listRuns(
+        task reference: String,
+        query: [String: String],
+        quirk: SimulatedFault.PageQuirk?
+    )
+        -> SimulatedResponse
+    {
         guard let task = resolveTask(reference) else {
             return .error(404, type: "record-not-found", message: "Actor task was not found")
         }
@@ -262,16 +267,38 @@ package struct SimulatedWorld: Sendable {
         }
         if desc { selected.reverse() }
         let start = min(offset, selected.count)
-        let page = selected[start..<min(start + limit, selected.count)]
+        var page = Array(selected[start..<min(start + limit, selected.count)])
+        var total = selected.count
+        var count = page.count
+        switch quirk {
+        case .duplicateItem: if let first = page.first { page.insert(first, at: 1) }
+        case .reversedOrder: page.reverse()
+        case .wrongCount: count += 5
+        case .shrunkTotal: total = max(0, total - 100)
+        default: break
+        }
         var body: [UInt8] = []
         body.reserveCapacity(page.count * 640 + 128)
-        body.append(contentsOf: #"{"data":{"total":\#(selected.count),"offset":\#(offset),"limit":\#(limit),"#.utf8)
-        body.append(contentsOf: #""desc":\#(desc),"count":\#(page.count),"items":["#.utf8)
-        var first = true
-        for run in page {
-            if !first { body.append(UInt8(ascii: ",")) }
-            first = false
+        body.append(contentsOf: #"{"data":{"total":\#(total),"offset":\#(offset),"limit":\#(limit),"#.utf8)
+        body.append(contentsOf: #""desc":\#(desc),"count":\#(count),"items":["#.utf8)
+        for (index, run) in page.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            let itemStart = body.count
             run.renderShort(into: &body)
+            guard index == 0 else { continue }
+            switch quirk {
+            case .hugeField(let size):
+                body.removeLast()
+                body.append(contentsOf: #","statusMessage":""#.utf8)
+                body.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: size))
+                body.append(contentsOf: #""}"#.utf8)
+            case .invalidUTF8:
+                let marker = Array(#""buildNumber":""#.utf8)
+                if let range = body[itemStart...].firstRange(of: marker) {
+                    body.insert(contentsOf: [0xC3, 0x28], at: range.upperBound)
+                }
+            default: break
+            }
         }
         body.append(contentsOf: "]}}".utf8)
         itemsServed += page.count

@@ -46,6 +46,9 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
                 return (fault, response, world.responseDelay)
             case .reset:
                 return (fault, SimulatedResponse(status: 0, body: []), .zero)
+            case .quirk(let quirk):
+                let response = world.respond(path: path, query: query, authorization: authorization, quirk: quirk)
+                return (fault, response, world.responseDelay)
             case .delay(let extra):
                 let response = world.respond(path: path, query: query, authorization: authorization)
                 return (fault, response, world.responseDelay + extra)

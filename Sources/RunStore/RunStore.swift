@@ -18,6 +18,15 @@ package final class RunStore: Sendable {
         let database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         do {
             try prepare(database)
+        } catch let error as SQLiteError {
+            try? database.close(optimize: false)
+            let context = "opening the database \(path)" + (error.context.map { ": \($0)" } ?? "")
+            throw SQLiteError(
+                extendedCode: error.extendedCode,
+                message: error.message,
+                sql: error.sql,
+                context: context
+            )
         } catch {
             try? database.close(optimize: false)
             throw error

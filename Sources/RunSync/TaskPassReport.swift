@@ -14,6 +14,13 @@ package struct TaskPassReport: Sendable {
         case located
         /// Locating failed repeatedly: read again from offset 0.
         case rescanned
+
+        /// The more telling of two paths taken within one pass; a fresh task stays fresh.
+        func escalated(to other: CursorPath) -> CursorPath {
+            let order: [CursorPath] = [.continued, .realigned, .located, .rescanned]
+            guard self != .fresh else { return other == .rescanned ? other : self }
+            return order.firstIndex(of: other)! > order.firstIndex(of: self)! ? other : self
+        }
     }
 
     package var taskId: String

@@ -23,9 +23,14 @@ final class ProgramRun: Sendable {
     private let stderrPipe = Pipe()
     private let collected = CapturedOutput()
 
-    init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
-        process.executableURL = Self.executable
-        process.arguments = arguments
+    init(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        directory: String? = nil,
+        viaExecutable: URL? = nil
+    ) throws {
+        process.executableURL = viaExecutable ?? Self.executable
+        process.arguments = viaExecutable == nil ? arguments : Array(arguments.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "APIFY_TOKEN")
         env.removeValue(forKey: "NOTIFY_SOCKET")
@@ -83,11 +88,15 @@ final class ProgramRun: Sendable {
     static func run(
         _ arguments: [String],
         environment: [String: String] = [:],
-        directory: String? = nil
-    ) async throws
-        -> (status: Int32, stdout: String, stderr: String)
-    {
-        let run = try ProgramRun(arguments, environment: environment, directory: directory)
+        directory: String? = nil,
+        viaExecutable: URL? = nil
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let run = try ProgramRun(
+            arguments,
+            environment: environment,
+            directory: directory,
+            viaExecutable: viaExecutable
+        )
         let status = await run.wait()
         return (status, run.stdout, run.stderr)
     }

@@ -32,7 +32,7 @@ final class SyncFixture: Sendable {
             http: http,
             logger: Logger(label: "test")
         )
-        store = try RunStore.open(path: directory.path("runs.db"))
+        store = try RunStore.open(path: directory.path("runs.db"), busyTimeoutMilliseconds: 300)
         var logger = Logger(label: "sync")
         logger.logLevel = .warning
         engine = SyncEngine(client: client, store: store, logger: logger)

@@ -1,0 +1,259 @@
+import ApifyAPI
+import Logging
+import RunStore
+
+/// The forward half of a pass: pages fetched, verified and written, with fetching and writing overlapped.
+///
+/// Fetch steps run one at a time (each verified against the previous page's last run); writes run one
+/// at a time on the store's queue. While a write is in progress, verified pages queue up, and the next
+/// write takes all of them (up to `maximumPagesPerTransaction`) in one transaction with the cursor of
+/// the last: the slower the disk, the larger the transactions, and the fewer random index pages
+/// rewritten per run. At most `maximumQueuedPages` wait, which bounds memory. A failed fetch still lets
+/// the pages before it be written, and a write in flight is always awaited, so every change that
+/// committed is reported.
+struct ForwardRead {
+    let engine: SyncEngine
+    let taskId: String
+    let logger: Logger
+
+    static let maximumPagesPerTransaction = 4
+    static let maximumQueuedPages = 4
+
+    /// One verified page and what it cost to get it.
+    struct Step: Sendable {
+        var start: Int
+        var page: RunListPage
+        var cursorAfter: TaskCursor
+        var isLast: Bool
+        var requests = 0
+        var itemsRead = 0
+        var path: TaskPassReport.CursorPath?
+        var shift: Int?
+        var markedDeleted = 0
+        var checkedRetention = false
+    }
+
+    private enum Event: Sendable {
+        case fetched(Step)
+        case fetchFailed(any Error)
+        case written(AppliedBatch)
+        case writeFailed(any Error)
+    }
+
+    /// Reads from `stored` to the end of the list; returns the final cursor.
+    func run(from stored: TaskCursor, report: inout TaskPassReport) async throws -> TaskCursor {
+        var cursor = stored
+        var writtenCursor = stored
+        var queue: [Step] = []
+        var writing = false
+        var fetchInFlight = false
+        /// Where to fetch next, when a fetch is due but the queue is full.
+        var pendingFetch: (start: Int, anchor: TaskCursor)? = (
+            CursorPlanner.firstReadOffset(for: stored, overlap: engine.passOverlap), stored
+        )
+        var retentionChecked = false
+        var firstError: (any Error)?
+
+        await withTaskGroup(of: Event.self) { group in
+            func startFetchIfRoom() {
+                guard !fetchInFlight, firstError == nil, queue.count < Self.maximumQueuedPages,
+                    let (start, anchor) = pendingFetch
+                else { return }
+                pendingFetch = nil
+                fetchInFlight = true
+                let checkRetention = !retentionChecked
+                group.addTask {
+                    do {
+                        return .fetched(try await step(at: start, anchor: anchor, checkRetention: checkRetention))
+                    } catch {
+                        return .fetchFailed(error)
+                    }
+                }
+            }
+            func startWriteIfIdle() {
+                guard !writing, !queue.isEmpty else { return }
+                let taken = queue.prefix(Self.maximumPagesPerTransaction)
+                queue.removeFirst(taken.count)
+                let last = taken.last!.cursorAfter
+                let batch = RunBatch(
+                    taskId: taskId,
+                    runs: taken.flatMap { $0.page.items.map(RunRecord.init) },
+                    cursor: last == writtenCursor ? nil : last,
+                    observedAt: engine.timestamp()
+                )
+                writtenCursor = last
+                writing = true
+                let store = engine.store
+                group.addTask {
+                    do {
+                        return .written(try await store.apply(batch))
+                    } catch {
+                        return .writeFailed(error)
+                    }
+                }
+            }
+
+            startFetchIfRoom()
+            while let event = await group.next() {
+                switch event {
+                case .fetched(let step):
+                    fetchInFlight = false
+                    report.requests += step.requests
+                    report.itemsRead += step.itemsRead
+                    report.markedDeleted += step.markedDeleted
+                    retentionChecked = retentionChecked || step.checkedRetention
+                    if let path = step.path { report.cursorPath = report.cursorPath.escalated(to: path) }
+                    if let shift = step.shift { report.shift = shift }
+                    cursor = step.cursorAfter
+                    queue.append(step)
+                    if !step.isLast {
+                        pendingFetch = (
+                            CursorPlanner.continuationOffset(start: step.start, count: step.page.items.count), cursor
+                        )
+                    }
+                case .fetchFailed(let error):
+                    fetchInFlight = false
+                    firstError = firstError ?? error
+                case .written(let applied):
+                    writing = false
+                    report.add(applied)
+                case .writeFailed(let error):
+                    writing = false
+                    firstError = firstError ?? error
+                    queue.removeAll()
+                    group.cancelAll()
+                }
+                startWriteIfIdle()
+                startFetchIfRoom()
+            }
+        }
+        if let firstError { throw firstError }
+        return cursor
+    }
+
+    /// Fetches the page at `start` and verifies it; relocates (binary search, or a rescan) until a page is safe.
+    private func step(at start: Int, anchor: TaskCursor, checkRetention: Bool) async throws -> Step {
+        var step = Step(start: start, page: RunListPage(items: []), cursorAfter: anchor, isLast: false)
+        var start = start
+        var attempts = 0
+        step.page = try await list(offset: start, step: &step)
+        while true {
+            let verdict = CursorPlanner.verdict(
+                start: start,
+                ids: step.page.items.lazy.map(\.id),
+                firstStartedAt: step.page.items.first?.startedAt,
+                anchor: anchor
+            )
+            switch verdict {
+            case .lost:
+                attempts += 1
+                start = try await relocate(
+                    anchor: anchor,
+                    failedStart: start,
+                    total: step.page.total,
+                    attempts: attempts,
+                    step: &step
+                )
+                if checkRetention && step.path == .located && !step.checkedRetention {
+                    try await markRetentionDeletions(step: &step)
+                }
+                step.page = try await list(offset: start, step: &step)
+                continue
+            case .safe(let anchorIndex):
+                if let anchorIndex {
+                    let shift = (anchor.nextOffset - 1) - (start + anchorIndex)
+                    if shift != 0 {
+                        step.shift = shift
+                        if step.path == nil { step.path = .realigned }
+                        logger.info(
+                            "cursor realigned",
+                            metadata: [
+                                "event": "cursor_realigned", "shift": "\(shift)",
+                                "reason":
+                                    "\(shift > 0 ? "runs deleted before the anchor" : "runs inserted before the anchor")",
+                            ]
+                        )
+                        if shift > 0 && checkRetention && !step.checkedRetention {
+                            try await markRetentionDeletions(step: &step)
+                        }
+                    }
+                }
+            }
+            step.start = start
+            let last = step.page.items.last.map { (id: $0.id, startedAt: $0.startedAt) }
+            step.cursorAfter = CursorPlanner.cursor(
+                afterPageAt: start,
+                count: step.page.items.count,
+                last: last,
+                previous: anchor
+            )
+            step.isLast = step.page.items.count < engine.pageSize
+            return step
+        }
+    }
+
+    /// Finds where to read again after an unsafe page: by binary search, or from 0 as the last resort.
+    private func relocate(
+        anchor: TaskCursor,
+        failedStart: Int,
+        total: Int?,
+        attempts: Int,
+        step: inout Step
+    ) async throws -> Int {
+        guard attempts <= SyncEngine.locateAttempts, let anchorStartedAt = anchor.anchorStartedAt,
+            Timestamp.milliseconds(anchorStartedAt) != nil
+        else {
+            step.path = .rescanned
+            logger.warning(
+                "cursor lost, reading the task again from offset 0",
+                metadata: [
+                    "event": "cursor_rescan", "attempts": "\(attempts)", "expected_offset": "\(anchor.nextOffset)",
+                ]
+            )
+            return 0
+        }
+        var low = 0
+        var high = min(failedStart, total ?? failedStart)
+        while low < high {
+            let mid = low + (high - low) / 2
+            let probe = try await list(offset: mid, limit: 1, step: &step)
+            let startedAt: String?? = probe.items.first.map { $0.startedAt }
+            (low, high) = CursorPlanner.narrow(
+                low: low,
+                high: high,
+                mid: mid,
+                probeStartedAt: startedAt,
+                anchorStartedAt: anchorStartedAt
+            )
+        }
+        step.path = .located
+        step.shift = anchor.nextOffset - low
+        logger.info(
+            "cursor located by startedAt",
+            metadata: [
+                "event": "cursor_located", "reason": "anchor run deleted or moved past the overlap",
+                "expected_offset": "\(anchor.nextOffset)", "found_offset": "\(low)",
+            ]
+        )
+        return max(0, low - 1)
+    }
+
+    /// Marks stored runs older than the oldest live run as deleted: data retention removed them.
+    private func markRetentionDeletions(step: inout Step) async throws {
+        step.checkedRetention = true
+        let head = try await list(offset: 0, limit: 1, step: &step)
+        guard let oldest = head.items.first?.startedAt else { return }
+        step.markedDeleted += try await engine.store.markDeleted(
+            taskId: taskId,
+            startedBefore: oldest,
+            at: engine.timestamp()
+        )
+    }
+
+    private func list(offset: Int, limit: Int? = nil, step: inout Step) async throws -> RunListPage {
+        step.requests += 1
+        let page = try await engine.client.listRuns(task: taskId, offset: offset, limit: limit ?? engine.pageSize)
+        step.itemsRead += page.items.count
+        return page
+    }
+}

@@ -1,0 +1,165 @@
+import ApifySimulator
+import Foundation
+import SQLiteCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The real binary killed at random moments, stopped under load, and given bad database files.
+@Suite(.serialized) struct CrashTests {
+    static let token = "apify_api_CRASHtestSECRET0987654321"
+    let directory: TemporaryDirectory
+    let simulator: ApifySimulator
+    let task: String
+
+    init() async throws {
+        directory = try TemporaryDirectory()
+        simulator = try await ApifySimulator.start(token: Self.token, seed: 42)
+        task = simulator.withWorld { $0.addTask() }
+    }
+
+    var database: String { directory.path("runs.db") }
+
+    private func writeConfig() throws -> String {
+        let path = directory.path("config.json")
+        let json =
+            #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":["\#(task)"],"#
+            + #""pollIntervalSeconds":1,"maxRetries":2,"token":"\#(Self.token)"}"#
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return path
+    }
+
+    private func expectSound(_ context: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let violations = try DatabaseInvariants.violations(in: database)
+        #expect(violations.isEmpty, "\(context): \(violations)", sourceLocation: sourceLocation)
+    }
+
+    /// Stored statuses equal the simulator's for every live run.
+    private func expectMatchesTruth(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let truth = simulator.withWorld { world in world.tasks[task]!.runs.map { ($0.id, $0.status) } }
+        let db = try Database(path: database, readOnly: true)
+        defer { try? db.close(optimize: false) }
+        var stored: [String: String] = [:]
+        for row in try db.rows("SELECT id, status FROM runs") { stored[row[0].text!] = row[1].text! }
+        let missing = truth.filter { stored[$0.0] == nil }
+        let wrong = truth.filter { stored[$0.0] != nil && stored[$0.0] != $0.1 }
+        #expect(missing.isEmpty, "\(missing.count) runs missing", sourceLocation: sourceLocation)
+        #expect(wrong.isEmpty, "\(wrong.count) runs with a stale status", sourceLocation: sourceLocation)
+    }
+
+    @Test func sigkillAtRandomMomentsLosesNothing() async throws {
+        let trials = Int(ProcessInfo.processInfo.environment["CRASH_TRIALS"] ?? "") ?? 20
+        let seed = UInt64(ProcessInfo.processInfo.environment["CRASH_SEED"] ?? "") ?? 7
+        var random = SplitMix64(seed: seed)
+        let config = try writeConfig()
+        simulator.withWorld { world in
+            world.createRuns(task: task, count: 12_000)
+            world.createRuns(task: task, count: 20, status: "RUNNING")
+            world.responseDelay = .milliseconds(10)
+        }
+        for trial in 0..<trials {
+            simulator.withWorld { world in
+                world.createRuns(task: task, count: Int(random.next() % 1500))
+                for run in world.tasks[task]!.runs.suffix(40) where !run.isFinal && random.next() % 2 == 0 {
+                    world.setStatus(run: run.id, to: ["SUCCEEDED", "FAILED", "TIMED-OUT"][Int(random.next() % 3)])
+                }
+                if random.next() % 3 == 0 { world.deleteOldest(task: task, count: Int(random.next() % 500)) }
+                world.createRuns(task: task, count: 2, status: "RUNNING")
+            }
+            let daemon = try ProgramRun(["run", "--config", config])
+            try await Task.sleep(for: .milliseconds(Int64(random.next() % 1500)))
+            daemon.signal(SIGKILL)
+            await daemon.wait()
+            try expectSound("after SIGKILL \(trial) (seed \(seed))")
+        }
+        simulator.withWorld { $0.responseDelay = .zero }
+        let final = try await ProgramRun.run(["once", "--config", config])
+        #expect(final.status == 0, "\(final.stderr)")
+        try expectSound("after the final pass (seed \(seed))")
+        try expectMatchesTruth()
+    }
+
+    @Test func sigtermUnderLoadStopsCleanlyAndTheNextPassResumes() async throws {
+        let config = try writeConfig()
+        simulator.withWorld { world in
+            world.createRuns(task: task, count: 40_000)
+            world.responseDelay = .milliseconds(150)
+        }
+        let daemon = try ProgramRun(["run", "--config", config])
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? storedRuns()) ?? 0 < 3000, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        daemon.signal(SIGTERM)
+        let stop = ContinuousClock.now
+        let status = await daemon.wait(timeout: .seconds(20))
+        #expect(status == 0, "\(daemon.stderr)")
+        #expect(ContinuousClock.now - stop < .seconds(10))
+        #expect(daemon.stderr.contains("event=daemon_stopping"))
+        try expectSound("after SIGTERM")
+        let stored = try storedRuns()
+        #expect(stored >= 3000 && stored < 40_000)
+
+        simulator.withWorld { world in
+            world.responseDelay = .zero
+            world.recordsRequests = true
+            world.requestLog = []
+        }
+        let resumed = try await ProgramRun.run(["once", "--config", config])
+        #expect(resumed.status == 0)
+        let listReads = simulator.withWorld {
+            $0.requestLog.filter { $0.contains("/runs?") && !$0.contains("status=") }
+        }
+        // The pages still missing, plus one: nothing already committed is downloaded again.
+        #expect(listReads.count <= (40_000 - stored) / 999 + 2, "\(listReads.count) list reads after \(stored) stored")
+        try expectMatchesTruth()
+    }
+
+    @Test func aCorruptDatabaseIsAClearErrorAndIsNotTouched() async throws {
+        let config = try writeConfig()
+        simulator.withWorld { $0.createRuns(task: task, count: 2000) }
+        #expect(try await ProgramRun.run(["once", "--config", config]).status == 0)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: database))
+        try handle.seek(toOffset: 100)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 300))
+        try handle.close()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: database))
+        let result = try await ProgramRun.run(["once", "--config", config])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("malformed") || result.stderr.contains("not a database"), "\(result.stderr)")
+        #expect(result.stderr.contains(database))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == bytes)
+    }
+
+    @Test func aReadOnlyDatabaseIsAClearErrorAndIsNotTouched() async throws {
+        let config = try writeConfig()
+        simulator.withWorld { $0.createRuns(task: task, count: 100) }
+        #expect(try await ProgramRun.run(["once", "--config", config]).status == 0)
+        // Run as an unprivileged user (root ignores file modes): the directory is open, the file is not.
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.url.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: database + suffix) {
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: database + suffix)
+        }
+        try? FileManager.default.removeItem(atPath: database + ".lock")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: database))
+        let result = try await ProgramRun.run(
+            ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ProgramRun.executable.path]
+                + ["once", "--config", config],
+            viaExecutable: URL(fileURLWithPath: "/usr/bin/setpriv")
+        )
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("read-only"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == bytes)
+    }
+
+    private func storedRuns() throws -> Int {
+        let db = try Database(path: database, readOnly: true)
+        defer { try? db.close(optimize: false) }
+        return Int(try db.scalar("SELECT count(*) FROM runs").integer ?? 0)
+    }
+}
