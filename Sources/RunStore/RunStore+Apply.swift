@@ -3,10 +3,11 @@ import SQLiteCore
 /// Storing a page of runs: the hot path of every pass.
 ///
 /// One `BEGIN IMMEDIATE` transaction per batch holds the runs, their status changes and the task's
-/// cursor, so a crash leaves either all of them or none. Per run, a primary-key lookup reads the
-/// stored status and raw JSON; a run whose JSON is byte-identical is not written at all, a changed
-/// one is rewritten, and a status-change row is added exactly when the run is new or its status
-/// differs. Duplicates within a batch are handled by the same rule, in order.
+/// cursor, so a crash leaves either all of them or none. Per run, an `INSERT … ON CONFLICT DO NOTHING`
+/// stores a new run; for a run already stored, a primary-key lookup reads its status and raw JSON: a
+/// run whose JSON is byte-identical is not written at all, a changed one is rewritten, and a
+/// status-change row is added exactly when the run is new or its status differs. Duplicates within a
+/// batch are handled by the same rule, in order.
 extension RunStore {
     /// Applies a batch in one transaction and returns what changed.
     package func apply(_ batch: RunBatch) async throws -> AppliedBatch {
@@ -21,32 +22,43 @@ extension RunStore {
             let update = try db.cachedStatement(updateSQL)
             let change = try db.cachedStatement(changeSQL)
             let observedAt = batch.observedAt
-            for run in batch.runs {
-                try select.reset()
-                try select.bind(text: run.id, at: 1)
+            // In key order, each index page a batch touches is read into SQLite's cache once, not once
+            // per run that lands on it: a stable sort, so duplicates keep their order.
+            let order = batch.runs.indices.sorted { (batch.runs[$0].id, $0) < (batch.runs[$1].id, $1) }
+            for index in order {
+                let run = batch.runs[index]
+                // New runs (every run of a backfill) take one statement: the insert's own uniqueness
+                // check is the lookup. Only a conflict pays for reading the stored row.
+                try insert.reset()
+                try bindColumns(of: run, to: insert, observedAt: observedAt, taskId: batch.taskId)
+                try insert.run()
                 var previousStatus: String?
-                var identical = false
-                if try select.step() {
+                if db.changes == 1 {
+                    result.inserted += 1
+                } else {
+                    try select.reset()
+                    try select.bind(text: run.id, at: 1)
+                    guard try select.step() else {
+                        throw SQLiteError(
+                            extendedCode: 1,
+                            message: "run \(run.id) neither inserted nor found",
+                            sql: selectSQL
+                        )
+                    }
                     previousStatus = select.text(at: 0)
                     let wasDeleted = select.int64(at: 2) != 0
-                    identical = !wasDeleted && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
-                }
-                try select.reset()
-                guard !identical else {
-                    result.unchanged += 1
-                    continue
-                }
-                if let previousStatus {
+                    let identical =
+                        !wasDeleted && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
+                    try select.reset()
+                    guard !identical else {
+                        result.unchanged += 1
+                        continue
+                    }
                     try update.reset()
                     try bindColumns(of: run, to: update, observedAt: observedAt, taskId: batch.taskId)
                     try update.run()
                     result.updated += 1
                     guard previousStatus != run.status else { continue }
-                } else {
-                    try insert.reset()
-                    try bindColumns(of: run, to: insert, observedAt: observedAt, taskId: batch.taskId)
-                    try insert.run()
-                    result.inserted += 1
                 }
                 try change.reset()
                 try change.bind(text: run.id, at: 1)
@@ -106,6 +118,7 @@ extension RunStore {
             build_id, build_number, origin, usage_total_usd, default_key_value_store_id, default_dataset_id,
             default_request_queue_id, raw_json, first_seen_at, updated_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)
+        ON CONFLICT(id) DO NOTHING
         """
 
     /// The task a run was first stored under is kept: the same run reached through two task names stays put.

@@ -70,6 +70,12 @@ package final class RunStore: Sendable {
         let version = Int32(truncatingIfNeeded: try database.scalar("PRAGMA user_version").integer ?? 0)
         if database.isReadOnly { throw RunStoreError.readOnly(path: path) }
 
+        if version == 0 {
+            // 16 KiB pages for a new file (an existing one keeps its own): a run with its raw JSON is
+            // about 1 KiB, and larger pages mean fewer, larger writes; the backfill benchmark ran 30%
+            // faster than with 4 KiB pages.
+            try database.execute("PRAGMA page_size = 16384")
+        }
         // Keep the -wal and -shm files when the last connection closes, so that members of the
         // service's group, who can read but not create files in its directory, can still open the
         // database with sqlite3 while the daemon is stopped.
@@ -78,6 +84,10 @@ package final class RunStore: Sendable {
         // NORMAL in WAL mode: a power loss can lose the last transactions, never corrupt the file.
         try database.execute("PRAGMA synchronous = NORMAL")
         try database.execute("PRAGMA foreign_keys = ON")
+        // Checkpoint every 1000 pages (16 MiB with 16 KiB pages): an index page rewritten by several
+        // transactions in between is copied into the database once; the WAL file is then cut back to
+        // 16 MiB.
+        try database.execute("PRAGMA wal_autocheckpoint = 1000")
         try database.execute("PRAGMA journal_size_limit = 16777216")
 
         for index in Int(version)..<Schema.migrations.count {
@@ -122,11 +132,15 @@ package final class RunStore: Sendable {
     }
 
     /// Stored runs of a task that are not final and not deleted: the runs to refresh each pass.
+    ///
+    /// `INDEXED BY` pins the partial index: without statistics the planner may prefer walking the
+    /// task's whole history in `started_at` order to sorting the few unfinished runs, which would make
+    /// every idle pass cost O(history).
     package func unfinishedRuns(of taskId: String) async throws -> [(id: String, status: String)] {
         try await queue.perform { db in
             try db.rows(
                 """
-                SELECT id, status FROM runs
+                SELECT id, status FROM runs INDEXED BY runs_unfinished
                 WHERE task_id = ? AND status NOT IN \(Schema.finalStatusesSQL) AND deleted_at IS NULL
                 ORDER BY started_at, id
                 """,
@@ -212,7 +226,7 @@ package final class RunStore: Sendable {
             SELECT s.task_id, s.next_offset, s.anchor_run_id, s.anchor_started_at, s.last_success_at,
                    s.last_error, s.last_error_at, s.consecutive_failures, s.backfill_completed_at,
                    (SELECT count(*) FROM runs WHERE task_id = s.task_id),
-                   (SELECT count(*) FROM runs WHERE task_id = s.task_id
+                   (SELECT count(*) FROM runs INDEXED BY runs_unfinished WHERE task_id = s.task_id
                         AND status NOT IN \(Schema.finalStatusesSQL) AND deleted_at IS NULL),
                    (SELECT count(*) FROM runs WHERE task_id = s.task_id AND deleted_at IS NOT NULL)
             FROM sync_state AS s ORDER BY s.task_id

@@ -67,6 +67,36 @@ import Testing
         #expect(!status.stdout.contains(Self.token))
     }
 
+    @Test func theTokenIsNeverStoredAndTheConfigurationIsNeverWritten() async throws {
+        let config = try writeConfig()
+        let tokenFile = directory.path("apify-token")
+        try Data(Self.token.utf8).write(to: URL(fileURLWithPath: tokenFile))
+        let credentials = directory.path("credentials")
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        try Data(Self.token.utf8).write(to: URL(fileURLWithPath: credentials + "/apify-token"))
+        func modificationDates() throws -> [Date?] {
+            try [config, tokenFile, credentials + "/apify-token"].map {
+                try FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date
+            }
+        }
+        let before = try modificationDates()
+        let debug = try await ProgramRun.run(["once", "--config", config, "--log-level", "trace"])
+        #expect(debug.status == 0)
+        #expect(!debug.stderr.contains(Self.token) && !debug.stdout.contains(Self.token))
+        #expect(try modificationDates() == before, "a file holding the token was written")
+        let viaCredential = try await ProgramRun.run(
+            ["once", "--config", try writeConfig(token: nil), "--log-format", "json", "--log-level", "debug"],
+            environment: ["CREDENTIALS_DIRECTORY": credentials]
+        )
+        #expect(viaCredential.status == 0, "\(viaCredential.stderr)")
+        #expect(!viaCredential.stderr.contains(Self.token))
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: database + suffix) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: database + suffix))
+            #expect(bytes.range(of: Data(Self.token.utf8)) == nil, "the token is in \(database + suffix)")
+        }
+        #expect(try modificationDates().dropFirst() == before.dropFirst(), "a token file was written")
+    }
+
     @Test func onceWithAnUnknownTaskFailsNamingItButSyncsTheOthers() async throws {
         let config = try writeConfig(tasks: tasks + ["nobody~nothing"])
         let result = try await ProgramRun.run(["once", "--config", config])

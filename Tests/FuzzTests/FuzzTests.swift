@@ -1,0 +1,111 @@
+import ApifySimulator
+import Foundation
+import Testing
+
+/// libFuzzer over the response decoder and the configuration parser, for a bounded time each
+/// (`FUZZ_SECONDS`, default 30). A crash, an assertion in a harness or a sanitizer report fails the test.
+@Suite(.serialized) struct FuzzTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static var seconds: Int { Int(ProcessInfo.processInfo.environment["FUZZ_SECONDS"] ?? "") ?? 30 }
+
+    @Test(.timeLimit(.minutes(10))) func theResponseDecoderSurvivesFuzzing() throws {
+        var seeds: [String: [UInt8]] = [:]
+        var world = SimulatedWorld(token: "t", seed: 3)
+        let task = world.addTask()
+        world.createRuns(task: task, count: 3)
+        world.createRuns(task: task, count: 1, status: "RUNNING")
+        let list = world.respond(path: "/v2/actor-tasks/\(task)/runs", query: ["limit": "3"], authorization: "Bearer t")
+        seeds["page"] = list.body
+        let runId = world.tasks[task]!.runs[0].id
+        seeds["run"] = world.respond(path: "/v2/actor-runs/\(runId)", query: [:], authorization: "Bearer t").body
+        seeds["task"] = world.respond(path: "/v2/actor-tasks/\(task)", query: [:], authorization: "Bearer t").body
+        seeds["error"] = world.respond(path: "/v2/actor-runs/nope", query: [:], authorization: "Bearer t").body
+        seeds["escapes"] = Array(
+            #"{"data":{"items":[{"id":"a\u00e9\"","status":"R\nX","meta":{"origin":"\ud83d\ude00"}}]}}"#.utf8
+        )
+        try fuzz(
+            harness: "ResponseDecoderHarness.swift",
+            sources: [
+                "ApifyAPI/JSONScanner.swift", "ApifyAPI/ResponseDecoder.swift", "ApifyAPI/ApifyRun.swift",
+                "ApifyAPI/RunListPage.swift",
+            ],
+            seeds: seeds
+        )
+    }
+
+    @Test(.timeLimit(.minutes(10))) func theConfigurationParserSurvivesFuzzing() throws {
+        let example = try Data(contentsOf: Self.root.appendingPathComponent("config.example.json"))
+        try fuzz(
+            harness: "ConfigurationHarness.swift",
+            sources: ["RunsSyncService/Configuration.swift", "RunsSyncService/JSONValue.swift"],
+            seeds: [
+                "example": Array(example),
+                "minimal": Array(#"{"database":"db","tasks":["a"]}"#.utf8),
+                "objects": Array(
+                    #"{"database":"/x","tasks":[{"id":"u~t","pollIntervalSeconds":5}],"maxRetries":0}"#.utf8
+                ),
+            ]
+        )
+    }
+
+    /// Compiles `harness` with `sources` under libFuzzer and AddressSanitizer and runs it on the seeds.
+    private func fuzz(harness: String, sources: [String], seeds: [String: [UInt8]]) throws {
+        let swiftc = try #require(Self.findSwiftc(), "swiftc is not on PATH")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ars-fuzz-\(UUID().uuidString)")
+        let corpus = work.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        for (name, bytes) in seeds { try Data(bytes).write(to: corpus.appendingPathComponent(name)) }
+
+        let binary = work.appendingPathComponent("fuzzer").path
+        let harnessPath = Self.root.appendingPathComponent("Tests/FuzzTests/Harnesses/\(harness)").path
+        let sourcePaths = sources.map { Self.root.appendingPathComponent("Sources/\($0)").path }
+        let build = try run(
+            swiftc,
+            [
+                "-sanitize=fuzzer,address", "-parse-as-library", "-O", "-package-name", "apify_runs_sync",
+                "-module-name", "Fuzzed", "-o", binary, harnessPath,
+            ] + sourcePaths
+        )
+        try #require(build.status == 0, "building the fuzzer failed:\n\(build.output.suffix(3000))")
+        let result = try run(
+            binary,
+            [
+                "-max_total_time=\(Self.seconds)", "-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1",
+                "-artifact_prefix=\(work.path)/", corpus.path,
+            ]
+        )
+        let crashes =
+            (try? FileManager.default.contentsOfDirectory(atPath: work.path))?.filter {
+                $0.hasPrefix("crash-") || $0.hasPrefix("leak-") || $0.hasPrefix("timeout-") || $0.hasPrefix("oom-")
+            } ?? []
+        #expect(result.status == 0 && crashes.isEmpty, "\(harness) failed: \(crashes)\n\(result.output.suffix(4000))")
+        #expect(result.output.contains("stat::number_of_executed_units"), "the fuzzer did not run")
+    }
+
+    private static func findSwiftc() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for directory in path.split(separator: ":") + ["/opt/swift/usr/bin", "/usr/bin"] {
+            let candidate = "\(directory)/swiftc"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("ars-fuzz-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        defer { try? FileManager.default.removeItem(at: output) }
+        return (process.terminationStatus, String(decoding: try Data(contentsOf: output), as: UTF8.self))
+    }
+}
