@@ -23,14 +23,17 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // A run as the API lists it and the store keeps it: shared by the client and the store.
+        .target(name: "RunModel"),
         // A small Swift layer over libsqlite3: connections, statements, values, errors, transactions.
         .target(name: "SQLiteCore", dependencies: ["ApifyRunsCSQLite"]),
         // The schema, its migrations, and the transactional run store.
-        .target(name: "RunStore", dependencies: ["SQLiteCore"]),
+        .target(name: "RunStore", dependencies: ["RunModel", "SQLiteCore"]),
         // The Apify API client: HTTP, retries, lenient decoding of run lists.
         .target(
             name: "ApifyAPI",
             dependencies: [
+                "RunModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -42,7 +45,7 @@ let package = Package(
         .target(
             name: "RunSync",
             dependencies: [
-                "ApifyAPI", "RunStore",
+                "ApifyAPI", "RunModel", "RunStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -85,19 +88,26 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore"]),
-        .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "SQLiteCore"]),
+        // Helpers the test targets share (a temporary directory per test).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunModel", "RunStore", "SQLiteCore", "TestSupport"]),
         .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator"]),
         .testTarget(
             name: "RunSyncTests",
-            dependencies: ["RunSync", "ApifySimulator", "ApifyAPI", "RunStore", "SQLiteCore"]
+            dependencies: [
+                "RunSync", "ApifySimulator", "ApifyAPI", "RunModel", "RunStore", "SQLiteCore", "TestSupport",
+            ]
         ),
         .testTarget(
             name: "RunsSyncServiceTests",
-            dependencies: ["RunsSyncService", "ApifySimulator", "RunStore", "SQLiteCore"]
+            dependencies: ["RunsSyncService", "ApifySimulator", "RunStore", "SQLiteCore", "TestSupport"]
         ),
         // Runs the real binary, as a user or systemd would.
-        .testTarget(name: "CLITests", dependencies: ["apify-runs-sync", "ApifySimulator", "SQLiteCore"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["apify-runs-sync", "ApifySimulator", "SQLiteCore", "TestSupport"]
+        ),
         // libFuzzer over the decoder and the configuration parser; the harnesses are built by the test.
         .testTarget(name: "FuzzTests", dependencies: ["ApifySimulator"], exclude: ["Harnesses"]),
     ],

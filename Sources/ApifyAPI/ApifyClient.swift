@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
+import RunModel
 import Synchronization
 
 /// A client for the few Apify API v2 endpoints the daemon reads.
@@ -87,7 +88,7 @@ package final class ApifyClient: Sendable {
     }
 
     /// `GET /v2/actor-runs/:runId`: the run, or nil when it no longer exists (404).
-    package func run(id runId: String) async throws -> ApifyRun? {
+    package func run(id runId: String) async throws -> RunRecord? {
         let path = "/v2/actor-runs/\(Self.escapePathSegment(runId))"
         do {
             let (status, body) = try await get(path: path, query: nil, resource: "run \(runId)", notFound: .absent)

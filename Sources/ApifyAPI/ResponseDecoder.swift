@@ -1,3 +1,5 @@
+import RunModel
+
 /// Turns response bodies into pages, runs and error descriptions.
 ///
 /// Decoding is lenient about content (missing, null, mistyped and unknown fields are fine) and
@@ -20,10 +22,10 @@ package enum ResponseDecoder {
     }
 
     /// Decodes `{"data":{run}}` of `GET /v2/actor-runs/:runId`.
-    package static func run(from body: [UInt8]) throws(JSONScanError) -> ApifyRun {
-        try body.withUnsafeBufferPointer { (buffer) throws(JSONScanError) -> ApifyRun in
+    package static func run(from body: [UInt8]) throws(JSONScanError) -> RunRecord {
+        try body.withUnsafeBufferPointer { (buffer) throws(JSONScanError) -> RunRecord in
             var scanner = JSONScanner(buffer)
-            var run: ApifyRun?
+            var run: RunRecord?
             try scanner.readObject { (scanner, key) throws(JSONScanError) in
                 guard key.equals("data", in: buffer) else { return try scanner.skipValue() }
                 run = try readRun(&scanner, body: body)
@@ -119,11 +121,11 @@ package enum ResponseDecoder {
     }
 
     /// Reads one run object, keeping its byte range as the raw JSON.
-    private static func readRun(_ scanner: inout JSONScanner, body: [UInt8]) throws(JSONScanError) -> ApifyRun {
+    private static func readRun(_ scanner: inout JSONScanner, body: [UInt8]) throws(JSONScanError) -> RunRecord {
         let buffer = scanner.bytes
         guard scanner.peek() == UInt8(ascii: "{") else { throw scanner.error("a run is not a JSON object") }
         let start = scanner.position
-        var run = ApifyRun(id: "", status: "", rawJSON: [])
+        var run = RunRecord(id: "", status: "", rawJSON: [])
         var hasId = false
         var hasStatus = false
         try scanner.readObject { (scanner, key) throws(JSONScanError) in

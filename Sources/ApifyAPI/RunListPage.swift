@@ -1,3 +1,5 @@
+import RunModel
+
 /// One page of `GET /v2/actor-tasks/:actorTaskId/runs`.
 package struct RunListPage: Sendable, Equatable {
     /// What the API reported as the list's length at the time of the call; informational only.
@@ -8,9 +10,9 @@ package struct RunListPage: Sendable, Equatable {
     /// The API's `count`; the engine relies on `items.count`, never on this.
     package var count: Int?
     package var desc: Bool?
-    package var items: [ApifyRun]
+    package var items: [RunRecord]
 
-    package init(total: Int? = nil, offset: Int? = nil, limit: Int? = nil, count: Int? = nil, items: [ApifyRun]) {
+    package init(total: Int? = nil, offset: Int? = nil, limit: Int? = nil, count: Int? = nil, items: [RunRecord]) {
         self.total = total
         self.offset = offset
         self.limit = limit

@@ -1,3 +1,5 @@
+import RunModel
+
 /// Runs of one task to store in one transaction, with the cursor they move the task to.
 package struct RunBatch: Sendable {
     package var taskId: String

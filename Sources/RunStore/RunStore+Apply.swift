@@ -1,3 +1,4 @@
+import RunModel
 import SQLiteCore
 
 /// Storing a page of runs: the hot path of every pass.

@@ -80,7 +80,7 @@ struct ForwardRead {
                 let last = taken.last!.cursorAfter
                 let batch = RunBatch(
                     taskId: taskId,
-                    runs: taken.flatMap { $0.page.items.map(RunRecord.init) },
+                    runs: taken.flatMap(\.page.items),
                     cursor: last == writtenCursor ? nil : last,
                     observedAt: engine.timestamp()
                 )

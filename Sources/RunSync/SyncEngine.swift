@@ -1,6 +1,7 @@
 import ApifyAPI
 import Foundation
 import Logging
+import RunModel
 import RunStore
 
 /// Keeps the store in step with one task's runs on the Apify API. The design is in docs/sync.md.
@@ -98,7 +99,7 @@ package struct SyncEngine: Sendable {
             if !page.items.isEmpty {
                 report.add(
                     try await store.apply(
-                        RunBatch(taskId: taskId, runs: page.items.map(RunRecord.init), observedAt: timestamp())
+                        RunBatch(taskId: taskId, runs: page.items, observedAt: timestamp())
                     )
                 )
             }
@@ -113,7 +114,7 @@ package struct SyncEngine: Sendable {
             report.requests += 1
             if let current = try await client.run(id: run.id) {
                 report.itemsRead += 1
-                refreshed.append(RunRecord(current))
+                refreshed.append(current)
             } else {
                 deleted.append(run.id)
             }
@@ -122,29 +123,6 @@ package struct SyncEngine: Sendable {
             try await store.apply(
                 RunBatch(taskId: taskId, runs: refreshed, deletedRunIds: deleted, observedAt: timestamp())
             )
-        )
-    }
-}
-
-extension RunRecord {
-    /// The columns of an API run, and its bytes as received.
-    init(_ run: ApifyRun) {
-        self.init(
-            id: run.id,
-            status: run.status,
-            actorTaskId: run.actorTaskId,
-            actId: run.actId,
-            userId: run.userId,
-            startedAt: run.startedAt,
-            finishedAt: run.finishedAt,
-            buildId: run.buildId,
-            buildNumber: run.buildNumber,
-            origin: run.origin,
-            usageTotalUsd: run.usageTotalUsd,
-            defaultKeyValueStoreId: run.defaultKeyValueStoreId,
-            defaultDatasetId: run.defaultDatasetId,
-            defaultRequestQueueId: run.defaultRequestQueueId,
-            rawJSON: run.rawJSON
         )
     }
 }

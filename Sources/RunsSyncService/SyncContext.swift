@@ -15,26 +15,13 @@ package struct SyncContext: Sendable {
     package static func open(
         configuration: Configuration,
         token: APIToken,
-        logger: Logger,
-        userAgent: String
+        logger: Logger
     ) throws -> SyncContext {
         let store = try RunStore.open(
             path: configuration.database,
             busyTimeoutMilliseconds: Int32(configuration.busyTimeoutMilliseconds)
         )
-        let timeout = Duration.milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
-        let http = HTTPClient.makeForApify(requestTimeout: timeout)
-        let client = ApifyClient(
-            configuration: .init(
-                baseURL: configuration.apiBaseUrl,
-                token: token,
-                requestTimeout: timeout,
-                retry: RetryPolicy(maxRetries: configuration.maxRetries),
-                userAgent: userAgent
-            ),
-            http: http,
-            logger: logger
-        )
+        let (http, client) = configuration.makeClient(token: token, logger: logger)
         let engine = SyncEngine(client: client, store: store, logger: logger)
         return SyncContext(
             configuration: configuration,

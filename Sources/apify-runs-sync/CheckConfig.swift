@@ -21,18 +21,11 @@ struct CheckConfig: AsyncParsableCommand {
             "configuration \(configuration.path): valid, \(configuration.tasks.count) task(s), token from \(token.source)"
         )
         var ok = checkDatabaseDirectory(configuration.database)
-        let timeout = Duration.milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))
-        let http = HTTPClient.makeForApify(requestTimeout: timeout)
-        let client = ApifyClient(
-            configuration: .init(
-                baseURL: configuration.apiBaseUrl,
-                token: token,
-                requestTimeout: timeout,
-                retry: RetryPolicy(maxRetries: min(configuration.maxRetries, 2)),
-                userAgent: ApifyRunsSyncVersion.userAgent
-            ),
-            http: http,
-            logger: logger
+        // A check answers quickly: at most two retries, whatever the daemon's own setting.
+        let (http, client) = configuration.makeClient(
+            token: token,
+            logger: logger,
+            maxRetries: min(configuration.maxRetries, 2)
         )
         for task in configuration.tasks {
             do {

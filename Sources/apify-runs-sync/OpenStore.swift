@@ -17,12 +17,7 @@ func openContext(_ configuration: Configuration, token: APIToken, logger: Logger
         throw ExitCode(ExitStatus.locked)
     }
     do {
-        let context = try SyncContext.open(
-            configuration: configuration,
-            token: token,
-            logger: logger,
-            userAgent: ApifyRunsSyncVersion.userAgent
-        )
+        let context = try SyncContext.open(configuration: configuration, token: token, logger: logger)
         return (lock, context)
     } catch let error as RunStoreError {
         logger.critical("cannot use the database", metadata: ["event": "database_error", "error": "\(error)"])

@@ -1,6 +1,7 @@
 import ApifySimulator
 import Foundation
 import SQLiteCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,6 +1,8 @@
 import Foundation
+import RunModel
 import RunStore
 import SQLiteCore
+import TestSupport
 import Testing
 
 @Suite struct RunStoreTests {

@@ -6,6 +6,7 @@ import Logging
 import RunStore
 import RunSync
 import SQLiteCore
+import TestSupport
 import Testing
 
 /// A simulator, a store in a fresh directory and an engine between them.

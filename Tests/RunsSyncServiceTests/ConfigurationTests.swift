@@ -1,6 +1,7 @@
 import ApifyAPI
 import Foundation
 import RunsSyncService
+import TestSupport
 import Testing
 
 @Suite struct ConfigurationTests {

@@ -1,5 +1,6 @@
 import Foundation
 import RunsSyncService
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

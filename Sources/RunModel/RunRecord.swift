@@ -1,4 +1,8 @@
-/// One run as the store writes it: the columns, and the item's JSON exactly as received.
+/// A run as the API lists it and the store keeps it: the fields stored in columns, and the item's
+/// JSON exactly as received.
+///
+/// Only `id` and `status` are required; every other field is optional because real responses have
+/// lacked fields the specification calls required. Statuses are open strings.
 package struct RunRecord: Sendable, Equatable {
     package var id: String
     package var status: String
