@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "apify-runs-sync-bench",
             dependencies: [
-                "RunSync", "RunStore", "ApifyAPI", "SQLiteCore",
+                "ApifySimulator", "RunSync", "RunStore", "ApifyAPI", "SQLiteCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

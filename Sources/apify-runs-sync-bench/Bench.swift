@@ -32,17 +32,19 @@ struct Table: AsyncParsableCommand {
                 rows.append(try measure(kind: kind, runs: size, simulator: simulator))
             }
         }
+        rows.append(try measure(kind: "store", runs: runs, simulator: nil))
         print(render(rows))
     }
 
-    private func measure(kind: String, runs: Int, simulator: SimulatorProcess) throws -> Measurement {
+    private func measure(kind: String, runs: Int, simulator: SimulatorProcess?) throws -> Measurement {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ars-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         child.arguments = [
-            "measure", "--kind", kind, "--runs", "\(runs)", "--base-url", simulator.baseURL, "--task", simulator.taskId,
+            "measure", "--kind", kind, "--runs", "\(runs)", "--base-url", simulator?.baseURL ?? "-",
+            "--task", simulator?.taskId ?? "-",
             "--database", directory.appendingPathComponent("bench.db").path,
         ]
         let output = Pipe()
@@ -61,6 +63,19 @@ struct Table: AsyncParsableCommand {
             "|---:|---|---:|---:|---:|---:|---:|---|",
         ]
         for row in rows {
+            if let batch = row.batchMilliseconds {
+                lines.append(
+                    "| \(row.runs) | \(row.kind) | \(String(format: "%.2f", row.wallSeconds)) | "
+                        + "\(Int(Double(row.runs) / row.wallSeconds)) | \(String(format: "%.2f", row.cpuSeconds)) | – | – | "
+                        + String(
+                            format: "1,000-run batch: %.1f ms mean, %.1f ms slowest",
+                            batch,
+                            row.slowestBatchMilliseconds ?? 0
+                        )
+                        + " |"
+                )
+                continue
+            }
             let idle =
                 row.idleWallMilliseconds.map {
                     String(
@@ -92,10 +107,20 @@ struct Measure: AsyncParsableCommand {
     @Option var database: String
 
     func run() async throws {
-        let measurement =
-            kind == "reference"
-            ? try await ReferenceIngest.measure(runs: runs, baseURL: baseURL, taskId: task, database: database)
-            : try await Backfill.measure(runs: runs, baseURL: baseURL, taskId: task, database: database)
+        let measurement: Measurement
+        switch kind {
+        case "reference":
+            measurement = try await ReferenceIngest.measure(
+                runs: runs,
+                baseURL: baseURL,
+                taskId: task,
+                database: database
+            )
+        case "store":
+            measurement = try await StoreOnly.measure(runs: runs, database: database)
+        default:
+            measurement = try await Backfill.measure(runs: runs, baseURL: baseURL, taskId: task, database: database)
+        }
         print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
     }
 }

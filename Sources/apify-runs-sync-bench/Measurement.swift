@@ -11,4 +11,7 @@ struct Measurement: Codable {
     var idleCPUMilliseconds: Double?
     var idleRequests: Int?
     var idleItemsRead: Int?
+    /// For the store-only row: mean and slowest time of one 1,000-run batch.
+    var batchMilliseconds: Double?
+    var slowestBatchMilliseconds: Double?
 }
