@@ -8,8 +8,10 @@ package struct AppliedBatch: Sendable, Equatable {
     package var unchanged = 0
     /// Runs newly marked deleted upstream.
     package var markedDeleted = 0
-    /// The status changes recorded, in the order of the batch.
+    /// The status changes recorded, in the order the batch was written (by run ID).
     package var changes: [StatusChange] = []
+    /// The shared transaction the batch joined (see `RunStore.commit(epochs:)`).
+    package var epoch: UInt64 = 0
 
     package init() {}
 }

@@ -3,20 +3,53 @@ import SQLiteCore
 
 /// Storing a page of runs: the hot path of every pass.
 ///
-/// One `BEGIN IMMEDIATE` transaction per batch holds the runs, their status changes and the task's
-/// cursor, so a crash leaves either all of them or none. Per run, an `INSERT … ON CONFLICT DO NOTHING`
+/// A batch (the runs, their status changes and the task's cursor) is written in a savepoint of the
+/// shared write transaction (`SharedTransaction`), so it is kept or lost as a whole: a crash leaves
+/// either all of it or none. Per run, an `INSERT … ON CONFLICT DO NOTHING`
 /// stores a new run; for a run already stored, a primary-key lookup reads its status and raw JSON: a
 /// run whose JSON is byte-identical is not written at all, a changed one is rewritten, and a
 /// status-change row is added exactly when the run is new or its status differs. Duplicates within a
 /// batch are handled by the same rule, in order.
 extension RunStore {
-    /// Applies a batch in one transaction and returns what changed.
+    /// Writes a batch, atomically, into the shared transaction and returns what changed.
+    ///
+    /// The changes are durable, and may be reported, once `commit(epochs:)` says that the batch's
+    /// epoch (`AppliedBatch.epoch`) committed.
     package func apply(_ batch: RunBatch) async throws -> AppliedBatch {
-        try await queue.perform { try Self.apply(batch, in: $0) }
+        let shared = self.shared
+        return try await queue.perform { db in
+            let epoch = try shared.begin(db)
+            var result = try shared.savepoint(db) { try Self.write(batch, in: db) }
+            result.epoch = epoch
+            try shared.written(batch.runs.count, db)
+            return result
+        }
     }
 
-    static func apply(_ batch: RunBatch, in db: Database) throws -> AppliedBatch {
-        try db.inTransaction { db in
+    /// Commits the shared transaction if it holds any of `epochs`; returns the epochs that did not
+    /// commit, with their errors (empty when all of them did).
+    package func commit(epochs: Set<UInt64>) async throws -> [UInt64: String] {
+        let shared = self.shared
+        return try await queue.perform { db in
+            if shared.isOpen && epochs.contains(shared.epoch) {
+                do {
+                    try shared.commit(db)
+                } catch {
+                    // Remembered as a failure of this epoch, returned below.
+                }
+            }
+            return shared.failures(among: epochs)
+        }
+    }
+
+    /// Commits whatever is pending, for callers that only need everything durable.
+    package func flush() async throws {
+        let shared = self.shared
+        try await queue.perform { try shared.commit($0) }
+    }
+
+    static func write(_ batch: RunBatch, in db: Database) throws -> AppliedBatch {
+        try {
             var result = AppliedBatch()
             let select = try db.cachedStatement(selectSQL)
             let insert = try db.cachedStatement(insertSQL)
@@ -109,7 +142,7 @@ extension RunStore {
                 )
             }
             return result
-        }
+        }()
     }
 
     private static let selectSQL = "SELECT status, raw_json, deleted_at IS NOT NULL FROM runs WHERE id = ?"

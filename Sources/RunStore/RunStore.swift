@@ -8,6 +8,7 @@ import SQLiteCore
 package final class RunStore: Sendable {
     package let queue: DatabaseQueue
     package var path: String { queue.path }
+    let shared = SharedTransaction()
 
     private init(queue: DatabaseQueue) {
         self.queue = queue
@@ -99,9 +100,22 @@ package final class RunStore: Sendable {
         }
     }
 
-    /// Runs `PRAGMA optimize` and closes the connection.
+    /// Commits what is pending, runs `PRAGMA optimize` and closes the connection.
     package func close() async throws {
-        try await queue.perform { try $0.close() }
+        let shared = self.shared
+        try await queue.perform { db in
+            try shared.commit(db)
+            try db.close()
+        }
+    }
+
+    /// A write of its own (bookkeeping): the shared transaction commits first.
+    func ownTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let shared = self.shared
+        return try await queue.perform { db in
+            try shared.commit(db)
+            return try db.inTransaction(.immediate, body)
+        }
     }
 
     // MARK: Reads for the engine
@@ -160,8 +174,8 @@ package final class RunStore: Sendable {
     /// older was removed by data retention. Both sides are the API's own ISO-8601 text, which sorts
     /// lexicographically, so the `(task_id, started_at)` index serves the query.
     package func markDeleted(taskId: String, startedBefore startedAt: String, at time: String) async throws -> Int {
-        try await queue.perform { db in
-            try db.inTransaction { db in
+        try await ownTransaction { db in
+            do {
                 try db.execute(
                     """
                     UPDATE runs SET deleted_at = ?3, updated_at = ?3
@@ -178,8 +192,8 @@ package final class RunStore: Sendable {
 
     /// Records the end of a pass over a task: success clears the error, failure records it.
     package func recordPass(taskId: String, at time: String, error: String?, backfillCompleted: Bool) async throws {
-        try await queue.perform { db in
-            try db.inTransaction { db in
+        try await ownTransaction { db in
+            do {
                 try Self.ensureState(taskId: taskId, at: time, in: db)
                 if let error {
                     try db.execute(

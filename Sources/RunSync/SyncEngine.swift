@@ -58,8 +58,11 @@ package struct SyncEngine: Sendable {
                 report: &report
             )
             try await refreshUnfinished(taskId, report: &report)
+            try await settle(&report)
             try await store.recordPass(taskId: taskId, at: timestamp(), error: nil, backfillCompleted: true)
         } catch {
+            // What was written before the error is committed and reported; what could not commit is not.
+            try? await settle(&report)
             // A pass interrupted by shutdown is not a failure of the task: nothing to record.
             let interrupted = Task.isCancelled || error is CancellationError
             if !interrupted {
@@ -69,6 +72,18 @@ package struct SyncEngine: Sendable {
             throw SyncError(taskId: taskId, underlying: error, report: report, interrupted: interrupted)
         }
         return report
+    }
+
+    /// Commits the shared transactions this pass wrote into; counts what committed, and fails if
+    /// any of them did not.
+    private func settle(_ report: inout TaskPassReport) async throws {
+        let epochs = report.pendingEpochs
+        guard !epochs.isEmpty else { return }
+        let failed = try await store.commit(epochs: epochs)
+        report.settle(failed: failed)
+        if let failure = failed.sorted(by: { $0.key < $1.key }).first {
+            throw StoreCommitError(message: failure.value)
+        }
     }
 
     func timestamp() -> String { Timestamp.string(from: now()) }

@@ -30,16 +30,19 @@ package struct TaskPassReport: Sendable {
     /// API calls made (retries not counted) and run items read.
     package var requests = 0
     package var itemsRead = 0
-    package var inserted = 0
-    package var updated = 0
+    /// Runs stored for the first time, rewritten, and marked deleted, in committed transactions.
+    package private(set) var inserted = 0
+    package private(set) var updated = 0
     package var markedDeleted = 0
-    /// The status changes recorded, except first sightings during the backfill, which are only counted
-    /// (a backfill of a million runs must not hold a million changes in memory).
-    package var changes: [StatusChange] = []
-    /// Every status change recorded, first sightings included.
-    package var statusChangeCount = 0
+    /// The committed status changes, except first sightings during the backfill, which are only
+    /// counted (a backfill of a million runs must not hold a million changes in memory).
+    package private(set) var changes: [StatusChange] = []
+    /// Every committed status change, first sightings included.
+    package private(set) var statusChangeCount = 0
     /// First sightings during the backfill, by status.
     package private(set) var backfillStatusCounts: [String: Int] = [:]
+    /// What batches wrote into shared transactions not yet known to have committed, by epoch.
+    private var pending: [UInt64: TaskPassReport] = [:]
     /// Whether this pass was (part of) the task's first complete read, whose failures are summarised.
     package var isBackfill = false
     package var cursor: TaskCursor = .start
@@ -52,7 +55,31 @@ package struct TaskPassReport: Sendable {
     /// historical runs during the backfill, which the summary counts instead.
     package var events: [RunEvent] { changes.compactMap(RunEvent.init) }
 
+    /// Records a written batch; it counts once its epoch is known to have committed (`settle`).
     mutating func add(_ applied: AppliedBatch) {
+        var tally = pending[applied.epoch] ?? TaskPassReport(taskId: taskId)
+        tally.isBackfill = isBackfill
+        tally.count(applied)
+        pending[applied.epoch] = tally
+    }
+
+    /// The epochs of the batches written and not yet settled.
+    var pendingEpochs: Set<UInt64> { Set(pending.keys) }
+
+    /// Counts the pending batches whose epoch committed and drops those whose epoch did not.
+    mutating func settle(failed: [UInt64: String]) {
+        for (epoch, tally) in pending.sorted(by: { $0.key < $1.key }) where failed[epoch] == nil {
+            inserted += tally.inserted
+            updated += tally.updated
+            markedDeleted += tally.markedDeleted
+            statusChangeCount += tally.statusChangeCount
+            changes += tally.changes
+            backfillStatusCounts.merge(tally.backfillStatusCounts, uniquingKeysWith: +)
+        }
+        pending = [:]
+    }
+
+    private mutating func count(_ applied: AppliedBatch) {
         inserted += applied.inserted
         updated += applied.updated
         markedDeleted += applied.markedDeleted

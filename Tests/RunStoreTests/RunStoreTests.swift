@@ -228,11 +228,13 @@ import Testing
     @Test func aReaderKeepsItsSnapshotWhileTheStoreWrites() async throws {
         let store = try RunStore.open(path: path)
         _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "SUCCEEDED")], observedAt: "T1"))
+        try await store.flush()
         let reader = try Database(path: path, busyTimeoutMilliseconds: 0)
         try reader.execute("BEGIN")
         #expect(try reader.scalar("SELECT count(*) FROM runs") == 1)
         let start = ContinuousClock.now
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("b", "SUCCEEDED")], observedAt: "T2"))
+        let applied = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("b", "SUCCEEDED")], observedAt: "T2"))
+        #expect(try await store.commit(epochs: [applied.epoch]).isEmpty)
         #expect(ContinuousClock.now - start < .seconds(1))
         #expect(try reader.scalar("SELECT count(*) FROM runs") == 1)
         try reader.execute("COMMIT")
@@ -260,5 +262,43 @@ import Testing
         #expect(
             daily == [["2025-01-01", "FAILED", 1], ["2025-01-01", "SUCCEEDED", 1], ["2025-01-02", "TIMED-OUT", 1]]
         )
+    }
+
+    @Test func batchesShareATransactionThatCommitsWhenAsked() async throws {
+        let store = try RunStore.open(path: path)
+        let first = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        let second = try await store.apply(RunBatch(taskId: "u", runs: [Self.run("b", "RUNNING")], observedAt: "T1"))
+        #expect(first.epoch == second.epoch)
+        let outside = try Database(path: path, readOnly: true)
+        #expect(try outside.scalar("SELECT count(*) FROM runs") == 0, "nothing is visible before the commit")
+        #expect(try await store.commit(epochs: [first.epoch]).isEmpty)
+        #expect(try outside.scalar("SELECT count(*) FROM runs") == 2)
+        let third = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("c", "RUNNING")], observedAt: "T2"))
+        #expect(third.epoch > first.epoch)
+        try outside.close(optimize: false)
+        try await store.close()
+        let reopened = try Database(path: path, readOnly: true)
+        #expect(try reopened.scalar("SELECT count(*) FROM runs") == 3, "close commits what is pending")
+        try reopened.close(optimize: false)
+    }
+
+    @Test func aBatchThatFailsInTheSharedTransactionLeavesTheOthersOrReportsThemLost() async throws {
+        let store = try RunStore.open(path: path)
+        let kept = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        let pages = try await store.queue.perform { try $0.scalar("PRAGMA page_count").integer! }
+        try await store.queue.perform { try $0.execute("PRAGMA max_page_count = \(pages + 1)") }
+        let big = (0..<2000).map {
+            Self.run("big\($0)", "SUCCEEDED", extra: #","pad":"\#(String(repeating: "x", count: 500))""#)
+        }
+        await #expect(throws: SQLiteError.self) {
+            try await store.apply(RunBatch(taskId: "t", runs: big, observedAt: "T2"))
+        }
+        try await store.queue.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
+        let failed = try await store.commit(epochs: [kept.epoch])
+        let stored = try await store.queue.perform { try $0.scalar("SELECT group_concat(id) FROM runs") }
+        // Either the failing batch rolled back alone and the first one committed, or SQLite rolled the
+        // whole transaction back and the first batch's epoch is reported lost: never silently both.
+        #expect(failed.isEmpty ? stored == "a" : stored == .null)
+        try await store.close()
     }
 }

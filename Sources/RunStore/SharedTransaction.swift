@@ -1,0 +1,95 @@
+import SQLiteCore
+
+/// The write transaction that batches from every task share, committed in groups.
+///
+/// Committing each page on its own rewrites, for every page, most leaf pages of the two indexes keyed
+/// by run ID (IDs are random), and the write-ahead log copies each of them twice. Batches therefore
+/// join one open `BEGIN IMMEDIATE` transaction, each inside a savepoint so that a failing batch
+/// rolls back alone; the transaction commits once it has been open `maximumAge` or holds
+/// `maximumRuns` runs, whenever a caller asks (`RunStore.commit(epochs:)`, at the end of every pass),
+/// and before any other write. Each transaction has an epoch; a caller learns from `commit(epochs:)`
+/// whether the transactions its batches joined all committed, and reports their changes only then.
+final class SharedTransaction: @unchecked Sendable {
+    // @unchecked Sendable: every property is read and written only inside the store's
+    // `DatabaseQueue` blocks, which run one at a time.
+
+    static let maximumAge: Duration = .seconds(1)
+    static let maximumRuns = 20_000
+    /// How many failed epochs are remembered for callers that have not asked yet.
+    private static let rememberedFailures = 256
+
+    private(set) var isOpen = false
+    /// The number of the open transaction, or of the last one.
+    private(set) var epoch: UInt64 = 0
+    private var openedAt = ContinuousClock.now
+    private var runs = 0
+    private var failures: [UInt64: String] = [:]
+
+    /// Opens a transaction if none is open; returns its epoch.
+    func begin(_ db: Database) throws -> UInt64 {
+        if !isOpen {
+            try db.execute("BEGIN IMMEDIATE TRANSACTION")
+            isOpen = true
+            epoch += 1
+            openedAt = .now
+            runs = 0
+        }
+        return epoch
+    }
+
+    /// Runs `body` in a savepoint of the open transaction: on error, only `body`'s writes are undone.
+    func savepoint<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.execute("SAVEPOINT batch")
+        do {
+            let result = try body()
+            try db.execute("RELEASE batch")
+            return result
+        } catch {
+            if db.isInTransaction {
+                try? db.execute("ROLLBACK TO batch")
+                try? db.execute("RELEASE batch")
+            } else {
+                // SQLite rolled the whole transaction back (it may on SQLITE_FULL or an I/O error):
+                // every batch in it is lost, and their callers must hear of it.
+                markFailed(error)
+            }
+            throw error
+        }
+    }
+
+    /// Counts runs written and commits if the transaction is old or large enough.
+    func written(_ count: Int, _ db: Database) throws {
+        runs += count
+        if runs >= Self.maximumRuns || ContinuousClock.now - openedAt >= Self.maximumAge {
+            try commit(db)
+        }
+    }
+
+    /// Commits the open transaction, if any. On failure it is rolled back and its epoch remembered.
+    func commit(_ db: Database) throws {
+        guard isOpen else { return }
+        do {
+            try db.execute("COMMIT TRANSACTION")
+            isOpen = false
+        } catch {
+            if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
+            markFailed(error)
+            throw error
+        }
+    }
+
+    /// The errors of the given epochs that did not commit.
+    func failures(among epochs: some Sequence<UInt64>) -> [UInt64: String] {
+        var found: [UInt64: String] = [:]
+        for epoch in epochs { found[epoch] = failures[epoch] }
+        return found
+    }
+
+    private func markFailed(_ error: any Error) {
+        isOpen = false
+        failures[epoch] = "\(error)"
+        if failures.count > Self.rememberedFailures, let oldest = failures.keys.min() {
+            failures[oldest] = nil
+        }
+    }
+}
