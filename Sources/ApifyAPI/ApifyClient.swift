@@ -4,7 +4,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
 import RunModel
-import Synchronization
 
 /// A client for the few Apify API v2 endpoints the daemon reads.
 ///
@@ -39,14 +38,13 @@ package final class ApifyClient: Sendable {
         }
     }
 
-    /// The statuses the unfinished-runs query asks for.
+    /// The API's largest page (and its default).
     package static let maximumPageSize = 1000
 
     package let configuration: Configuration
     private let http: HTTPClient
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
-    private let counters = Mutex(RequestCounters())
 
     package init(
         configuration: Configuration,
@@ -59,9 +57,6 @@ package final class ApifyClient: Sendable {
         self.logger = logger
         self.sleep = sleep
     }
-
-    /// Requests sent (retries included) and list items received since the client was made.
-    package var counts: RequestCounters { counters.withLock { $0 } }
 
     // MARK: Endpoints
 
@@ -79,9 +74,7 @@ package final class ApifyClient: Sendable {
         let path = "/v2/actor-tasks/\(Self.escapePathSegment(task))/runs"
         let (status, body) = try await get(path: path, query: query, resource: "task \(task)", notFound: .task(task))
         do {
-            let page = try ResponseDecoder.runListPage(from: body)
-            counters.withLock { $0.itemsReceived += page.items.count }
-            return page
+            return try ResponseDecoder.runListPage(from: body)
         } catch {
             throw invalidResponse(status: status, path: path, error: error, body: body)
         }
@@ -93,9 +86,7 @@ package final class ApifyClient: Sendable {
         do {
             let (status, body) = try await get(path: path, query: nil, resource: "run \(runId)", notFound: .absent)
             do {
-                let run = try ResponseDecoder.run(from: body)
-                counters.withLock { $0.itemsReceived += 1 }
-                return run
+                return try ResponseDecoder.run(from: body)
             } catch {
                 throw invalidResponse(status: status, path: path, error: error, body: body)
             }
@@ -204,7 +195,6 @@ package final class ApifyClient: Sendable {
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
         request.headers.add(name: "User-Agent", value: configuration.userAgent)
-        counters.withLock { $0.requests += 1 }
         do {
             let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
             let response = try await http.execute(request, timeout: timeout, logger: logger)
@@ -268,12 +258,6 @@ package final class ApifyClient: Sendable {
     }
 
     private static func escapeQueryValue(_ value: String) -> String { escapePathSegment(value) }
-}
-
-/// Traffic figures of one client, for the engine's cost accounting and the benchmark.
-package struct RequestCounters: Sendable, Equatable {
-    package var requests = 0
-    package var itemsReceived = 0
 }
 
 extension Duration {

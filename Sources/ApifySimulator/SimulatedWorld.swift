@@ -16,7 +16,6 @@ package struct SimulatedWorld: Sendable {
     /// Added to every answer, for shutdown-under-load tests and demos of a slow API.
     package var responseDelay: Duration = .zero
     package var requestCount = 0
-    package var itemsServed = 0
     /// Paths and queries of requests, kept only while `recordsRequests` is set.
     package var recordsRequests = false
     package var requestLog: [String] = []
@@ -233,7 +232,6 @@ package struct SimulatedWorld: Sendable {
         var body = Array(#"{"data":"#.utf8)
         run.renderFull(into: &body)
         body.append(UInt8(ascii: "}"))
-        itemsServed += 1
         return SimulatedResponse(status: 200, body: body)
     }
 
@@ -301,7 +299,6 @@ package struct SimulatedWorld: Sendable {
             }
         }
         body.append(contentsOf: "]}}".utf8)
-        itemsServed += page.count
         return SimulatedResponse(status: 200, body: body)
     }
 

@@ -163,11 +163,6 @@ package final class RunStore: Sendable {
         }
     }
 
-    /// The stored status of a run, or nil when it was never stored.
-    package func status(ofRun runId: String) async throws -> String? {
-        try await queue.perform { db in try db.scalar("SELECT status FROM runs WHERE id = ?", [.text(runId)]).text }
-    }
-
     /// Marks a task's stored runs that started before `startedAt` as deleted upstream; returns how many.
     ///
     /// The engine calls this with the `startedAt` of the oldest run the API still lists: anything

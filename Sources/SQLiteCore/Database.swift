@@ -191,7 +191,4 @@ package final class Database {
             throw SQLiteError.from(connection, code: code, context: "setting file control \(option)")
         }
     }
-
-    /// The version of the linked libsqlite3, e.g. "3.40.1".
-    package static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 }

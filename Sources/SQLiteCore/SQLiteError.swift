@@ -27,9 +27,6 @@ package struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock past the busy timeout.
     package var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
 
-    /// SQLITE_FULL: the disk (or `max_page_count`) is full.
-    package var isFull: Bool { primaryCode == SQLITE_FULL }
-
     package var description: String {
         var text = ""
         if let context { text += "\(context): " }

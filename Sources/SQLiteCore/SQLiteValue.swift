@@ -18,15 +18,6 @@ package enum SQLiteValue: Sendable, Hashable {
         return nil
     }
 
-    /// The value as a double, when it is numeric.
-    package var real: Double? {
-        switch self {
-        case .real(let value): return value
-        case .integer(let value): return Double(value)
-        default: return nil
-        }
-    }
-
     package var isNull: Bool { self == .null }
 }
 

@@ -151,14 +151,6 @@ package final class Statement {
 
     package var columnCount: Int32 { sqlite3_column_count(handle) }
 
-    package func columnName(at index: Int32) -> String {
-        sqlite3_column_name(handle, index).map { String(cString: $0) } ?? ""
-    }
-
-    package func isNull(at index: Int32) -> Bool {
-        sqlite3_column_type(handle, index) == SQLITE_NULL
-    }
-
     package func int64(at index: Int32) -> Int64 {
         sqlite3_column_int64(handle, index)
     }
