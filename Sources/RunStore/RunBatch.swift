@@ -1,10 +1,10 @@
 import RunModel
 
-/// Runs of one task to store in one transaction, with the cursor they move the task to.
+/// Runs of one task to store atomically, with the cursor they move the task to.
 package struct RunBatch: Sendable {
     package var taskId: String
     package var runs: [RunRecord]
-    /// The task's new cursor, written in the same transaction; nil leaves the stored cursor as it is.
+    /// The task's new cursor, written atomically with the runs; nil leaves the stored cursor as it is.
     package var cursor: TaskCursor?
     /// Runs that answered 404: marked deleted (never removed).
     package var deletedRunIds: [String]

@@ -6,20 +6,18 @@ import RunStore
 ///
 /// Fetch steps run one at a time (each verified against the previous page's last run); writes run one
 /// at a time on the store's queue. While a write is in progress, verified pages queue up, and the next
-/// write takes all of them (up to `maximumPagesPerTransaction`) in one transaction with the cursor of
-/// the last: the slower the disk, the larger the transactions, and the fewer random index pages
-/// rewritten per run. At most `maximumQueuedPages` wait, which bounds memory. A failed fetch still lets
-/// the pages before it be written, and a write in flight is always awaited, so every change that
-/// committed is reported.
+/// write takes all of them (up to `maximumPagesPerBatch`) as one batch, atomic with the cursor of the
+/// last (the store's shared transaction then groups batches into commits). At most
+/// `maximumQueuedPages` wait, which bounds memory. A failed fetch still lets the pages before it be
+/// written, and a write in flight is always awaited, so every batch written is accounted for.
 struct ForwardRead {
     let engine: SyncEngine
     let taskId: String
     let logger: Logger
 
-    /// Measured with the benchmark (see the README): up to 4 pages per transaction and 2 waiting pages
-    /// is the fastest backfill that keeps peak memory under 50 MiB; a page per transaction is ~35% slower,
-    /// a third waiting page ~15% faster but over the memory budget.
-    static let maximumPagesPerTransaction = 4
+    /// Measured with the benchmark (see the README): up to 4 pages per batch and 2 waiting pages keep
+    /// peak memory under 50 MiB; a third waiting page was ~15% faster but over that budget.
+    static let maximumPagesPerBatch = 4
     static let maximumQueuedPages = 2
 
     /// One verified page and what it cost to get it.
@@ -75,7 +73,7 @@ struct ForwardRead {
             }
             func startWriteIfIdle() {
                 guard !writing, !queue.isEmpty else { return }
-                let taken = queue.prefix(Self.maximumPagesPerTransaction)
+                let taken = queue.prefix(Self.maximumPagesPerBatch)
                 queue.removeFirst(taken.count)
                 let last = taken.last!.cursorAfter
                 let batch = RunBatch(
