@@ -17,20 +17,6 @@ package struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringCon
     /// `text` with every occurrence of the secret replaced, for anything that echoes a server's words.
     package func redact(_ text: String) -> String {
         guard !secret.isEmpty else { return text }
-        return text.replacingOccurrences(of: secret, with: "<redacted>")
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        result += rest
-        return result
+        return text.replacing(secret, with: "<redacted>")
     }
 }

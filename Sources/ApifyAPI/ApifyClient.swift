@@ -259,17 +259,3 @@ package final class ApifyClient: Sendable {
 
     private static func escapeQueryValue(_ value: String) -> String { escapePathSegment(value) }
 }
-
-extension Duration {
-    /// Whole milliseconds, for log fields.
-    package var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    /// Whole nanoseconds.
-    package var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

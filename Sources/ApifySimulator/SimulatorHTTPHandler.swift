@@ -108,7 +108,7 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
         var query: [String: String] = [:]
         for pair in uri[uri.index(after: mark)...].split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1)
-            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "%2C", with: ",") : ""
+            let value = parts.count > 1 ? String(parts[1]).replacing("%2C", with: ",") : ""
             query[String(parts[0])] = value
         }
         return (String(uri[..<mark]), query)
@@ -117,11 +117,5 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

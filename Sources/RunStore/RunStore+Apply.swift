@@ -49,100 +49,98 @@ extension RunStore {
     }
 
     static func write(_ batch: RunBatch, in db: Database) throws -> AppliedBatch {
-        try {
-            var result = AppliedBatch()
-            let select = try db.cachedStatement(selectSQL)
-            let insert = try db.cachedStatement(insertSQL)
-            let update = try db.cachedStatement(updateSQL)
-            let change = try db.cachedStatement(changeSQL)
-            let observedAt = batch.observedAt
-            // In key order, each index page a batch touches is read into SQLite's cache once, not once
-            // per run that lands on it: a stable sort, so duplicates keep their order.
-            let order = batch.runs.indices.sorted { (batch.runs[$0].id, $0) < (batch.runs[$1].id, $1) }
-            for index in order {
-                let run = batch.runs[index]
-                // New runs (every run of a backfill) take one statement: the insert's own uniqueness
-                // check is the lookup. Only a conflict pays for reading the stored row.
-                try insert.reset()
-                try bindColumns(of: run, to: insert, observedAt: observedAt, taskId: batch.taskId)
-                try insert.run()
-                var previousStatus: String?
-                if db.changes == 1 {
-                    result.inserted += 1
-                } else {
-                    try select.reset()
-                    try select.bind(text: run.id, at: 1)
-                    guard try select.step() else {
-                        throw SQLiteError(
-                            extendedCode: 1,
-                            message: "run \(run.id) neither inserted nor found",
-                            sql: selectSQL
-                        )
-                    }
-                    previousStatus = select.text(at: 0)
-                    let wasDeleted = select.int64(at: 2) != 0
-                    let identical =
-                        !wasDeleted && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
-                    try select.reset()
-                    guard !identical else {
-                        result.unchanged += 1
-                        continue
-                    }
-                    try update.reset()
-                    try bindColumns(of: run, to: update, observedAt: observedAt, taskId: batch.taskId)
-                    try update.run()
-                    result.updated += 1
-                    guard previousStatus != run.status else { continue }
-                }
-                try change.reset()
-                try change.bind(text: run.id, at: 1)
-                try change.bind(text: batch.taskId, at: 2)
-                try change.bind(SQLiteValue(previousStatus), at: 3)
-                try change.bind(text: run.status, at: 4)
-                try change.bind(text: observedAt, at: 5)
-                try change.bind(SQLiteValue(run.startedAt), at: 6)
-                try change.bind(SQLiteValue(run.finishedAt), at: 7)
-                try change.run()
-                result.changes.append(
-                    StatusChange(
-                        taskId: batch.taskId,
-                        runId: run.id,
-                        from: previousStatus,
-                        to: run.status,
-                        startedAt: run.startedAt,
-                        finishedAt: run.finishedAt,
-                        observedAt: observedAt
+        var result = AppliedBatch()
+        let select = try db.cachedStatement(selectSQL)
+        let insert = try db.cachedStatement(insertSQL)
+        let update = try db.cachedStatement(updateSQL)
+        let change = try db.cachedStatement(changeSQL)
+        let observedAt = batch.observedAt
+        // In key order, each index page a batch touches is read into SQLite's cache once, not once
+        // per run that lands on it: a stable sort, so duplicates keep their order.
+        let order = batch.runs.indices.sorted { (batch.runs[$0].id, $0) < (batch.runs[$1].id, $1) }
+        for index in order {
+            let run = batch.runs[index]
+            // New runs (every run of a backfill) take one statement: the insert's own uniqueness
+            // check is the lookup. Only a conflict pays for reading the stored row.
+            try insert.reset()
+            try bindColumns(of: run, to: insert, observedAt: observedAt, taskId: batch.taskId)
+            try insert.run()
+            var previousStatus: String?
+            if db.changes == 1 {
+                result.inserted += 1
+            } else {
+                try select.reset()
+                try select.bind(text: run.id, at: 1)
+                guard try select.step() else {
+                    throw SQLiteError(
+                        extendedCode: 1,
+                        message: "run \(run.id) neither inserted nor found",
+                        sql: selectSQL
                     )
-                )
-            }
-            if !batch.deletedRunIds.isEmpty {
-                let markDeleted = try db.cachedStatement(
-                    "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
-                )
-                for runId in batch.deletedRunIds {
-                    try markDeleted.reset()
-                    try markDeleted.bind([.text(runId), .text(observedAt)])
-                    try markDeleted.run()
-                    result.markedDeleted += Int(db.changes)
                 }
+                previousStatus = select.text(at: 0)
+                let wasDeleted = select.int64(at: 2) != 0
+                let identical =
+                    !wasDeleted && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
+                try select.reset()
+                guard !identical else {
+                    result.unchanged += 1
+                    continue
+                }
+                try update.reset()
+                try bindColumns(of: run, to: update, observedAt: observedAt, taskId: batch.taskId)
+                try update.run()
+                result.updated += 1
+                guard previousStatus != run.status else { continue }
             }
-            if let cursor = batch.cursor {
-                try db.execute(
-                    """
-                    INSERT INTO sync_state (task_id, next_offset, anchor_run_id, anchor_started_at, updated_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5)
-                    ON CONFLICT(task_id) DO UPDATE SET next_offset = excluded.next_offset,
-                        anchor_run_id = excluded.anchor_run_id, anchor_started_at = excluded.anchor_started_at,
-                        updated_at = excluded.updated_at
-                    """,
-                    [
-                        .text(batch.taskId), .integer(Int64(cursor.nextOffset)), SQLiteValue(cursor.anchorRunId),
-                        SQLiteValue(cursor.anchorStartedAt), .text(observedAt),
-                    ]
+            try change.reset()
+            try change.bind(text: run.id, at: 1)
+            try change.bind(text: batch.taskId, at: 2)
+            try change.bind(SQLiteValue(previousStatus), at: 3)
+            try change.bind(text: run.status, at: 4)
+            try change.bind(text: observedAt, at: 5)
+            try change.bind(SQLiteValue(run.startedAt), at: 6)
+            try change.bind(SQLiteValue(run.finishedAt), at: 7)
+            try change.run()
+            result.changes.append(
+                StatusChange(
+                    taskId: batch.taskId,
+                    runId: run.id,
+                    from: previousStatus,
+                    to: run.status,
+                    startedAt: run.startedAt,
+                    finishedAt: run.finishedAt,
+                    observedAt: observedAt
                 )
+            )
+        }
+        if !batch.deletedRunIds.isEmpty {
+            let markDeleted = try db.cachedStatement(
+                "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
+            )
+            for runId in batch.deletedRunIds {
+                try markDeleted.reset()
+                try markDeleted.bind([.text(runId), .text(observedAt)])
+                try markDeleted.run()
+                result.markedDeleted += Int(db.changes)
             }
-            return result
-        }()
+        }
+        if let cursor = batch.cursor {
+            try db.execute(
+                """
+                INSERT INTO sync_state (task_id, next_offset, anchor_run_id, anchor_started_at, updated_at)
+                VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT(task_id) DO UPDATE SET next_offset = excluded.next_offset,
+                    anchor_run_id = excluded.anchor_run_id, anchor_started_at = excluded.anchor_started_at,
+                    updated_at = excluded.updated_at
+                """,
+                [
+                    .text(batch.taskId), .integer(Int64(cursor.nextOffset)), SQLiteValue(cursor.anchorRunId),
+                    SQLiteValue(cursor.anchorStartedAt), .text(observedAt),
+                ]
+            )
+        }
+        return result
     }
 
     private static let selectSQL = "SELECT status, raw_json, deleted_at IS NOT NULL FROM runs WHERE id = ?"

@@ -170,16 +170,14 @@ package final class RunStore: Sendable {
     /// lexicographically, so the `(task_id, started_at)` index serves the query.
     package func markDeleted(taskId: String, startedBefore startedAt: String, at time: String) async throws -> Int {
         try await ownTransaction { db in
-            do {
-                try db.execute(
-                    """
-                    UPDATE runs SET deleted_at = ?3, updated_at = ?3
-                    WHERE task_id = ?1 AND started_at < ?2 AND deleted_at IS NULL
-                    """,
-                    [.text(taskId), .text(startedAt), .text(time)]
-                )
-                return Int(db.changes)
-            }
+            try db.execute(
+                """
+                UPDATE runs SET deleted_at = ?3, updated_at = ?3
+                WHERE task_id = ?1 AND started_at < ?2 AND deleted_at IS NULL
+                """,
+                [.text(taskId), .text(startedAt), .text(time)]
+            )
+            return Int(db.changes)
         }
     }
 
@@ -188,29 +186,27 @@ package final class RunStore: Sendable {
     /// Records the end of a pass over a task: success clears the error, failure records it.
     package func recordPass(taskId: String, at time: String, error: String?, backfillCompleted: Bool) async throws {
         try await ownTransaction { db in
-            do {
-                try Self.ensureState(taskId: taskId, at: time, in: db)
-                if let error {
-                    try db.execute(
-                        """
-                        UPDATE sync_state SET last_pass_at = ?1, last_error = ?2, last_error_at = ?1,
-                            consecutive_failures = consecutive_failures + 1, updated_at = ?1
-                        WHERE task_id = ?3
-                        """,
-                        [.text(time), .text(error), .text(taskId)]
-                    )
-                } else {
-                    try db.execute(
-                        """
-                        UPDATE sync_state SET last_pass_at = ?1, last_success_at = ?1, last_error = NULL,
-                            consecutive_failures = 0, updated_at = ?1,
-                            backfill_completed_at = CASE WHEN ?2 THEN coalesce(backfill_completed_at, ?1)
-                                ELSE backfill_completed_at END
-                        WHERE task_id = ?3
-                        """,
-                        [.text(time), .integer(backfillCompleted ? 1 : 0), .text(taskId)]
-                    )
-                }
+            try Self.ensureState(taskId: taskId, at: time, in: db)
+            if let error {
+                try db.execute(
+                    """
+                    UPDATE sync_state SET last_pass_at = ?1, last_error = ?2, last_error_at = ?1,
+                        consecutive_failures = consecutive_failures + 1, updated_at = ?1
+                    WHERE task_id = ?3
+                    """,
+                    [.text(time), .text(error), .text(taskId)]
+                )
+            } else {
+                try db.execute(
+                    """
+                    UPDATE sync_state SET last_pass_at = ?1, last_success_at = ?1, last_error = NULL,
+                        consecutive_failures = 0, updated_at = ?1,
+                        backfill_completed_at = CASE WHEN ?2 THEN coalesce(backfill_completed_at, ?1)
+                            ELSE backfill_completed_at END
+                    WHERE task_id = ?3
+                    """,
+                    [.text(time), .integer(backfillCompleted ? 1 : 0), .text(taskId)]
+                )
             }
         }
     }

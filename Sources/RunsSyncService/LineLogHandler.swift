@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RunSync
 
 #if canImport(Glibc)
     import Glibc
@@ -46,11 +47,11 @@ package struct LineLogHandler: LogHandler {
         }
         switch format {
         case .text:
-            if !toJournal { line += LogTimestamp.iso(date) + " " }
+            if !toJournal { line += Timestamp.string(from: date) + " " }
             line += "\(level.rawValue.uppercased()) \(message)"
             for key in keys { line += " \(key)=\(Self.quoted("\(fields[key]!)"))" }
         case .json:
-            var object = "{\"time\":\(Self.json(LogTimestamp.iso(date))),\"level\":\(Self.json(level.rawValue)),"
+            var object = "{\"time\":\(Self.json(Timestamp.string(from: date))),\"level\":\(Self.json(level.rawValue)),"
             object += "\"message\":\(Self.json(message))"
             for key in keys { object += ",\(Self.json(key)):\(Self.json("\(fields[key]!)"))" }
             line += object + "}"
@@ -103,12 +104,5 @@ package struct LineLogHandler: LogHandler {
             }
         }
         return out + "\""
-    }
-}
-
-/// The wall-clock time of a log line, `2026-01-31T07:34:24.202Z`.
-private enum LogTimestamp {
-    static func iso(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

@@ -1,3 +1,4 @@
+import ApifyAPI
 import Logging
 import RunStore
 import RunSync
@@ -26,7 +27,7 @@ package final class PassReporter: Sendable {
         }
         let changed = report.inserted + report.updated + report.markedDeleted + report.statusChangeCount > 0
         var metadata = summary(of: report)
-        metadata["duration_ms"] = "\(duration.wholeMilliseconds)"
+        metadata["duration_ms"] = "\(duration.milliseconds)"
         logger.log(level: changed ? .info : .debug, "task synced", metadata: metadata)
     }
 
@@ -97,12 +98,5 @@ package final class PassReporter: Sendable {
         case .timedOut: "run timed out"
         case .aborted: "run aborted"
         }
-    }
-}
-
-extension Duration {
-    var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

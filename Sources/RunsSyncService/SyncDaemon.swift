@@ -1,3 +1,4 @@
+import ApifyAPI
 import Foundation
 import Logging
 import RunStore
@@ -88,12 +89,5 @@ package final class SyncDaemon: Service {
                 return
             }
         }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
