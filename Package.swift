@@ -88,8 +88,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // Helpers the test targets share (a temporary directory per test).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers the test targets share: a temporary directory per test, the database invariants.
+        .target(name: "TestSupport", dependencies: ["SQLiteCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunModel", "RunStore", "SQLiteCore", "TestSupport"]),
         .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator"]),

@@ -301,4 +301,19 @@ import Testing
         #expect(failed.isEmpty ? stored == "a" : stored == .null)
         try await store.close()
     }
+
+    @Test func theInvariantCheckerCatchesABrokenHistory() async throws {
+        let store = try RunStore.open(path: path)
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "FAILED")], observedAt: "T2"))
+        try await store.close()
+        #expect(try DatabaseInvariants.violations(in: path).isEmpty)
+        let database = try Database(path: path)
+        try database.execute(
+            "INSERT INTO run_status_changes (run_id, task_id, from_status, to_status, observed_at) VALUES ('a', 't', 'RUNNING', 'FAILED', 'T3')"
+        )
+        try database.close(optimize: false)
+        let violations = try DatabaseInvariants.violations(in: path)
+        #expect(violations.contains { $0.hasPrefix("a change that does not continue the previous one") })
+    }
 }

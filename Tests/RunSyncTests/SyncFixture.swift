@@ -78,35 +78,12 @@ final class SyncFixture: Sendable {
         try await expectConsistentHistory(sourceLocation: sourceLocation)
     }
 
-    /// One first sighting per run, every change row continuing the previous one, no transition twice.
+    /// One first sighting per run, every change row continuing the previous one, no transition twice,
+    /// the cursor's anchor stored: `DatabaseInvariants`, through a connection of its own.
     func expectConsistentHistory(sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let changes = try await rows("SELECT run_id, from_status, to_status FROM run_status_changes ORDER BY id")
-        var last: [String: String] = [:]
-        for change in changes {
-            let runId = change[0].text!
-            let from = change[1].text
-            let to = change[2].text!
-            #expect(
-                from == last[runId],
-                "change of \(runId) from \(from ?? "NULL") after \(last[runId] ?? "nothing")",
-                sourceLocation: sourceLocation
-            )
-            #expect(from != to, sourceLocation: sourceLocation)
-            last[runId] = to
-        }
-        let stored = try await rows("SELECT id, status FROM runs")
-        #expect(stored.count == last.count, "every run has a history", sourceLocation: sourceLocation)
-        for row in stored {
-            #expect(
-                last[row[0].text!] == row[1].text,
-                "history of \(row[0]) ends in its status",
-                sourceLocation: sourceLocation
-            )
-        }
-        let anchor = try await rows(
-            "SELECT anchor_run_id FROM sync_state WHERE anchor_run_id IS NOT NULL AND anchor_run_id NOT IN (SELECT id FROM runs)"
-        )
-        #expect(anchor.isEmpty, "the cursor's anchor is a stored run", sourceLocation: sourceLocation)
+        try await store.flush()
+        let violations = try DatabaseInvariants.violations(in: directory.path("runs.db"))
+        #expect(violations.isEmpty, "\(violations)", sourceLocation: sourceLocation)
     }
 
     func shutdown() async throws {

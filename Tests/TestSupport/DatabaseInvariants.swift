@@ -2,8 +2,8 @@ import SQLiteCore
 
 /// What must hold in any database the daemon leaves behind, however it was stopped: each a query
 /// whose rows are violations.
-enum DatabaseInvariants {
-    static let checks: [(String, String)] = [
+package enum DatabaseInvariants {
+    package static let checks: [(String, String)] = [
         ("integrity", "SELECT integrity_check FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
         (
             "a run with more than one first sighting",
@@ -37,7 +37,7 @@ enum DatabaseInvariants {
     ]
 
     /// The violations found, described; empty when the database is sound.
-    static func violations(in path: String) throws -> [String] {
+    package static func violations(in path: String) throws -> [String] {
         let database = try Database(path: path, readOnly: true)
         defer { try? database.close(optimize: false) }
         var found: [String] = []
