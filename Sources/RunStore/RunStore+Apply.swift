@@ -3,23 +3,26 @@ import SQLiteCore
 
 /// Storing a page of runs: the hot path of every pass.
 ///
-/// A batch (the runs, their status changes and the task's cursor) is written in a savepoint of the
-/// shared write transaction (`SharedTransaction`), so it is kept or lost as a whole: a crash leaves
-/// either all of it or none. Per run, an `INSERT … ON CONFLICT DO NOTHING`
-/// stores a new run; for a run already stored, a primary-key lookup reads its status and raw JSON: a
-/// run whose JSON is byte-identical is not written at all, a changed one is rewritten, and a
-/// status-change row is added exactly when the run is new or its status differs. Duplicates within a
-/// batch are handled by the same rule, in order.
+/// A batch (the runs, their status changes and the task's cursor) is written into the shared write
+/// transaction (`SharedTransaction`) and is kept or lost as a whole: a crash leaves either all of it
+/// or none, and a batch that fails takes the open transaction down with it. Per run, an
+/// `INSERT … ON CONFLICT DO NOTHING` stores a new run; for a run already stored, a primary-key lookup
+/// reads its status and raw JSON: a run whose JSON is byte-identical is not written at all, a changed
+/// one is rewritten, and a status-change row is added exactly when the run is new or its status
+/// differs. Duplicates within a batch are handled by the same rule, in order.
 extension RunStore {
     /// Writes a batch, atomically, into the shared transaction and returns what changed.
     ///
-    /// The changes are durable, and may be reported, once `commit(epochs:)` says that the batch's
-    /// epoch (`AppliedBatch.epoch`) committed.
-    package func apply(_ batch: RunBatch) async throws -> AppliedBatch {
+    /// `earlier` are the epochs of the caller's previous batches that it has not yet seen commit: if
+    /// any of them was lost, nothing is written and `StoreCommitError` is thrown, so that a cursor is
+    /// never stored past runs that are not. The changes are durable, and may be reported, once
+    /// `commit(epochs:)` says that the batch's epoch (`AppliedBatch.epoch`) committed.
+    package func apply(_ batch: RunBatch, after earlier: Set<UInt64> = []) async throws -> AppliedBatch {
         let shared = self.shared
         return try await queue.perform { db in
+            try shared.checkNotLost(earlier)
             let epoch = try shared.begin(db)
-            var result = try shared.savepoint(db) { try Self.write(batch, in: db) }
+            var result = try shared.write(db) { try Self.write(batch, in: db) }
             result.epoch = epoch
             try shared.written(batch.runs.count, db)
             return result

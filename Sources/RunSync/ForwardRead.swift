@@ -85,9 +85,10 @@ struct ForwardRead {
                 writtenCursor = last
                 writing = true
                 let store = engine.store
+                let earlier = report.pendingEpochs
                 group.addTask {
                     do {
-                        return .written(try await store.apply(batch))
+                        return .written(try await store.apply(batch, after: earlier))
                     } catch {
                         return .writeFailed(error)
                     }

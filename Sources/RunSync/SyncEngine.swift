@@ -82,7 +82,7 @@ package struct SyncEngine: Sendable {
         let failed = try await store.commit(epochs: epochs)
         report.settle(failed: failed)
         if let failure = failed.sorted(by: { $0.key < $1.key }).first {
-            throw StoreCommitError(message: failure.value)
+            throw StoreCommitError(epoch: failure.key, message: failure.value)
         }
     }
 
@@ -114,7 +114,8 @@ package struct SyncEngine: Sendable {
             if !page.items.isEmpty {
                 report.add(
                     try await store.apply(
-                        RunBatch(taskId: taskId, runs: page.items, observedAt: timestamp())
+                        RunBatch(taskId: taskId, runs: page.items, observedAt: timestamp()),
+                        after: report.pendingEpochs
                     )
                 )
             }
@@ -136,7 +137,8 @@ package struct SyncEngine: Sendable {
         }
         report.add(
             try await store.apply(
-                RunBatch(taskId: taskId, runs: refreshed, deletedRunIds: deleted, observedAt: timestamp())
+                RunBatch(taskId: taskId, runs: refreshed, deletedRunIds: deleted, observedAt: timestamp()),
+                after: report.pendingEpochs
             )
         )
     }

@@ -282,7 +282,46 @@ import Testing
         try reopened.close(optimize: false)
     }
 
-    @Test func aBatchThatFailsInTheSharedTransactionLeavesTheOthersOrReportsThemLost() async throws {
+    @Test func aBatchThatFailsLosesTheSharedTransactionAndTheLosersCannotWritePastIt() async throws {
+        let store = try RunStore.open(path: path)
+        try await store.queue.perform { db in
+            try db.execute(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+        }
+        func cursor(after id: String, _ offset: Int) -> TaskCursor {
+            TaskCursor(nextOffset: offset, anchorRunId: id, anchorStartedAt: "2025-01-01T00:00:00.000Z")
+        }
+        let first = try await store.apply(
+            RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], cursor: cursor(after: "a", 1), observedAt: "T1")
+        )
+        await #expect(throws: SQLiteError.self) {
+            try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
+        }
+        // Task t's next batch follows the lost one: written, its cursor would point past "a", unstored.
+        let refused = try await #require(throws: StoreCommitError.self) {
+            try await store.apply(
+                RunBatch(
+                    taskId: "t",
+                    runs: [Self.run("b", "RUNNING")],
+                    cursor: cursor(after: "b", 2),
+                    observedAt: "T2"
+                ),
+                after: [first.epoch]
+            )
+        }
+        #expect(refused.epoch == first.epoch)
+        #expect(try await store.commit(epochs: [first.epoch]).keys.sorted() == [first.epoch])
+        // A caller that lost nothing carries on in a new transaction.
+        let next = try await store.apply(RunBatch(taskId: "u", runs: [Self.run("c", "RUNNING")], observedAt: "T2"))
+        #expect(next.epoch > first.epoch)
+        #expect(try await store.commit(epochs: [next.epoch]).isEmpty)
+        #expect(try await store.queue.perform { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
+        #expect(try await store.cursor(for: "t") == .start)
+        try await store.close()
+    }
+
+    @Test func aFullDiskLosesTheSharedTransactionAndSaysSo() async throws {
         let store = try RunStore.open(path: path)
         let kept = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
         let pages = try await store.queue.perform { try $0.scalar("PRAGMA page_count").integer! }
@@ -294,11 +333,8 @@ import Testing
             try await store.apply(RunBatch(taskId: "t", runs: big, observedAt: "T2"))
         }
         try await store.queue.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
-        let failed = try await store.commit(epochs: [kept.epoch])
-        let stored = try await store.queue.perform { try $0.scalar("SELECT group_concat(id) FROM runs") }
-        // Either the failing batch rolled back alone and the first one committed, or SQLite rolled the
-        // whole transaction back and the first batch's epoch is reported lost: never silently both.
-        #expect(failed.isEmpty ? stored == "a" : stored == .null)
+        #expect(try await store.commit(epochs: [kept.epoch]).keys.sorted() == [kept.epoch])
+        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
         try await store.close()
     }
 

@@ -1,4 +1,5 @@
 import ApifySimulator
+import RunModel
 import RunStore
 import RunSync
 import SQLiteCore
@@ -206,6 +207,49 @@ import Testing
         #expect(report.inserted == 1500)
         try await fixture.expectMatchesTruth()
         #expect(try await fixture.rows("SELECT consecutive_failures, last_error FROM sync_state") == [[0, .null]])
+        try await fixture.shutdown()
+    }
+
+    @Test func aPassWhoseBatchWasLostWithAnotherTasksFailureStopsBeforeItsCursorCanSkipRuns() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 30) }
+        let engine = SyncEngine(
+            client: fixture.client,
+            store: fixture.store,
+            logger: fixture.engine.logger,
+            pageSize: 10
+        )
+        // The first page comes at once; the second one waits, long enough for another task to fail.
+        fixture.world { world in
+            world.inject(.delay(.zero), for: .runList)
+            world.inject(.delay(.seconds(2)), for: .runList)
+        }
+        try await fixture.store.queue.perform { db in
+            try db.execute(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+        }
+        let pass = Task { try await engine.sync(task: fixture.task) }
+        // The first page is in the open shared transaction (the store's own connection sees it) …
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await fixture.rows("SELECT count(*) FROM runs") != [[10]], ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        // … when another task's batch fails and takes the transaction with it.
+        let failing = RunBatch(
+            taskId: "other",
+            runs: [RunRecord(id: "boom", status: "SUCCEEDED", rawJSON: ArraySlice(#"{"id":"boom"}"#.utf8))],
+            observedAt: "T"
+        )
+        await #expect(throws: SQLiteError.self) { try await fixture.store.apply(failing) }
+        await #expect(throws: SyncError.self) { try await pass.value }
+        // Nothing the pass wrote after the loss was kept: no cursor past runs that are not stored.
+        let stored = try await fixture.rows("SELECT count(*) FROM runs")
+        #expect(stored == [[0]])
+        #expect(try await fixture.store.cursor(for: fixture.task) == .start)
+        try await fixture.store.queue.perform { try $0.execute("DROP TRIGGER boom") }
+        _ = try await engine.sync(task: fixture.task)
+        try await fixture.expectMatchesTruth()
         try await fixture.shutdown()
     }
 }
