@@ -22,6 +22,7 @@ package final class Database {
     /// The busy timeout is set first, before anything that could meet a lock.
     package init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
         self.path = path
+        Database.configureLibrary()
         var connection: OpaquePointer?
         let flags =
             (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
@@ -44,6 +45,19 @@ package final class Database {
             self.handle = nil
             throw error
         }
+    }
+
+    /// Process-wide settings, applied once before the first connection opens.
+    ///
+    /// Memory statistics are turned off: they take a global mutex on every allocation SQLite makes,
+    /// and the store benchmark ran 6% faster without them; nothing here reads them. If the library was
+    /// already initialized by someone else in the process, SQLite refuses (SQLITE_MISUSE) and keeps
+    /// its defaults, which are only slower.
+    private static let libraryConfiguration: Int32 = apify_sqlite3_disable_memory_statistics()
+
+    private static func configureLibrary() {
+        let code = libraryConfiguration
+        assert(code == SQLITE_OK || code == SQLITE_MISUSE, "sqlite3_config returned \(code)")
     }
 
     deinit {
