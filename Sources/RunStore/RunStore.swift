@@ -40,10 +40,11 @@ package final class RunStore: Sendable {
         let database = try Database(path: path, readOnly: true)
         defer { try? database.close(optimize: false) }
         try checkOwnership(database)
-        guard try database.scalar("PRAGMA user_version").integer == Int64(Schema.currentVersion) else {
-            return []
-        }
-        return try taskStatuses(in: database)
+        let version = try database.scalar("PRAGMA user_version").integer ?? 0
+        guard version > 0 else { return [] }
+        // A file of an older version (the daemon migrates it at its next start) has another
+        // `runs_unfinished` condition: counted without pinning the index.
+        return try taskStatuses(in: database, pinningIndex: version == Int64(Schema.currentVersion))
     }
 
     /// Refuses, with reads only, a file that is not ours or is newer than this binary.
@@ -155,7 +156,7 @@ package final class RunStore: Sendable {
             try db.rows(
                 """
                 SELECT id, status FROM runs INDEXED BY runs_unfinished
-                WHERE task_id = ? AND status NOT IN \(Schema.finalStatusesSQL) AND deleted_at IS NULL
+                WHERE task_id = ? AND \(Schema.unfinishedCondition)
                 ORDER BY started_at, id
                 """,
                 [.text(taskId)]
@@ -225,14 +226,15 @@ package final class RunStore: Sendable {
         try await queue.perform { try Self.taskStatuses(in: $0) }
     }
 
-    static func taskStatuses(in db: Database) throws -> [TaskSyncStatus] {
-        try db.rows(
+    static func taskStatuses(in db: Database, pinningIndex: Bool = true) throws -> [TaskSyncStatus] {
+        let unfinished = pinningIndex ? "runs INDEXED BY runs_unfinished" : "runs"
+        return try db.rows(
             """
             SELECT s.task_id, s.next_offset, s.anchor_run_id, s.anchor_started_at, s.last_success_at,
                    s.last_error, s.last_error_at, s.consecutive_failures, s.backfill_completed_at,
                    (SELECT count(*) FROM runs WHERE task_id = s.task_id),
-                   (SELECT count(*) FROM runs INDEXED BY runs_unfinished WHERE task_id = s.task_id
-                        AND status NOT IN \(Schema.finalStatusesSQL) AND deleted_at IS NULL),
+                   (SELECT count(*) FROM \(unfinished) WHERE task_id = s.task_id
+                        AND \(Schema.unfinishedCondition)),
                    (SELECT count(*) FROM runs WHERE task_id = s.task_id AND deleted_at IS NOT NULL)
             FROM sync_state AS s ORDER BY s.task_id
             """

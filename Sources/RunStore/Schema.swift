@@ -6,11 +6,16 @@ enum Schema {
     /// `PRAGMA application_id` of our files: "ARSS" (Apify Runs Sync Store) in ASCII.
     static let applicationID: Int32 = 0x4152_5353
 
-    /// The statuses after which a run does not change unless resurrected.
-    static let finalStatusesSQL = "('SUCCEEDED','FAILED','TIMED-OUT','ABORTED')"
+    /// A stored run that may still change: its status is not final (SUCCEEDED, FAILED, TIMED-OUT,
+    /// ABORTED) and it was not deleted upstream. The condition of the partial index `runs_unfinished`,
+    /// which queries repeat word for word so that the planner can use the index.
+    static let unfinishedCondition = """
+        status <> 'SUCCEEDED' AND status <> 'FAILED' AND status <> 'TIMED-OUT' AND status <> 'ABORTED' \
+        AND deleted_at IS NULL
+        """
 
     /// Migration `i` brings the file from `user_version` i to i+1.
-    static let migrations: [String] = [version1]
+    static let migrations: [String] = [version1, version2]
 
     static var currentVersion: Int32 { Int32(migrations.count) }
 
@@ -42,7 +47,7 @@ enum Schema {
         CREATE INDEX runs_task_started ON runs(task_id, started_at);
         CREATE INDEX runs_status_started ON runs(status, started_at);
         CREATE INDEX runs_unfinished ON runs(task_id)
-            WHERE status NOT IN \(finalStatusesSQL) AND deleted_at IS NULL;
+            WHERE status NOT IN ('SUCCEEDED','FAILED','TIMED-OUT','ABORTED') AND deleted_at IS NULL;
 
         CREATE TABLE run_status_changes (
             id INTEGER PRIMARY KEY,
@@ -91,5 +96,14 @@ enum Schema {
                    round(sum(coalesce(usage_total_usd, 0)), 6) AS usage_total_usd
             FROM runs
             GROUP BY task_id, day, status;
+        """
+
+    /// Version 2: `runs_unfinished` without an IN list. SQLite evaluates a constant IN list of more
+    /// than two values against a temporary B-tree that it builds again for every row it indexes, so the
+    /// version 1 condition created (and zeroed two 16 KiB pages of) a temporary B-tree for every run
+    /// inserted or updated; the store benchmark measured batches 8% faster with plain comparisons.
+    private static let version2 = """
+        DROP INDEX runs_unfinished;
+        CREATE INDEX runs_unfinished ON runs(task_id) WHERE \(unfinishedCondition);
         """
 }

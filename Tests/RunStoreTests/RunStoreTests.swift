@@ -35,7 +35,7 @@ import Testing
         let store = try RunStore.open(path: path)
         try await store.close()
         try inspect { db in
-            #expect(try db.scalar("PRAGMA user_version") == .integer(1))
+            #expect(try db.scalar("PRAGMA user_version") == .integer(2))
             #expect(try db.scalar("PRAGMA application_id") == .integer(0x4152_5353))
             #expect(try db.scalar("PRAGMA journal_mode") == .text("wal"))
             let names = try db.rows("SELECT name FROM sqlite_schema WHERE type IN ('table','view') ORDER BY name")
@@ -45,6 +45,37 @@ import Testing
                     "daily_run_counts", "latest_runs", "recent_failures", "run_status_changes", "runs", "sync_state",
                 ]
             )
+        }
+    }
+
+    @Test func migratesAVersion1FileAndReadsItsStatusBeforeThat() async throws {
+        let store = try RunStore.open(path: path)
+        let runs = [Self.run("a", "RUNNING"), Self.run("b", "SUCCEEDED")]
+        _ = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "T1"))
+        try await store.recordPass(taskId: "t", at: "T1", error: nil, backfillCompleted: true)
+        try await store.close()
+        // Version 1 as released: its partial index had an IN list.
+        try inspect { db in
+            try db.execute(
+                """
+                DROP INDEX runs_unfinished;
+                CREATE INDEX runs_unfinished ON runs(task_id)
+                    WHERE status NOT IN ('SUCCEEDED','FAILED','TIMED-OUT','ABORTED') AND deleted_at IS NULL;
+                PRAGMA user_version = 1;
+                """
+            )
+        }
+        #expect(try RunStore.readStatuses(path: path).map(\.unfinishedRuns) == [1])
+        #expect(try inspect { try $0.scalar("PRAGMA user_version") } == 1, "reading status does not migrate")
+        let migrated = try RunStore.open(path: path)
+        #expect(try await migrated.unfinishedRuns(of: "t").map(\.id) == ["a"])
+        #expect(try await migrated.taskStatuses().map(\.unfinishedRuns) == [1])
+        try await migrated.close()
+        try inspect { db in
+            #expect(try db.scalar("PRAGMA user_version") == 2)
+            let index = try db.scalar("SELECT sql FROM sqlite_schema WHERE name = 'runs_unfinished'").text ?? ""
+            #expect(!index.contains(" IN "), "\(index)")
+            #expect(try db.scalar("SELECT count(*) FROM runs") == 2)
         }
     }
 
@@ -87,7 +118,7 @@ import Testing
         #expect {
             try RunStore.open(path: path)
         } throws: { error in
-            guard case RunStoreError.tooNew(_, 99, 1) = error else { return false }
+            guard case RunStoreError.tooNew(_, 99, 2) = error else { return false }
             return true
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
