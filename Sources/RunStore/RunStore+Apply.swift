@@ -58,10 +58,7 @@ extension RunStore {
         let update = try db.cachedStatement(updateSQL)
         let change = try db.cachedStatement(changeSQL)
         let observedAt = batch.observedAt
-        // In key order, each index page a batch touches is read into SQLite's cache once, not once
-        // per run that lands on it: a stable sort, so duplicates keep their order.
-        let order = batch.runs.indices.sorted { (batch.runs[$0].id, $0) < (batch.runs[$1].id, $1) }
-        for index in order {
+        for index in idOrder(batch.runs) {
             let run = batch.runs[index]
             // New runs (every run of a backfill) take one statement: the insert's own uniqueness
             // check is the lookup. Only a conflict pays for reading the stored row.
@@ -144,6 +141,28 @@ extension RunStore {
             )
         }
         return result
+    }
+
+    /// The positions of `runs` in the byte order of their IDs (SQLite's BINARY collation), stable for
+    /// duplicates. Written in key order, each index page a batch touches is read into SQLite's cache
+    /// once, not once per run that lands on it. Compares the IDs' first eight bytes as an integer and
+    /// whole IDs only on a tie: sorting by `String` comparison took a tenth of a batch's instructions.
+    package static func idOrder(_ runs: [RunRecord]) -> [Int] {
+        let prefixes = runs.map { run in
+            var prefix: UInt64 = 0
+            var count = 0
+            for byte in run.id.utf8.prefix(8) {
+                prefix = prefix << 8 | UInt64(byte)
+                count += 1
+            }
+            return count == 0 ? 0 : prefix << (8 * UInt64(8 - count))
+        }
+        return runs.indices.sorted { a, b in
+            if prefixes[a] != prefixes[b] { return prefixes[a] < prefixes[b] }
+            let (first, second) = (runs[a].id.utf8, runs[b].id.utf8)
+            if first.elementsEqual(second) { return a < b }
+            return first.lexicographicallyPrecedes(second)
+        }
     }
 
     private static let selectSQL = "SELECT status, raw_json, deleted_at IS NOT NULL FROM runs WHERE id = ?"

@@ -201,6 +201,22 @@ import Testing
         #expect(applied.unchanged == 1)
     }
 
+    @Test func batchesAreWrittenInTheByteOrderOfTheirIDsWithDuplicatesInTheirOwnOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["", "a", "ab", "abcdefgh", "abcdefgh1", "abcdefgh2", "abcdefgi", "Z", "é", "z\u{0}", "01ziDT5m9WDrtSaaG"]
+        for _ in 0..<50 {
+            let ids = (0..<200).map { _ in
+                pieces.randomElement(using: &generator)! + pieces.randomElement(using: &generator)!
+            }
+            let runs = ids.map { RunRecord(id: $0, status: "SUCCEEDED", rawJSON: []) }
+            let expected = ids.indices.sorted { a, b in
+                let (first, second) = (Array(ids[a].utf8), Array(ids[b].utf8))
+                return first == second ? a < b : first.lexicographicallyPrecedes(second)
+            }
+            #expect(RunStore.idOrder(runs) == expected)
+        }
+    }
+
     @Test func unknownStatusesAndAbsentFieldsAreStoredAsGiven() async throws {
         let store = try RunStore.open(path: path)
         let run = RunRecord(
