@@ -58,61 +58,63 @@ extension RunStore {
         let update = try db.cachedStatement(updateSQL)
         let change = try db.cachedStatement(changeSQL)
         let observedAt = batch.observedAt
-        for index in idOrder(batch.runs) {
-            let run = batch.runs[index]
-            // New runs (every run of a backfill) take one statement: the insert's own uniqueness
-            // check is the lookup. Only a conflict pays for reading the stored row.
-            try insert.reset()
-            try bindColumns(of: run, to: insert, observedAt: observedAt, taskId: batch.taskId)
-            try insert.run()
-            var previousStatus: String?
-            if db.changes == 1 {
-                result.inserted += 1
-            } else {
-                try select.reset()
-                try select.bind(text: run.id, at: 1)
-                guard try select.step() else {
-                    throw SQLiteError(
-                        extendedCode: 1,
-                        message: "run \(run.id) neither inserted nor found",
-                        sql: selectSQL
+        try BatchText(batch).withColumns { text in
+            // The statements read the batch's text in place: their bindings must not outlive it.
+            defer { for statement in [select, insert, update, change] { try? statement.reset() } }
+            for index in idOrder(batch.runs) {
+                let run = batch.runs[index]
+                // New runs (every run of a backfill) take one statement: the insert's own uniqueness
+                // check is the lookup. Only a conflict pays for reading the stored row.
+                try insert.reset()
+                try writeColumns(of: run, at: index, from: text, with: insert)
+                var previousStatus: String?
+                if db.changes == 1 {
+                    result.inserted += 1
+                } else {
+                    try select.reset()
+                    try text.bind(.id, of: index, to: select, at: 1)
+                    guard try select.step() else {
+                        throw SQLiteError(
+                            extendedCode: 1,
+                            message: "run \(run.id) neither inserted nor found",
+                            sql: selectSQL
+                        )
+                    }
+                    previousStatus = select.text(at: 0)
+                    let wasDeleted = select.int64(at: 2) != 0
+                    let identical =
+                        !wasDeleted && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
+                    try select.reset()
+                    guard !identical else {
+                        result.unchanged += 1
+                        continue
+                    }
+                    try update.reset()
+                    try writeColumns(of: run, at: index, from: text, with: update)
+                    result.updated += 1
+                    guard previousStatus != run.status else { continue }
+                }
+                try change.reset()
+                try text.bind(.id, of: index, to: change, at: 1)
+                try text.bindTaskId(to: change, at: 2)
+                try change.bind(SQLiteValue(previousStatus), at: 3)
+                try text.bind(.status, of: index, to: change, at: 4)
+                try text.bindObservedAt(to: change, at: 5)
+                try text.bind(.startedAt, of: index, to: change, at: 6)
+                try text.bind(.finishedAt, of: index, to: change, at: 7)
+                try change.run()
+                result.changes.append(
+                    StatusChange(
+                        taskId: batch.taskId,
+                        runId: run.id,
+                        from: previousStatus,
+                        to: run.status,
+                        startedAt: run.startedAt,
+                        finishedAt: run.finishedAt,
+                        observedAt: observedAt
                     )
-                }
-                previousStatus = select.text(at: 0)
-                let wasDeleted = select.int64(at: 2) != 0
-                let identical =
-                    !wasDeleted && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
-                try select.reset()
-                guard !identical else {
-                    result.unchanged += 1
-                    continue
-                }
-                try update.reset()
-                try bindColumns(of: run, to: update, observedAt: observedAt, taskId: batch.taskId)
-                try update.run()
-                result.updated += 1
-                guard previousStatus != run.status else { continue }
-            }
-            try change.reset()
-            try change.bind(text: run.id, at: 1)
-            try change.bind(text: batch.taskId, at: 2)
-            try change.bind(SQLiteValue(previousStatus), at: 3)
-            try change.bind(text: run.status, at: 4)
-            try change.bind(text: observedAt, at: 5)
-            try change.bind(SQLiteValue(run.startedAt), at: 6)
-            try change.bind(SQLiteValue(run.finishedAt), at: 7)
-            try change.run()
-            result.changes.append(
-                StatusChange(
-                    taskId: batch.taskId,
-                    runId: run.id,
-                    from: previousStatus,
-                    to: run.status,
-                    startedAt: run.startedAt,
-                    finishedAt: run.finishedAt,
-                    observedAt: observedAt
                 )
-            )
+            }
         }
         if !batch.deletedRunIds.isEmpty {
             let markDeleted = try db.cachedStatement(
@@ -189,30 +191,35 @@ extension RunStore {
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """
 
-    private static func bindColumns(
+    /// Binds a run's columns to the insert or the update and runs it; the raw JSON is read in place
+    /// from the page it came in.
+    private static func writeColumns(
         of run: RunRecord,
-        to statement: Statement,
-        observedAt: String,
-        taskId: String
+        at index: Int,
+        from text: BatchText.Columns,
+        with statement: Statement
     )
         throws
     {
-        try statement.bind(text: run.id, at: 1)
-        try statement.bind(text: taskId, at: 2)
-        try statement.bind(SQLiteValue(run.actorTaskId), at: 3)
-        try statement.bind(SQLiteValue(run.actId), at: 4)
-        try statement.bind(SQLiteValue(run.userId), at: 5)
-        try statement.bind(text: run.status, at: 6)
-        try statement.bind(SQLiteValue(run.startedAt), at: 7)
-        try statement.bind(SQLiteValue(run.finishedAt), at: 8)
-        try statement.bind(SQLiteValue(run.buildId), at: 9)
-        try statement.bind(SQLiteValue(run.buildNumber), at: 10)
-        try statement.bind(SQLiteValue(run.origin), at: 11)
+        try text.bind(.id, of: index, to: statement, at: 1)
+        try text.bindTaskId(to: statement, at: 2)
+        try text.bind(.actorTaskId, of: index, to: statement, at: 3)
+        try text.bind(.actId, of: index, to: statement, at: 4)
+        try text.bind(.userId, of: index, to: statement, at: 5)
+        try text.bind(.status, of: index, to: statement, at: 6)
+        try text.bind(.startedAt, of: index, to: statement, at: 7)
+        try text.bind(.finishedAt, of: index, to: statement, at: 8)
+        try text.bind(.buildId, of: index, to: statement, at: 9)
+        try text.bind(.buildNumber, of: index, to: statement, at: 10)
+        try text.bind(.origin, of: index, to: statement, at: 11)
         try statement.bind(SQLiteValue(run.usageTotalUsd), at: 12)
-        try statement.bind(SQLiteValue(run.defaultKeyValueStoreId), at: 13)
-        try statement.bind(SQLiteValue(run.defaultDatasetId), at: 14)
-        try statement.bind(SQLiteValue(run.defaultRequestQueueId), at: 15)
-        try run.rawJSON.withUnsafeBytes { try statement.bind(utf8: $0, at: 16) }
-        try statement.bind(text: observedAt, at: 17)
+        try text.bind(.defaultKeyValueStoreId, of: index, to: statement, at: 13)
+        try text.bind(.defaultDatasetId, of: index, to: statement, at: 14)
+        try text.bind(.defaultRequestQueueId, of: index, to: statement, at: 15)
+        try text.bindObservedAt(to: statement, at: 17)
+        try run.rawJSON.withUnsafeBytes { raw in
+            try statement.bind(utf8InPlace: raw, at: 16)
+            try statement.run()
+        }
     }
 }

@@ -86,7 +86,25 @@ package final class Statement {
 
     /// Binds UTF-8 bytes as text without building a `String` first; SQLite copies them.
     package func bind(utf8 bytes: UnsafeRawBufferPointer, at index: Int32) throws(SQLiteError) {
-        // An empty buffer may have no base address; SQLite reads a NULL pointer as SQL NULL, so use "".
+        try bind(utf8: bytes, at: index, destructor: apify_sqlite3_transient())
+    }
+
+    /// Binds UTF-8 bytes as text that SQLite reads where they are (`SQLITE_STATIC`), without the
+    /// allocation, copy and free of `bind(utf8:at:)`.
+    ///
+    /// The caller keeps the bytes valid and unchanged until the statement has finished stepping and
+    /// the binding is cleared (`reset()`) or replaced.
+    package func bind(utf8InPlace bytes: UnsafeRawBufferPointer, at index: Int32) throws(SQLiteError) {
+        try bind(utf8: bytes, at: index, destructor: apify_sqlite3_static())
+    }
+
+    private func bind(
+        utf8 bytes: UnsafeRawBufferPointer,
+        at index: Int32,
+        destructor: sqlite3_destructor_type?
+    ) throws(SQLiteError) {
+        // An empty buffer may have no base address; SQLite reads a NULL pointer as SQL NULL, so bind
+        // an empty string, which SQLite copies (it must not keep the literal's pointer).
         let code: Int32
         if let base = bytes.baseAddress, bytes.count > 0 {
             code = sqlite3_bind_text64(
@@ -94,7 +112,7 @@ package final class Statement {
                 index,
                 base.assumingMemoryBound(to: CChar.self),
                 sqlite3_uint64(bytes.count),
-                apify_sqlite3_transient(),
+                destructor,
                 UInt8(SQLITE_UTF8)
             )
         } else {

@@ -203,7 +203,9 @@ import Testing
 
     @Test func batchesAreWrittenInTheByteOrderOfTheirIDsWithDuplicatesInTheirOwnOrder() {
         var generator = SystemRandomNumberGenerator()
-        let pieces = ["", "a", "ab", "abcdefgh", "abcdefgh1", "abcdefgh2", "abcdefgi", "Z", "é", "z\u{0}", "01ziDT5m9WDrtSaaG"]
+        let pieces = [
+            "", "a", "ab", "abcdefgh", "abcdefgh1", "abcdefgh2", "abcdefgi", "Z", "é", "z\u{0}", "01ziDT5m9WDrtSaaG",
+        ]
         for _ in 0..<50 {
             let ids = (0..<200).map { _ in
                 pieces.randomElement(using: &generator)! + pieces.randomElement(using: &generator)!
@@ -215,6 +217,73 @@ import Testing
             }
             #expect(RunStore.idOrder(runs) == expected)
         }
+    }
+
+    @Test func everyFieldLandsInItsOwnColumnOnInsertAndUpdate() async throws {
+        func run(_ version: String, status: String, finishedAt: String?) -> RunRecord {
+            RunRecord(
+                id: "run-1",
+                status: status,
+                actorTaskId: "task-\(version)",
+                actId: "act-\(version)",
+                userId: "user-\(version)",
+                startedAt: "2025-01-01T00:00:00.000Z",
+                finishedAt: finishedAt,
+                buildId: "build-\(version)",
+                buildNumber: "0.1.\(version)",
+                origin: "origin-\(version)",
+                usageTotalUsd: 0.5,
+                defaultKeyValueStoreId: "kvs-\(version)",
+                defaultDatasetId: "ds-\(version)",
+                defaultRequestQueueId: "rq-\(version)",
+                rawJSON: ArraySlice(#"{"id":"run-1","v":"\#(version)"}"#.utf8)
+            )
+        }
+        let store = try RunStore.open(path: path)
+        let columns = """
+            SELECT id, task_id, actor_task_id, act_id, user_id, status, started_at, finished_at, build_id,
+                build_number, origin, usage_total_usd, default_key_value_store_id, default_dataset_id,
+                default_request_queue_id, raw_json, first_seen_at, updated_at FROM runs
+            """
+        func expected(_ version: String, _ status: String, _ finishedAt: SQLiteValue, updated: String) -> [SQLiteValue]
+        {
+            [
+                "run-1", "t", .text("task-\(version)"), .text("act-\(version)"), .text("user-\(version)"),
+                .text(status),
+                "2025-01-01T00:00:00.000Z", finishedAt, .text("build-\(version)"), .text("0.1.\(version)"),
+                .text("origin-\(version)"), .real(0.5), .text("kvs-\(version)"), .text("ds-\(version)"),
+                .text("rq-\(version)"), .text(#"{"id":"run-1","v":"\#(version)"}"#), "T1", .text(updated),
+            ]
+        }
+        _ = try await store.apply(
+            RunBatch(taskId: "t", runs: [run("1", status: "RUNNING", finishedAt: nil)], observedAt: "T1")
+        )
+        #expect(
+            try await store.queue.perform { try $0.rows(columns) } == [expected("1", "RUNNING", .null, updated: "T1")]
+        )
+        _ = try await store.apply(
+            RunBatch(
+                taskId: "t",
+                runs: [run("2", status: "FAILED", finishedAt: "2025-01-01T00:05:00.000Z")],
+                observedAt: "T2"
+            )
+        )
+        #expect(
+            try await store.queue.perform { try $0.rows(columns) } == [
+                expected("2", "FAILED", "2025-01-01T00:05:00.000Z", updated: "T2")
+            ]
+        )
+        let changes = try await store.queue.perform {
+            try $0.rows(
+                "SELECT run_id, task_id, from_status, to_status, observed_at, started_at, finished_at FROM run_status_changes ORDER BY id"
+            )
+        }
+        #expect(
+            changes == [
+                ["run-1", "t", .null, "RUNNING", "T1", "2025-01-01T00:00:00.000Z", .null],
+                ["run-1", "t", "RUNNING", "FAILED", "T2", "2025-01-01T00:00:00.000Z", "2025-01-01T00:05:00.000Z"],
+            ]
+        )
     }
 
     @Test func unknownStatusesAndAbsentFieldsAreStoredAsGiven() async throws {
