@@ -20,8 +20,11 @@ final class SharedTransaction: @unchecked Sendable {
     // @unchecked Sendable: every property is read and written only inside the store's
     // `DatabaseQueue` blocks, which run one at a time.
 
-    static let maximumAge: Duration = .seconds(1)
-    static let maximumRuns = 20_000
+    /// Measured with the benchmark at a million runs, where every transaction rewrites most leaves of
+    /// the run-ID indexes: 2 s and 50,000 runs backfilled 13% faster than 1 s and 20,000 (no change at
+    /// 200,000 runs), for a write-ahead log that peaks at 110 MiB instead of 79.
+    static let maximumAge: Duration = .seconds(2)
+    static let maximumRuns = 50_000
     /// How many failed epochs are remembered for callers that have not asked yet.
     private static let rememberedFailures = 256
 
