@@ -14,8 +14,8 @@ import SQLiteCore
 /// callers hear of it at their next `apply` or `commit(epochs:)`, and read those runs again on their
 /// next pass. A savepoint per batch would let a failing batch roll back alone, but it makes SQLite copy
 /// every page a batch touches to a sub-journal first; the benchmark measured a batch 20% faster
-/// without it. What makes a batch fail once the transaction is open is the file itself (disk full, an
-/// I/O error, corruption), and then the others' writes would fail too.
+/// without it. What makes a batch fail once the transaction is open is the file or the process (disk
+/// full, an I/O error, corruption, memory), and then the others' writes would fail too.
 final class SharedTransaction: @unchecked Sendable {
     // @unchecked Sendable: every property is read and written only inside the store's
     // `DatabaseQueue` blocks, which run one at a time.
