@@ -26,9 +26,4 @@ package final class DatabaseQueue: @unchecked Sendable {
             }
         }
     }
-
-    /// Runs `body` with the connection on the calling thread, for synchronous callers (the CLI).
-    package func performSync<T>(_ body: (Database) throws -> T) throws -> T {
-        try queue.sync { try body(database) }
-    }
 }

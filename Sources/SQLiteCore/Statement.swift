@@ -68,62 +68,43 @@ package final class Statement {
         try bind(value, at: index)
     }
 
-    /// Binds a string as UTF-8 text with its explicit length.
+    /// Binds a string as UTF-8 text with its explicit length; SQLite copies it.
     package func bind(text: String, at index: Int32) throws(SQLiteError) {
         var text = text
-        let code = text.withUTF8 { utf8 in
-            sqlite3_bind_text64(
-                handle,
-                index,
-                UnsafeRawPointer(utf8.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) },
-                sqlite3_uint64(utf8.count),
-                apify_sqlite3_transient(),
-                UInt8(SQLITE_UTF8)
-            )
+        let code = text.withUTF8 {
+            bindText(UnsafeRawBufferPointer($0), at: index, destructor: apify_sqlite3_transient())
         }
         try check(code)
     }
 
-    /// Binds UTF-8 bytes as text without building a `String` first; SQLite copies them.
-    package func bind(utf8 bytes: UnsafeRawBufferPointer, at index: Int32) throws(SQLiteError) {
-        try bind(utf8: bytes, at: index, destructor: apify_sqlite3_transient())
-    }
-
     /// Binds UTF-8 bytes as text that SQLite reads where they are (`SQLITE_STATIC`), without the
-    /// allocation, copy and free of `bind(utf8:at:)`.
+    /// allocation, copy and free of `bind(text:at:)`.
     ///
     /// The caller keeps the bytes valid and unchanged until the statement has finished stepping and
     /// the binding is cleared (`reset()`) or replaced.
     package func bind(utf8InPlace bytes: UnsafeRawBufferPointer, at index: Int32) throws(SQLiteError) {
-        try bind(utf8: bytes, at: index, destructor: apify_sqlite3_static())
+        try check(bindText(bytes, at: index, destructor: apify_sqlite3_static()))
     }
 
-    private func bind(
-        utf8 bytes: UnsafeRawBufferPointer,
+    /// `sqlite3_bind_text64` with an explicit length; returns its result code.
+    private func bindText(
+        _ bytes: UnsafeRawBufferPointer,
         at index: Int32,
         destructor: sqlite3_destructor_type?
-    ) throws(SQLiteError) {
-        // An empty buffer may have no base address; SQLite reads a NULL pointer as SQL NULL, so bind
-        // an empty string, which SQLite copies (it must not keep the literal's pointer).
-        let code: Int32
-        if let base = bytes.baseAddress, bytes.count > 0 {
-            code = sqlite3_bind_text64(
-                handle,
-                index,
-                base.assumingMemoryBound(to: CChar.self),
-                sqlite3_uint64(bytes.count),
-                destructor,
-                UInt8(SQLITE_UTF8)
-            )
-        } else {
-            code = sqlite3_bind_text64(handle, index, "", 0, apify_sqlite3_transient(), UInt8(SQLITE_UTF8))
+    ) -> Int32 {
+        // An empty buffer may have no base address, and SQLite reads a NULL pointer as SQL NULL: bind
+        // an empty string instead, which SQLite copies (it must not keep the literal's pointer).
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            return sqlite3_bind_text64(handle, index, "", 0, apify_sqlite3_transient(), UInt8(SQLITE_UTF8))
         }
-        try check(code)
-    }
-
-    /// Binds an integer.
-    package func bind(_ value: Int64, at index: Int32) throws(SQLiteError) {
-        try check(sqlite3_bind_int64(handle, index, value))
+        return sqlite3_bind_text64(
+            handle,
+            index,
+            base.assumingMemoryBound(to: CChar.self),
+            sqlite3_uint64(bytes.count),
+            destructor,
+            UInt8(SQLITE_UTF8)
+        )
     }
 
     // MARK: Stepping

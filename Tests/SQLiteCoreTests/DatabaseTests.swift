@@ -24,6 +24,25 @@ import Testing
         #expect(rows == [[.integer(7), .text("seven"), .real(7.5), .blob([0, 1, 2]), .null]])
     }
 
+    @Test func textIsBoundWithItsLengthAndAnEmptyStringIsNotNull() throws {
+        let insert = try database.prepare("INSERT INTO t (id, name) VALUES (?, ?)")
+        for (id, text) in [(1, ""), (2, "a\u{0}b"), (3, "ü")] {
+            try insert.reset()
+            try insert.bind(.integer(Int64(id)), at: 1)
+            try insert.bind(.text(text), at: 2)
+            try insert.run()
+        }
+        let bytes: [UInt8] = Array("in place".utf8)
+        for (id, slice) in [(4, bytes[0..<0]), (5, bytes[...])] {
+            try insert.reset()
+            try insert.bind(.integer(Int64(id)), at: 1)
+            try slice.withUnsafeBytes { try insert.bind(utf8InPlace: $0, at: 2) }
+            try insert.run()
+        }
+        let rows = try database.rows("SELECT typeof(name), length(CAST(name AS BLOB)) FROM t ORDER BY id")
+        #expect(rows == [["text", 0], ["text", 3], ["text", 2], ["text", 0], ["text", 8]])
+    }
+
     @Test func unknownParameterNameIsAnError() throws {
         let statement = try database.prepare("SELECT :a")
         #expect(throws: SQLiteError.self) { try statement.bind(1, named: ":b") }
