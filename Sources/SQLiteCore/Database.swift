@@ -161,6 +161,17 @@ package final class Database {
     /// Whether the connection cannot write (file permissions, or a read-only file system).
     package var isReadOnly: Bool { sqlite3_db_readonly(connection, "main") == 1 }
 
+    /// The bytes of memory the connection's page cache holds (`SQLITE_DBSTATUS_CACHE_USED`).
+    package func pageCacheBytes() throws(SQLiteError) -> Int {
+        var current: Int32 = 0
+        var highwater: Int32 = 0
+        let code = sqlite3_db_status(connection, SQLITE_DBSTATUS_CACHE_USED, &current, &highwater, 0)
+        guard code == SQLITE_OK else {
+            throw SQLiteError(extendedCode: code, message: "sqlite3_db_status failed", sql: nil)
+        }
+        return Int(current)
+    }
+
     /// `SQLITE_FCNTL_PERSIST_WAL`, for `setFileControl`.
     package static let persistWALOption = SQLITE_FCNTL_PERSIST_WAL
 

@@ -2,6 +2,7 @@ import ApifyAPI
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import RunStore
 import SQLiteCore
 
 /// The yardstick: the same pages fetched, and ingested by SQLite alone with `json_each`, a
@@ -12,7 +13,7 @@ enum ReferenceIngest {
         let db = try Database(path: database)
         try db.execute(
             """
-            PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+            PRAGMA page_size = \(RunStore.pageSize); PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
             CREATE TABLE runs (id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at TEXT, finished_at TEXT,
                 act_id TEXT, actor_task_id TEXT, build_number TEXT, origin TEXT, usage_total_usd REAL,
                 raw_json TEXT NOT NULL);

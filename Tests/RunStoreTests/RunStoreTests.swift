@@ -38,6 +38,7 @@ import Testing
             #expect(try db.scalar("PRAGMA user_version") == .integer(2))
             #expect(try db.scalar("PRAGMA application_id") == .integer(0x4152_5353))
             #expect(try db.scalar("PRAGMA journal_mode") == .text("wal"))
+            #expect(try db.scalar("PRAGMA page_size") == .integer(32768))
             let names = try db.rows("SELECT name FROM sqlite_schema WHERE type IN ('table','view') ORDER BY name")
                 .compactMap { $0[0].text }
             #expect(
@@ -378,6 +379,24 @@ import Testing
         #expect(
             daily == [["2025-01-01", "FAILED", 1], ["2025-01-01", "SUCCEEDED", 1], ["2025-01-02", "TIMED-OUT", 1]]
         )
+    }
+
+    @Test func thePageCacheKeepsToItsBudgetInANewFileAndAReopenedOne() async throws {
+        // About 7 MiB of runs per round, several times the cache's budget.
+        let padding = String(repeating: "x", count: 1400)
+        func runs(_ round: Int) -> [RunRecord] {
+            (0..<5000).map { Self.run("r\(round)-\($0)", "SUCCEEDED", extra: #","padding":"\#(padding)""#) }
+        }
+        // One page of slack: the budget is in KiB, the cache counts whole pages with their headers.
+        let budget = RunStore.pageCacheKiB * 1024 + 32 * 1024
+        for round in 0..<2 {
+            let store = try RunStore.open(path: path)
+            _ = try await store.apply(RunBatch(taskId: "t", runs: runs(round), observedAt: "T\(round)"))
+            let used = try await store.queue.perform { try $0.pageCacheBytes() }
+            #expect(used > budget / 2, "round \(round): the cache is used")
+            #expect(used <= budget, "round \(round): \(used) bytes")
+            try await store.close()
+        }
     }
 
     @Test func batchesShareATransactionThatCommitsWhenAsked() async throws {
