@@ -21,6 +21,15 @@ package struct RunRecord: Sendable, Equatable {
     /// The UTF-8 bytes of the item as the API sent them (a slice of the response body, not a copy).
     package var rawJSON: ArraySlice<UInt8>
 
+    /// Seconds from `startedAt` to `finishedAt`, to the millisecond; nil unless both are timestamps
+    /// (`ISOTimestamp`).
+    package var durationSeconds: Double? {
+        guard let startedAt, let finishedAt, let start = ISOTimestamp.milliseconds(startedAt),
+            let end = ISOTimestamp.milliseconds(finishedAt)
+        else { return nil }
+        return Double(end - start) / 1000
+    }
+
     package init(
         id: String,
         status: String,

@@ -172,8 +172,8 @@ extension RunStore {
     private static let insertSQL = """
         INSERT INTO runs (id, task_id, actor_task_id, act_id, user_id, status, started_at, finished_at,
             build_id, build_number, origin, usage_total_usd, default_key_value_store_id, default_dataset_id,
-            default_request_queue_id, raw_json, first_seen_at, updated_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)
+            default_request_queue_id, raw_json, first_seen_at, updated_at, duration_seconds)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18)
         ON CONFLICT(id) DO NOTHING
         """
 
@@ -182,7 +182,7 @@ extension RunStore {
         UPDATE runs SET actor_task_id = ?3, act_id = ?4, user_id = ?5, status = ?6, started_at = ?7,
             finished_at = ?8, build_id = ?9, build_number = ?10, origin = ?11, usage_total_usd = ?12,
             default_key_value_store_id = ?13, default_dataset_id = ?14, default_request_queue_id = ?15,
-            raw_json = ?16, updated_at = ?17, deleted_at = NULL
+            raw_json = ?16, updated_at = ?17, duration_seconds = ?18, deleted_at = NULL
         WHERE id = ?1
         """
 
@@ -217,6 +217,7 @@ extension RunStore {
         try text.bind(.defaultDatasetId, of: index, to: statement, at: 14)
         try text.bind(.defaultRequestQueueId, of: index, to: statement, at: 15)
         try text.bindObservedAt(to: statement, at: 17)
+        try statement.bind(SQLiteValue(run.durationSeconds), at: 18)
         try run.rawJSON.withUnsafeBytes { raw in
             try statement.bind(utf8InPlace: raw, at: 16)
             try statement.run()

@@ -47,9 +47,9 @@ package final class RunStore: Sendable {
         try checkOwnership(database)
         let version = try database.scalar("PRAGMA user_version").integer ?? 0
         guard version > 0 else { return [] }
-        // A file of an older version (the daemon migrates it at its next start) has another
-        // `runs_unfinished` condition: counted without pinning the index.
-        return try taskStatuses(in: database, pinningIndex: version == Int64(Schema.currentVersion))
+        // A version 1 file (the daemon migrates it at its next start) has another `runs_unfinished`
+        // condition: counted without pinning the index.
+        return try taskStatuses(in: database, pinningIndex: version >= 2)
     }
 
     /// Refuses, with reads only, a file that is not ours or is newer than this binary.

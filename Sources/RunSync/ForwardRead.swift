@@ -1,5 +1,6 @@
 import ApifyAPI
 import Logging
+import RunModel
 import RunStore
 
 /// The forward half of a pass: pages fetched, verified and written, with fetching and writing overlapped.
@@ -203,7 +204,7 @@ struct ForwardRead {
         step: inout Step
     ) async throws -> Int {
         guard attempts <= SyncEngine.locateAttempts, let anchorStartedAt = anchor.anchorStartedAt,
-            Timestamp.milliseconds(anchorStartedAt) != nil
+            ISOTimestamp.milliseconds(anchorStartedAt) != nil
         else {
             step.path = .rescanned
             logger.warning(

@@ -28,6 +28,7 @@ import Testing
             harness: "ResponseDecoderHarness.swift",
             sources: [
                 "ApifyAPI/JSONScanner.swift", "ApifyAPI/ResponseDecoder.swift", "RunModel/RunRecord.swift",
+                "RunModel/ISOTimestamp.swift",
                 "ApifyAPI/RunListPage.swift",
             ],
             seeds: seeds
