@@ -18,15 +18,34 @@ extension RunStore {
     /// never stored past runs that are not. The changes are durable, and may be reported, once
     /// `commit(epochs:)` says that the batch's epoch (`AppliedBatch.epoch`) committed.
     package func apply(_ batch: RunBatch, after earlier: Set<UInt64> = []) async throws -> AppliedBatch {
+        try await apply(BatchPlan(batch), after: earlier)
+    }
+
+    /// `apply(_:after:)` for a batch already planned.
+    package func apply(_ plan: BatchPlan, after earlier: Set<UInt64> = []) async throws -> AppliedBatch {
+        let batch = plan.batch
         let shared = self.shared
-        return try await queue.perform { db in
+        var (result, changed) = try await queue.perform { db in
             try shared.checkNotLost(earlier)
             let epoch = try shared.begin(db)
-            var result = try shared.write(db) { try Self.write(batch, in: db) }
-            result.epoch = epoch
+            var written = try shared.write(db) { try Self.write(plan, in: db) }
+            written.result.epoch = epoch
             try shared.written(batch.runs.count, db)
-            return result
+            return written
         }
+        result.changes = changed.map { change in
+            let run = batch.runs[change.run]
+            return StatusChange(
+                taskId: batch.taskId,
+                runId: run.id,
+                from: change.from,
+                to: run.status,
+                startedAt: run.startedAt,
+                finishedAt: run.finishedAt,
+                observedAt: batch.observedAt
+            )
+        }
+        return result
     }
 
     /// Commits the shared transaction if it holds any of `epochs`; returns the epochs that did not
@@ -51,69 +70,70 @@ extension RunStore {
         try await queue.perform { try shared.commit($0) }
     }
 
-    static func write(_ batch: RunBatch, in db: Database) throws -> AppliedBatch {
+    /// Writes the batch; returns the counts, and the status changes as the positions of their runs
+    /// with the status before (the caller builds `StatusChange`s, off the queue).
+    static func write(
+        _ plan: BatchPlan,
+        in db: Database
+    ) throws -> (
+        result: AppliedBatch, changed: [(run: Int, from: String?)]
+    ) {
+        let batch = plan.batch
         var result = AppliedBatch()
+        var changed: [(run: Int, from: String?)] = []
+        changed.reserveCapacity(batch.runs.count)
         let select = try db.cachedStatement(selectSQL)
         let insert = try db.cachedStatement(insertSQL)
         let update = try db.cachedStatement(updateSQL)
         let change = try db.cachedStatement(changeSQL)
-        let observedAt = batch.observedAt
-        try BatchText(batch).withColumns { text in
+        try plan.text.withColumns { text in
             // The statements read the batch's text in place: their bindings must not outlive it.
             defer { for statement in [select, insert, update, change] { try? statement.reset() } }
-            for index in idOrder(batch.runs) {
-                let run = batch.runs[index]
-                // New runs (every run of a backfill) take one statement: the insert's own uniqueness
-                // check is the lookup. Only a conflict pays for reading the stored row.
-                try insert.reset()
-                try writeColumns(of: run, at: index, from: text, with: insert)
-                var previousStatus: String?
-                if db.changes == 1 {
-                    result.inserted += 1
-                } else {
-                    try select.reset()
-                    try text.bind(.id, of: index, to: select, at: 1)
-                    guard try select.step() else {
-                        throw SQLiteError(
-                            extendedCode: 1,
-                            message: "run \(run.id) neither inserted nor found",
-                            sql: selectSQL
-                        )
+            try batch.runs.withUnsafeBufferPointer { runs in
+                for index in plan.order {
+                    // New runs (every run of a backfill) take one statement: the insert's own uniqueness
+                    // check is the lookup. Only a conflict pays for reading the stored row.
+                    try insert.reset()
+                    try writeColumns(of: runs[index], at: index, from: text, plan: plan, with: insert)
+                    var previousStatus: String?
+                    if db.changes == 1 {
+                        result.inserted += 1
+                    } else {
+                        try select.reset()
+                        try text.bind(.id, of: index, to: select, at: 1)
+                        guard try select.step() else {
+                            throw SQLiteError(
+                                extendedCode: 1,
+                                message: "run \(runs[index].id) neither inserted nor found",
+                                sql: selectSQL
+                            )
+                        }
+                        previousStatus = select.text(at: 0)
+                        let wasDeleted = select.int64(at: 2) != 0
+                        let identical =
+                            !wasDeleted
+                            && runs[index].rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
+                        try select.reset()
+                        guard !identical else {
+                            result.unchanged += 1
+                            continue
+                        }
+                        try update.reset()
+                        try writeColumns(of: runs[index], at: index, from: text, plan: plan, with: update)
+                        result.updated += 1
+                        guard previousStatus != runs[index].status else { continue }
                     }
-                    previousStatus = select.text(at: 0)
-                    let wasDeleted = select.int64(at: 2) != 0
-                    let identical =
-                        !wasDeleted && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
-                    try select.reset()
-                    guard !identical else {
-                        result.unchanged += 1
-                        continue
-                    }
-                    try update.reset()
-                    try writeColumns(of: run, at: index, from: text, with: update)
-                    result.updated += 1
-                    guard previousStatus != run.status else { continue }
+                    try change.reset()
+                    try text.bind(.id, of: index, to: change, at: 1)
+                    try text.bindTaskId(to: change, at: 2)
+                    try change.bind(SQLiteValue(previousStatus), at: 3)
+                    try text.bind(.status, of: index, to: change, at: 4)
+                    try text.bindObservedAt(to: change, at: 5)
+                    try text.bind(.startedAt, of: index, to: change, at: 6)
+                    try text.bind(.finishedAt, of: index, to: change, at: 7)
+                    try change.run()
+                    changed.append((index, previousStatus))
                 }
-                try change.reset()
-                try text.bind(.id, of: index, to: change, at: 1)
-                try text.bindTaskId(to: change, at: 2)
-                try change.bind(SQLiteValue(previousStatus), at: 3)
-                try text.bind(.status, of: index, to: change, at: 4)
-                try text.bindObservedAt(to: change, at: 5)
-                try text.bind(.startedAt, of: index, to: change, at: 6)
-                try text.bind(.finishedAt, of: index, to: change, at: 7)
-                try change.run()
-                result.changes.append(
-                    StatusChange(
-                        taskId: batch.taskId,
-                        runId: run.id,
-                        from: previousStatus,
-                        to: run.status,
-                        startedAt: run.startedAt,
-                        finishedAt: run.finishedAt,
-                        observedAt: observedAt
-                    )
-                )
             }
         }
         if !batch.deletedRunIds.isEmpty {
@@ -122,7 +142,7 @@ extension RunStore {
             )
             for runId in batch.deletedRunIds {
                 try markDeleted.reset()
-                try markDeleted.bind([.text(runId), .text(observedAt)])
+                try markDeleted.bind([.text(runId), .text(batch.observedAt)])
                 try markDeleted.run()
                 result.markedDeleted += Int(db.changes)
             }
@@ -138,11 +158,11 @@ extension RunStore {
                 """,
                 [
                     .text(batch.taskId), .integer(Int64(cursor.nextOffset)), SQLiteValue(cursor.anchorRunId),
-                    SQLiteValue(cursor.anchorStartedAt), .text(observedAt),
+                    SQLiteValue(cursor.anchorStartedAt), .text(batch.observedAt),
                 ]
             )
         }
-        return result
+        return (result, changed)
     }
 
     /// The positions of `runs` in the byte order of their IDs (SQLite's BINARY collation), stable for
@@ -197,6 +217,7 @@ extension RunStore {
         of run: RunRecord,
         at index: Int,
         from text: BatchText.Columns,
+        plan: BatchPlan,
         with statement: Statement
     )
         throws
@@ -217,7 +238,7 @@ extension RunStore {
         try text.bind(.defaultDatasetId, of: index, to: statement, at: 14)
         try text.bind(.defaultRequestQueueId, of: index, to: statement, at: 15)
         try text.bindObservedAt(to: statement, at: 17)
-        try statement.bind(SQLiteValue(run.durationSeconds), at: 18)
+        try statement.bind(SQLiteValue(plan.durations[index]), at: 18)
         try run.rawJSON.withUnsafeBytes { raw in
             try statement.bind(utf8InPlace: raw, at: 16)
             try statement.run()

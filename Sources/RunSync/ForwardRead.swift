@@ -3,14 +3,17 @@ import Logging
 import RunModel
 import RunStore
 
-/// The forward half of a pass: pages fetched, verified and written, with fetching and writing overlapped.
+/// The forward half of a pass: pages fetched, verified, planned and written, the three overlapped.
 ///
 /// Fetch steps run one at a time (each verified against the previous page's last run); writes run one
-/// at a time on the store's queue. While a write is in progress, verified pages queue up, and the next
-/// write takes all of them (up to `maximumPagesPerBatch`) as one batch, atomic with the cursor of the
-/// last (the store's shared transaction then groups batches into commits). At most
-/// `maximumQueuedPages` wait, which bounds memory. A failed fetch still lets the pages before it be
-/// written, and a write in flight is always awaited, so every batch written is accounted for.
+/// at a time on the store's queue. Verified pages queue up, and the next batch takes all of them (up
+/// to `maximumPagesPerBatch`), atomic with the cursor of the last (the store's shared transaction then
+/// groups batches into commits). A batch is planned (`BatchPlan`: its order, text and durations) while
+/// the previous one is written, so that the store's thread, the bottleneck of a backfill, goes from
+/// one write to the next without waiting. At most `maximumQueuedPages` wait, one batch is planned
+/// ahead, which bounds memory. A failed fetch still lets the pages before it be written; after a
+/// failed write nothing more is; a write in flight is always awaited, so every batch written is
+/// accounted for.
 struct ForwardRead {
     let engine: SyncEngine
     let taskId: String
@@ -38,6 +41,7 @@ struct ForwardRead {
     private enum Event: Sendable {
         case fetched(Step)
         case fetchFailed(any Error)
+        case planned(BatchPlan)
         case written(AppliedBatch)
         case writeFailed(any Error)
     }
@@ -47,7 +51,10 @@ struct ForwardRead {
         var cursor = stored
         var writtenCursor = stored
         var queue: [Step] = []
+        var planning = false
+        var planned: BatchPlan?
         var writing = false
+        var writeFailed = false
         var fetchInFlight = false
         /// Where to fetch next, when a fetch is due but the queue is full.
         var pendingFetch: (start: Int, anchor: TaskCursor)? = (
@@ -72,24 +79,31 @@ struct ForwardRead {
                     }
                 }
             }
-            func startWriteIfIdle() {
-                guard !writing, !queue.isEmpty else { return }
-                let taken = queue.prefix(Self.maximumPagesPerBatch)
-                queue.removeFirst(taken.count)
-                let last = taken.last!.cursorAfter
-                let batch = RunBatch(
-                    taskId: taskId,
-                    runs: taken.flatMap(\.page.items),
-                    cursor: last == writtenCursor ? nil : last,
-                    observedAt: engine.timestamp()
-                )
+            func startPlanIfIdle() {
+                guard !planning, planned == nil, !writeFailed, !queue.isEmpty else { return }
+                let pages = Array(queue.prefix(Self.maximumPagesPerBatch))
+                queue.removeFirst(pages.count)
+                let last = pages.last!.cursorAfter
+                let cursor = last == writtenCursor ? nil : last
+                let observedAt = engine.timestamp()
                 writtenCursor = last
+                planning = true
+                group.addTask { [taskId] in
+                    let runs = pages.flatMap(\.page.items)
+                    return .planned(
+                        BatchPlan(RunBatch(taskId: taskId, runs: runs, cursor: cursor, observedAt: observedAt))
+                    )
+                }
+            }
+            func startWriteIfIdle() {
+                guard !writing, let plan = planned else { return }
+                planned = nil
                 writing = true
                 let store = engine.store
                 let earlier = report.pendingEpochs
                 group.addTask {
                     do {
-                        return .written(try await store.apply(batch, after: earlier))
+                        return .written(try await store.apply(plan, after: earlier))
                     } catch {
                         return .writeFailed(error)
                     }
@@ -117,16 +131,22 @@ struct ForwardRead {
                 case .fetchFailed(let error):
                     fetchInFlight = false
                     firstError = firstError ?? error
+                case .planned(let plan):
+                    planning = false
+                    if !writeFailed { planned = plan }
                 case .written(let applied):
                     writing = false
                     report.add(applied)
                 case .writeFailed(let error):
                     writing = false
+                    writeFailed = true
                     firstError = firstError ?? error
                     queue.removeAll()
+                    planned = nil
                     group.cancelAll()
                 }
                 startWriteIfIdle()
+                startPlanIfIdle()
                 startFetchIfRoom()
             }
         }

@@ -252,4 +252,39 @@ import Testing
         try await fixture.expectMatchesTruth()
         try await fixture.shutdown()
     }
+
+    @Test func afterAFailedWriteTheBatchPlannedAheadIsNotWritten() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 30) }
+        let engine = SyncEngine(
+            client: fixture.client,
+            store: fixture.store,
+            logger: fixture.engine.logger,
+            pageSize: 10
+        )
+        // The first page's batch fails, slowly enough for the next pages to be fetched and planned in
+        // the meantime; written, their batch would store a cursor past the first page's runs.
+        let firstPage = fixture.world { world in world.tasks[fixture.task]!.runs.prefix(5).map { "'\($0.id)'" } }
+        try await fixture.store.queue.perform { db in
+            try db.execute(
+                """
+                CREATE TEMP TRIGGER slow_failure BEFORE INSERT ON runs
+                WHEN NEW.id IN (\(firstPage.joined(separator: ",")))
+                BEGIN
+                    SELECT RAISE(ABORT, 'boom') WHERE (
+                        WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 2000000)
+                        SELECT count(*) FROM c
+                    ) > 0;
+                END
+                """
+            )
+        }
+        await #expect(throws: SyncError.self) { try await engine.sync(task: fixture.task) }
+        #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[0]])
+        #expect(try await fixture.store.cursor(for: fixture.task) == .start)
+        try await fixture.store.queue.perform { try $0.execute("DROP TRIGGER slow_failure") }
+        _ = try await engine.sync(task: fixture.task)
+        try await fixture.expectMatchesTruth()
+        try await fixture.shutdown()
+    }
 }
