@@ -23,6 +23,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // glibc's malloc settings, which Swift's Glibc module leaves out. Only RunsSyncService imports it.
+        .systemLibrary(name: "ApifyRunsCMalloc"),
         // A run as the API lists it and the store keeps it: shared by the client and the store.
         .target(name: "RunModel"),
         // A small Swift layer over libsqlite3: connections, statements, values, errors, transactions.
@@ -63,7 +65,7 @@ let package = Package(
         .target(
             name: "RunsSyncService",
             dependencies: [
-                "ApifyAPI", "RunStore", "RunSync",
+                "ApifyAPI", "ApifyRunsCMalloc", "RunStore", "RunSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -81,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "apify-runs-sync-bench",
             dependencies: [
-                "ApifySimulator", "RunSync", "RunStore", "ApifyAPI", "SQLiteCore",
+                "ApifySimulator", "RunSync", "RunStore", "RunsSyncService", "ApifyAPI", "SQLiteCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

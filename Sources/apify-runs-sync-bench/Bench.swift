@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunsSyncService
 
 /// `apify-runs-sync-bench`: backfill speed, memory and idle-pass cost through the real code path,
 /// against the simulator over loopback HTTP, next to what SQLite alone needs for the same pages.
@@ -11,6 +12,12 @@ struct Bench: AsyncParsableCommand {
         subcommands: [Table.self, Measure.self],
         defaultSubcommand: Table.self
     )
+
+    /// As `apify-runs-sync` starts, so that the measurements are of the process it runs.
+    static func main() async {
+        MallocArenas.apply()
+        await main(nil)
+    }
 }
 
 /// The parent: one simulator and two measuring children per size, then the table.

@@ -10,4 +10,9 @@ struct ApifyRunsSync: AsyncParsableCommand {
         version: ApifyRunsSyncVersion.current,
         subcommands: [Run.self, Once.self, Status.self, CheckConfig.self, Demo.self, Simulate.self]
     )
+
+    static func main() async {
+        MallocArenas.apply()
+        await main(nil)
+    }
 }

@@ -1,0 +1,8 @@
+import RunsSyncService
+import Testing
+
+@Suite struct MallocArenasTests {
+    @Test func glibcTakesTheArenaLimit() {
+        #expect(MallocArenas.apply())
+    }
+}
