@@ -89,11 +89,18 @@ extension RunStore {
         try plan.text.withColumns { text in
             // The statements read the batch's text in place: their bindings must not outlive it.
             defer { for statement in [select, insert, update, change] { try? statement.reset() } }
+            // Bound once per batch: running a statement resets it but keeps its bindings, and every
+            // other parameter is bound again for each run.
+            for statement in [insert, update] {
+                try text.bindTaskId(to: statement, at: 2)
+                try text.bindObservedAt(to: statement, at: 17)
+            }
+            try text.bindTaskId(to: change, at: 2)
+            try text.bindObservedAt(to: change, at: 5)
             try batch.runs.withUnsafeBufferPointer { runs in
                 for index in plan.order {
                     // New runs (every run of a backfill) take one statement: the insert's own uniqueness
                     // check is the lookup. Only a conflict pays for reading the stored row.
-                    try insert.reset()
                     try writeColumns(of: runs[index], at: index, from: text, plan: plan, with: insert)
                     var previousStatus: String?
                     if db.changes == 1 {
@@ -118,17 +125,13 @@ extension RunStore {
                             result.unchanged += 1
                             continue
                         }
-                        try update.reset()
                         try writeColumns(of: runs[index], at: index, from: text, plan: plan, with: update)
                         result.updated += 1
                         guard previousStatus != runs[index].status else { continue }
                     }
-                    try change.reset()
                     try text.bind(.id, of: index, to: change, at: 1)
-                    try text.bindTaskId(to: change, at: 2)
                     try change.bind(SQLiteValue(previousStatus), at: 3)
                     try text.bind(.status, of: index, to: change, at: 4)
-                    try text.bindObservedAt(to: change, at: 5)
                     try text.bind(.startedAt, of: index, to: change, at: 6)
                     try text.bind(.finishedAt, of: index, to: change, at: 7)
                     try change.run()
@@ -212,7 +215,7 @@ extension RunStore {
         """
 
     /// Binds a run's columns to the insert or the update and runs it; the raw JSON is read in place
-    /// from the page it came in.
+    /// from the page it came in. The task ID (?2) and the observation time (?17) are bound per batch.
     private static func writeColumns(
         of run: RunRecord,
         at index: Int,
@@ -223,7 +226,6 @@ extension RunStore {
         throws
     {
         try text.bind(.id, of: index, to: statement, at: 1)
-        try text.bindTaskId(to: statement, at: 2)
         try text.bind(.actorTaskId, of: index, to: statement, at: 3)
         try text.bind(.actId, of: index, to: statement, at: 4)
         try text.bind(.userId, of: index, to: statement, at: 5)
@@ -237,7 +239,6 @@ extension RunStore {
         try text.bind(.defaultKeyValueStoreId, of: index, to: statement, at: 13)
         try text.bind(.defaultDatasetId, of: index, to: statement, at: 14)
         try text.bind(.defaultRequestQueueId, of: index, to: statement, at: 15)
-        try text.bindObservedAt(to: statement, at: 17)
         try statement.bind(SQLiteValue(plan.durations[index]), at: 18)
         try run.rawJSON.withUnsafeBytes { raw in
             try statement.bind(utf8InPlace: raw, at: 16)
