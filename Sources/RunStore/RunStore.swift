@@ -9,9 +9,12 @@ package final class RunStore: Sendable {
     package let queue: DatabaseQueue
     package var path: String { queue.path }
     let shared = SharedTransaction()
+    /// Set when opening migrated a file written by an older release (not when it created one).
+    package let upgrade: SchemaUpgrade?
 
-    private init(queue: DatabaseQueue) {
+    private init(queue: DatabaseQueue, upgrade: SchemaUpgrade?) {
         self.queue = queue
+        self.upgrade = upgrade
     }
 
     /// The page size of new files.
@@ -22,8 +25,9 @@ package final class RunStore: Sendable {
     /// Opens the file at `path`, refusing it untouched when it is not ours or too new, then migrates it.
     package static func open(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws -> RunStore {
         let database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        let upgrade: SchemaUpgrade?
         do {
-            try prepare(database)
+            upgrade = try prepare(database)
         } catch let error as SQLiteError {
             try? database.close(optimize: false)
             let context = "opening the database \(path)" + (error.context.map { ": \($0)" } ?? "")
@@ -37,7 +41,7 @@ package final class RunStore: Sendable {
             try? database.close(optimize: false)
             throw error
         }
-        return RunStore(queue: DatabaseQueue(database))
+        return RunStore(queue: DatabaseQueue(database), upgrade: upgrade)
     }
 
     /// Per-task figures read through a read-only connection, for users who may not write the file.
@@ -70,8 +74,9 @@ package final class RunStore: Sendable {
         }
     }
 
-    /// Checks ownership and version with reads only, then sets the connection up and migrates.
-    static func prepare(_ database: Database) throws {
+    /// Checks ownership and version with reads only, then sets the connection up and migrates;
+    /// returns what it upgraded, if the file existed at an older version.
+    static func prepare(_ database: Database) throws -> SchemaUpgrade? {
         let path = database.path
         try checkOwnership(database)
         let version = Int32(truncatingIfNeeded: try database.scalar("PRAGMA user_version").integer ?? 0)
@@ -105,6 +110,7 @@ package final class RunStore: Sendable {
         try database.execute("PRAGMA wal_autocheckpoint = 1000")
         try database.execute("PRAGMA journal_size_limit = 16777216")
 
+        let start = ContinuousClock.now
         for index in Int(version)..<Schema.migrations.count {
             try database.inTransaction { db in
                 try db.execute(Schema.migrations[index])
@@ -112,6 +118,12 @@ package final class RunStore: Sendable {
                 try db.execute("PRAGMA user_version = \(index + 1)")
             }
         }
+        guard version > 0, version < Schema.currentVersion else { return nil }
+        return SchemaUpgrade(
+            fromVersion: version,
+            toVersion: Schema.currentVersion,
+            duration: ContinuousClock.now - start
+        )
     }
 
     /// Commits what is pending, runs `PRAGMA optimize` and closes the connection.

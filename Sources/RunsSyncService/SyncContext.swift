@@ -21,6 +21,16 @@ package struct SyncContext: Sendable {
             path: configuration.database,
             busyTimeoutMilliseconds: Int32(configuration.busyTimeoutMilliseconds)
         )
+        if let upgrade = store.upgrade {
+            logger.notice(
+                "database schema upgraded",
+                metadata: [
+                    "event": "schema_upgraded", "database": "\(configuration.database)",
+                    "from_version": "\(upgrade.fromVersion)", "to_version": "\(upgrade.toVersion)",
+                    "duration_ms": "\(upgrade.duration.milliseconds)",
+                ]
+            )
+        }
         let (http, client) = configuration.makeClient(token: token, logger: logger)
         let engine = SyncEngine(client: client, store: store, logger: logger)
         return SyncContext(

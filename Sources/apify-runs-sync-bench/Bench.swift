@@ -39,7 +39,12 @@ struct Table: AsyncParsableCommand {
                 rows.append(try measure(kind: kind, runs: size, simulator: simulator))
             }
         }
-        rows.append(try measure(kind: "store", runs: runs, simulator: nil))
+        // The store alone, also at the smallest size: a page into a small file, next to the mean over
+        // a file that grows to the main size.
+        let smallest = scaling.filter { $0 < runs }.min()
+        for size in [smallest, runs].compactMap({ $0 }) {
+            rows.append(try measure(kind: "store", runs: size, simulator: nil))
+        }
         print(render(rows))
     }
 

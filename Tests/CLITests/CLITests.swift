@@ -146,6 +146,25 @@ import Testing
         #expect(fromEnvironment.status == 0)
     }
 
+    @Test func aDatabaseOfAnOlderReleaseIsUpgradedAndTheLogSaysSo() async throws {
+        let config = try writeConfig()
+        let first = try await ProgramRun.run(["once", "--config", config])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(!first.stderr.contains("schema_upgraded"), "a new file is created, not upgraded")
+        let durations = try count("SELECT count(duration_seconds) FROM runs")
+        #expect(durations == 1202, "every finished run has its duration")
+        let db = try Database(path: database)
+        try db.execute(OlderSchemas.downgradeToVersion2)
+        try db.close(optimize: false)
+
+        let second = try await ProgramRun.run(["once", "--config", config])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("event=schema_upgraded"), "\(second.stderr)")
+        #expect(second.stderr.contains("from_version=2") && second.stderr.contains("to_version=3"))
+        #expect(try count("PRAGMA user_version") == 3)
+        #expect(try count("SELECT count(duration_seconds) FROM runs") == durations)
+    }
+
     @Test func aForeignDatabaseIsRefusedUntouched() async throws {
         let db = try Database(path: database)
         try db.execute("PRAGMA application_id = 42; CREATE TABLE mine (x)")

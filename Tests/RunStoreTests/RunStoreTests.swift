@@ -33,6 +33,7 @@ import Testing
 
     @Test func migratesAnEmptyFile() async throws {
         let store = try RunStore.open(path: path)
+        #expect(store.upgrade == nil, "a new file is created, not upgraded")
         try await store.close()
         try inspect { db in
             #expect(try db.scalar("PRAGMA user_version") == .integer(3))
@@ -57,7 +58,7 @@ import Testing
         try await store.close()
         // Version 1 as released: its partial index had an IN list.
         try inspect { db in
-            try db.execute(Self.downgradeToVersion2)
+            try db.execute(OlderSchemas.downgradeToVersion2)
             try db.execute(
                 """
                 DROP INDEX runs_unfinished;
@@ -70,6 +71,7 @@ import Testing
         #expect(try RunStore.readStatuses(path: path).map(\.unfinishedRuns) == [1])
         #expect(try inspect { try $0.scalar("PRAGMA user_version") } == 1, "reading status does not migrate")
         let migrated = try RunStore.open(path: path)
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [1, 3])
         #expect(try await migrated.unfinishedRuns(of: "t").map(\.id) == ["a"])
         #expect(try await migrated.taskStatuses().map(\.unfinishedRuns) == [1])
         try await migrated.close()
@@ -80,28 +82,6 @@ import Testing
             #expect(try db.scalar("SELECT count(*) FROM runs") == 2)
         }
     }
-
-    /// Turns a current file back into version 2 as released, where `duration_seconds` was generated.
-    static let downgradeToVersion2 = """
-        DROP VIEW recent_failures;
-        DROP VIEW latest_runs;
-        ALTER TABLE runs DROP COLUMN duration_seconds;
-        ALTER TABLE runs ADD COLUMN duration_seconds REAL GENERATED ALWAYS AS (
-            round((julianday(finished_at) - julianday(started_at)) * 86400.0, 3)
-        ) VIRTUAL;
-        CREATE VIEW recent_failures AS
-            SELECT id AS run_id, task_id, status, started_at, finished_at, duration_seconds,
-                   usage_total_usd, 'https://console.apify.com/view/runs/' || id AS console_url
-            FROM runs WHERE status IN ('FAILED', 'TIMED-OUT', 'ABORTED') ORDER BY started_at DESC;
-        CREATE VIEW latest_runs AS
-            SELECT r.task_id, r.id AS run_id, r.status, r.started_at, r.finished_at, r.duration_seconds,
-                   r.usage_total_usd
-            FROM runs AS r
-            WHERE r.id = (
-                SELECT id FROM runs AS x WHERE x.task_id = r.task_id ORDER BY x.started_at DESC, x.id DESC LIMIT 1
-            );
-        PRAGMA user_version = 2;
-        """
 
     /// Start and finish times that SQLite's julianday() and the store both read.
     static let durationCases: [(startedAt: String, finishedAt: String?)] = [
@@ -124,12 +104,13 @@ import Testing
         let store = try RunStore.open(path: path)
         _ = try await store.apply(RunBatch(taskId: "t", runs: runs("old", status: "SUCCEEDED"), observedAt: "T1"))
         try await store.close()
-        try inspect { try $0.execute(Self.downgradeToVersion2) }
+        try inspect { try $0.execute(OlderSchemas.downgradeToVersion2) }
         let generated = try inspect { try $0.rows("SELECT id, duration_seconds FROM runs ORDER BY id") }
         #expect(generated.count == Self.durationCases.count)
         #expect(generated[0] == [.text("old0"), .real(12.345)])
 
         let migrated = try RunStore.open(path: path)
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [2, 3])
         try inspect { db in
             #expect(try db.scalar("PRAGMA user_version") == 3)
             #expect(try db.rows("SELECT id, duration_seconds FROM runs ORDER BY id") == generated)
@@ -173,7 +154,9 @@ import Testing
         try await RunStore.open(path: path).close()
         let before = try inspect { db in try db.rows("SELECT type, name, sql FROM sqlite_schema ORDER BY name") }
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        try await RunStore.open(path: path).close()
+        let reopened = try RunStore.open(path: path)
+        #expect(reopened.upgrade == nil)
+        try await reopened.close()
         let after = try inspect { db in try db.rows("SELECT type, name, sql FROM sqlite_schema ORDER BY name") }
         #expect(before == after)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
