@@ -21,17 +21,29 @@ extension RunStore {
         try await apply(BatchPlan(batch), after: earlier)
     }
 
-    /// `apply(_:after:)` for a batch already planned.
-    package func apply(_ plan: BatchPlan, after earlier: Set<UInt64> = []) async throws -> AppliedBatch {
+    /// `apply(_:after:)` for a batch already planned, optionally the next of `chain`: queued
+    /// behind the caller's previous batch, and written only if that one was (see `WriteChain`).
+    package func apply(
+        _ plan: BatchPlan,
+        after earlier: Set<UInt64> = [],
+        chain: WriteChain? = nil
+    ) async throws -> AppliedBatch {
         let batch = plan.batch
         let shared = self.shared
         var (result, changed) = try await queue.perform { db in
-            try shared.checkNotLost(earlier)
-            let epoch = try shared.begin(db)
-            var written = try shared.write(db) { try Self.write(plan, in: db) }
-            written.result.epoch = epoch
-            try shared.written(batch.runs.count, db)
-            return written
+            do {
+                try shared.checkNotLost(earlier)
+                try chain?.check(shared)
+                let epoch = try shared.begin(db)
+                chain?.joined(epoch)
+                var written = try shared.write(db) { try Self.write(plan, in: db) }
+                written.result.epoch = epoch
+                try shared.written(batch.runs.count, db)
+                return written
+            } catch {
+                chain?.broke(error)
+                throw error
+            }
         }
         result.changes = changed.map { change in
             let run = batch.runs[change.run]

@@ -529,6 +529,81 @@ import Testing
         try await store.close()
     }
 
+    @Test func aBatchQueuedInAChainIsRefusedWhenTheTransactionOfAnEarlierOneWasLost() async throws {
+        let store = try RunStore.open(path: path)
+        try await store.queue.perform { db in
+            try db.execute(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+        }
+        let chain = WriteChain()
+        let first = RunBatch(
+            taskId: "t",
+            runs: [Self.run("a", "RUNNING")],
+            cursor: Self.cursor("a", 1),
+            observedAt: "T1"
+        )
+        _ = try await store.apply(BatchPlan(first), chain: chain)
+        await #expect(throws: SQLiteError.self) {
+            try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
+        }
+        // Queued before its caller learnt the first batch's epoch: the chain knows it.
+        let second = RunBatch(
+            taskId: "t",
+            runs: [Self.run("b", "RUNNING")],
+            cursor: Self.cursor("b", 2),
+            observedAt: "T2"
+        )
+        await #expect(throws: StoreCommitError.self) { try await store.apply(BatchPlan(second), chain: chain) }
+        try await store.close()
+        #expect(try inspect { try $0.scalar("SELECT count(*) FROM runs") } == 0)
+        #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state") } == 0)
+    }
+
+    @Test func aBatchQueuedInAChainIsRefusedWhenAnEarlierOneFailedBeforeItsTransaction() async throws {
+        let store = try RunStore.open(path: path)
+        try await store.queue.perform { db in
+            try db.execute(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+        }
+        // An epoch lost elsewhere makes the chain's first batch refuse before it begins a transaction.
+        await #expect(throws: SQLiteError.self) {
+            try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
+        }
+        let chain = WriteChain()
+        let lostEpoch = try await store.apply(RunBatch(taskId: "v", runs: [], observedAt: "T1")).epoch - 1
+        let first = RunBatch(
+            taskId: "t",
+            runs: [Self.run("a", "RUNNING")],
+            cursor: Self.cursor("a", 1),
+            observedAt: "T1"
+        )
+        await #expect(throws: StoreCommitError.self) {
+            try await store.apply(BatchPlan(first), after: [lostEpoch], chain: chain)
+        }
+        let second = RunBatch(
+            taskId: "t",
+            runs: [Self.run("b", "RUNNING")],
+            cursor: Self.cursor("b", 2),
+            observedAt: "T2"
+        )
+        await #expect(throws: WriteChain.Broken.self) { try await store.apply(BatchPlan(second), chain: chain) }
+        // Another caller's chain is not affected.
+        let other = WriteChain()
+        _ = try await store.apply(
+            BatchPlan(RunBatch(taskId: "w", runs: [Self.run("c", "RUNNING")], observedAt: "T2")),
+            chain: other
+        )
+        try await store.close()
+        #expect(try inspect { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
+        #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state WHERE task_id = 't'") } == 0)
+    }
+
+    static func cursor(_ id: String, _ offset: Int) -> TaskCursor {
+        TaskCursor(nextOffset: offset, anchorRunId: id, anchorStartedAt: "2025-01-01T00:00:00.000Z")
+    }
+
     @Test func aFullDiskLosesTheSharedTransactionAndSaysSo() async throws {
         let store = try RunStore.open(path: path)
         let kept = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
