@@ -21,7 +21,8 @@ struct ForwardRead {
     let logger: Logger
 
     /// Measured with the benchmark (see the README): up to 4 pages per batch and 2 waiting pages keep
-    /// peak memory under 50 MiB; a third waiting page was ~15% faster but over that budget.
+    /// peak memory at 42 MiB; a third waiting page was 3% faster for 5 MiB more, too close to the
+    /// 50 MiB budget.
     static let maximumPagesPerBatch = 4
     static let maximumQueuedPages = 2
     /// One batch being written and the next one queued behind it on the store (see `WriteChain`):

@@ -8,7 +8,7 @@ import ApifyRunsCMalloc
 /// one thread sat unused in its arena while another grew its own. Two arenas, one per core of the
 /// machine it was measured on: peak memory 3.6 MiB lower during a backfill, at the same speed.
 package enum MallocArenas {
-    package static let limit: Int32 = 2
+    static let limit: Int32 = 2
 
     /// Applies the limit; call it first thing in `main`, before other threads allocate. Returns
     /// whether glibc took it; if not, it keeps its default, which only costs memory.
