@@ -23,7 +23,12 @@ package final class RunStore: Sendable {
     package static let pageCacheKiB = 2000
 
     /// Opens the file at `path`, refusing it untouched when it is not ours or too new, then migrates it.
-    package static func open(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws -> RunStore {
+    /// `checkpointFrames` is for tests (see `SharedTransaction.defaultCheckpointFrames`).
+    package static func open(
+        path: String,
+        busyTimeoutMilliseconds: Int32 = 5000,
+        checkpointFrames: Int = SharedTransaction.defaultCheckpointFrames
+    ) throws -> RunStore {
         let database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         let upgrade: SchemaUpgrade?
         do {
@@ -41,7 +46,19 @@ package final class RunStore: Sendable {
             try? database.close(optimize: false)
             throw error
         }
-        return RunStore(queue: DatabaseQueue(database), upgrade: upgrade)
+        let checkpointer: Checkpointer
+        do {
+            checkpointer = try Checkpointer(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        } catch {
+            try? database.close(optimize: false)
+            throw error
+        }
+        let store = RunStore(queue: DatabaseQueue(database), upgrade: upgrade)
+        let shared = store.shared
+        shared.checkpointer = checkpointer
+        shared.checkpointFrames = checkpointFrames
+        database.onCommit { shared.committed(logFrames: $0) }
+        return store
     }
 
     /// Per-task figures read through a read-only connection, for users who may not write the file.
@@ -104,10 +121,8 @@ package final class RunStore: Sendable {
         // The benchmark found no speed in a larger cache: 8 MiB backfilled no faster at 200,000 runs
         // and slower at a million (the run-ID indexes far outgrow any cache this size).
         try database.execute("PRAGMA cache_size = -\(pageCacheKiB)")
-        // Checkpoint every 1000 pages (32 MiB with 32 KiB pages): an index page rewritten by several
-        // transactions in between is copied into the database once; the WAL file is then cut back to
-        // 16 MiB.
-        try database.execute("PRAGMA wal_autocheckpoint = 1000")
+        // Checkpoints run beside the writer (`Checkpointer`, set up by `open` after the migrations,
+        // which keep SQLite's own); the WAL file is cut back to 16 MiB when the log starts over.
         try database.execute("PRAGMA journal_size_limit = 16777216")
 
         let start = ContinuousClock.now
@@ -131,6 +146,7 @@ package final class RunStore: Sendable {
         let shared = self.shared
         try await queue.perform { db in
             try shared.commit(db)
+            shared.checkpointer?.close()
             try db.close()
         }
     }

@@ -28,6 +28,19 @@ final class SharedTransaction: @unchecked Sendable {
     /// How many failed epochs are remembered for callers that have not asked yet.
     private static let rememberedFailures = 256
 
+    /// A checkpoint is asked for after a commit that leaves at least this many frames in the log,
+    /// as SQLite's own automatic checkpoint would be (32 MiB with 32 KiB pages).
+    static let defaultCheckpointFrames = 1000
+    /// Every this many checkpoints asked for, the next transaction waits for a complete copy, so
+    /// that the log starts over (see `Checkpointer`). Measured at 200,000 runs: two made the
+    /// backfill 5% faster than checkpointing in the commit, for a log that peaks twice as large.
+    static let checkpointsPerLogCycle = 2
+
+    /// Set by the store once the file is migrated; nil leaves checkpoints to SQLite.
+    var checkpointer: Checkpointer?
+    var checkpointFrames = SharedTransaction.defaultCheckpointFrames
+    private var checkpointsInCycle = 0
+
     private(set) var isOpen = false
     /// The number of the open transaction, or of the last one.
     private(set) var epoch: UInt64 = 0
@@ -38,6 +51,10 @@ final class SharedTransaction: @unchecked Sendable {
     /// Opens a transaction if none is open; returns its epoch.
     func begin(_ db: Database) throws -> UInt64 {
         if !isOpen {
+            if let checkpointer, checkpointsInCycle >= Self.checkpointsPerLogCycle {
+                checkpointer.wait(for: checkpointer.request())
+                checkpointsInCycle = 0
+            }
             try db.execute("BEGIN IMMEDIATE TRANSACTION")
             isOpen = true
             epoch += 1
@@ -86,6 +103,13 @@ final class SharedTransaction: @unchecked Sendable {
             markFailed(error)
             throw error
         }
+    }
+
+    /// Called after every commit on the connection (`Database.onCommit`), on its thread.
+    func committed(logFrames: Int) {
+        guard let checkpointer, logFrames >= checkpointFrames else { return }
+        checkpointer.request()
+        checkpointsInCycle += 1
     }
 
     /// The errors of the given epochs that did not commit.

@@ -16,6 +16,7 @@ package final class Database {
     package let path: String
     private var handle: OpaquePointer?
     private var statementCache: [String: Statement] = [:]
+    private var commitHook: CommitHook?
 
     /// Opens (or, unless `readOnly`, creates) the database at `path`.
     ///
@@ -107,6 +108,7 @@ package final class Database {
             sqlite3_exec(handle, "PRAGMA optimize", nil, nil, nil)
         }
         statementCache.removeAll()
+        if commitHook != nil { sqlite3_wal_hook(handle, nil, nil) }
         let code = sqlite3_close(handle)
         guard code == SQLITE_OK else {
             throw SQLiteError.from(handle, code: code, context: "closing the database \(path)")
@@ -170,6 +172,27 @@ package final class Database {
             throw SQLiteError(extendedCode: code, message: "sqlite3_db_status failed", sql: nil)
         }
         return Int(current)
+    }
+
+    /// Calls `body` after each commit with the number of frames in the write-ahead log, on the
+    /// thread that committed, instead of SQLite's own automatic checkpoint (which this replaces).
+    package func onCommit(_ body: @escaping (_ logFrames: Int) -> Void) {
+        let hook = CommitHook(body)
+        commitHook = hook
+        sqlite3_wal_hook(connection, CommitHook.callback, Unmanaged.passUnretained(hook).toOpaque())
+    }
+
+    /// Copies what it can of the write-ahead log into the database without waiting for anyone
+    /// (`SQLITE_CHECKPOINT_PASSIVE`); returns the log's committed frames and how many of them are now
+    /// in the database.
+    package func checkpointPassively() throws(SQLiteError) -> (logFrames: Int, checkpointedFrames: Int) {
+        var log: Int32 = 0
+        var checkpointed: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(connection, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &checkpointed)
+        guard code == SQLITE_OK else {
+            throw SQLiteError.from(connection, code: code, context: "checkpointing the database \(path)")
+        }
+        return (Int(log), Int(checkpointed))
     }
 
     /// `SQLITE_FCNTL_PERSIST_WAL`, for `setFileControl`.
