@@ -23,7 +23,7 @@ final class Checkpointer: @unchecked Sendable {
     private var requested: UInt64 = 0
     private var completed: UInt64 = 0
     private var running = false
-    private(set) var checkpoints = 0
+    private var closed = false
 
     init(path: String, busyTimeoutMilliseconds: Int32) throws {
         database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
@@ -33,13 +33,14 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     /// Asks for everything committed so far to be copied; returns at once with the request's number.
+    /// After `close()`, nothing is copied (the writer's own close checkpoints).
     @discardableResult
     func request() -> UInt64 {
         condition.lock()
         requested += 1
         let ticket = requested
-        let start = !running
-        running = true
+        let start = !running && !closed
+        if start { running = true }
         condition.unlock()
         if start { queue.async { self.drain() } }
         return ticket
@@ -57,6 +58,7 @@ final class Checkpointer: @unchecked Sendable {
     func close() {
         condition.lock()
         while running { condition.wait() }
+        closed = true
         condition.unlock()
         queue.sync { try? database.close(optimize: false) }
     }
@@ -70,7 +72,6 @@ final class Checkpointer: @unchecked Sendable {
             // meanwhile, as it does when SQLite's own automatic checkpoint fails.
             let copiedAll = (try? database.checkpointPassively()).map { $0.checkpointedFrames == $0.logFrames }
             condition.lock()
-            checkpoints += 1
             if copiedAll == true { completed = max(completed, target) }
             let done = requested == target
             if done { running = false }

@@ -103,12 +103,13 @@ package final class Database {
     /// Runs optional `PRAGMA optimize`, finalizes cached statements and closes the connection.
     package func close(optimize: Bool = true) throws(SQLiteError) {
         guard let handle else { return }
+        // `PRAGMA optimize` may commit statistics: the commit hook's owner may be gone by now.
+        if commitHook != nil { sqlite3_wal_hook(handle, nil, nil) }
         if optimize {
             // Best effort: optimize only refreshes planner statistics; a failure must not block the close.
             sqlite3_exec(handle, "PRAGMA optimize", nil, nil, nil)
         }
         statementCache.removeAll()
-        if commitHook != nil { sqlite3_wal_hook(handle, nil, nil) }
         let code = sqlite3_close(handle)
         guard code == SQLITE_OK else {
             throw SQLiteError.from(handle, code: code, context: "closing the database \(path)")

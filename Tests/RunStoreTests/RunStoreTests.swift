@@ -631,6 +631,26 @@ import Testing
         #expect(try inspect { try $0.scalar("SELECT count(*) FROM runs") } == 1200)
     }
 
+    @Test func closingAfterWritesAndQueriesCommitsItsStatisticsWithoutAskingForACheckpoint() async throws {
+        // `PRAGMA optimize` at close may analyze, which commits: the commit hook then fired after
+        // the checkpointer had closed, and the daemon crashed on its way out.
+        let store = try RunStore.open(path: path, checkpointFrames: 1)
+        for round in 0..<5 {
+            let applied = try await store.apply(
+                RunBatch(taskId: "t\(round)", runs: Self.bulkyRuns("r\(round)", count: 50), observedAt: "T")
+            )
+            _ = try await store.commit(epochs: [applied.epoch])
+            _ = try await store.unfinishedRuns(of: "t\(round)")
+            _ = try await store.taskStatuses()
+        }
+        try await store.close()
+        #expect(
+            try inspect { try $0.scalar("SELECT count(*) FROM sqlite_stat1") }.integer ?? 0 > 0,
+            "optimize analyzed"
+        )
+        #expect(walBytes == 0)
+    }
+
     @Test func aReaderHoldingAnOldSnapshotNeitherStopsTheWriterNorSeesItsWrites() async throws {
         let store = try RunStore.open(path: path, checkpointFrames: 2)
         let first = try await store.apply(RunBatch(taskId: "t", runs: Self.bulkyRuns("a", count: 10), observedAt: "T"))
