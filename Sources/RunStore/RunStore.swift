@@ -8,12 +8,13 @@ import SQLiteCore
 package final class RunStore: Sendable {
     package let queue: DatabaseQueue
     package var path: String { queue.path }
-    let shared = SharedTransaction()
+    let shared: SharedTransaction
     /// Set when opening migrated a file written by an older release (not when it created one).
     package let upgrade: SchemaUpgrade?
 
-    private init(queue: DatabaseQueue, upgrade: SchemaUpgrade?) {
+    private init(queue: DatabaseQueue, shared: SharedTransaction, upgrade: SchemaUpgrade?) {
         self.queue = queue
+        self.shared = shared
         self.upgrade = upgrade
     }
 
@@ -31,8 +32,10 @@ package final class RunStore: Sendable {
     ) throws -> RunStore {
         let database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         let upgrade: SchemaUpgrade?
+        let checkpointer: Checkpointer
         do {
             upgrade = try prepare(database)
+            checkpointer = try Checkpointer(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         } catch let error as SQLiteError {
             try? database.close(optimize: false)
             let context = "opening the database \(path)" + (error.context.map { ": \($0)" } ?? "")
@@ -46,19 +49,9 @@ package final class RunStore: Sendable {
             try? database.close(optimize: false)
             throw error
         }
-        let checkpointer: Checkpointer
-        do {
-            checkpointer = try Checkpointer(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        } catch {
-            try? database.close(optimize: false)
-            throw error
-        }
-        let store = RunStore(queue: DatabaseQueue(database), upgrade: upgrade)
-        let shared = store.shared
-        shared.checkpointer = checkpointer
-        shared.checkpointFrames = checkpointFrames
+        let shared = SharedTransaction(checkpointer: checkpointer, checkpointFrames: checkpointFrames)
         database.onCommit { shared.committed(logFrames: $0) }
-        return store
+        return RunStore(queue: DatabaseQueue(database), shared: shared, upgrade: upgrade)
     }
 
     /// Per-task figures read through a read-only connection, for users who may not write the file.
@@ -103,7 +96,8 @@ package final class RunStore: Sendable {
             // 32 KiB pages for a new file (an existing one keeps its own): a run with its raw JSON is
             // about 1 KiB, and larger pages mean fewer, larger writes and shallower indexes. The
             // backfill benchmark ran 30% faster with 16 KiB pages than with 4 KiB, and 32 KiB pages
-            // another 10% faster than 16 KiB (20% at a million runs); 64 KiB gained nothing more.
+            // another 7% faster than 16 KiB with the same cache (5% at a million runs); 64 KiB gained
+            // nothing more.
             try database.execute("PRAGMA page_size = \(pageSize)")
         }
         // Keep the -wal and -shm files when the last connection closes, so that members of the
@@ -146,7 +140,7 @@ package final class RunStore: Sendable {
         let shared = self.shared
         try await queue.perform { db in
             try shared.commit(db)
-            shared.checkpointer?.close()
+            shared.closeCheckpointer()
             try db.close()
         }
     }

@@ -1,6 +1,6 @@
 /// An existing file that `RunStore.open` brought to the current schema version.
 package struct SchemaUpgrade: Sendable, Equatable {
-    package var fromVersion: Int32
-    package var toVersion: Int32
-    package var duration: Duration
+    package let fromVersion: Int32
+    package let toVersion: Int32
+    package let duration: Duration
 }

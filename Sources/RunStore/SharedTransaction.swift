@@ -38,9 +38,8 @@ final class SharedTransaction: @unchecked Sendable {
     /// large (124 MiB instead of 63).
     static let checkpointsPerLogCycle = 2
 
-    /// Set by the store once the file is migrated; nil leaves checkpoints to SQLite.
-    var checkpointer: Checkpointer?
-    var checkpointFrames = SharedTransaction.defaultCheckpointFrames
+    private let checkpointer: Checkpointer
+    private let checkpointFrames: Int
     private var checkpointsInCycle = 0
 
     private(set) var isOpen = false
@@ -50,10 +49,15 @@ final class SharedTransaction: @unchecked Sendable {
     private var runs = 0
     private var failures: [UInt64: String] = [:]
 
+    init(checkpointer: Checkpointer, checkpointFrames: Int) {
+        self.checkpointer = checkpointer
+        self.checkpointFrames = checkpointFrames
+    }
+
     /// Opens a transaction if none is open; returns its epoch.
     func begin(_ db: Database) throws -> UInt64 {
         if !isOpen {
-            if let checkpointer, checkpointsInCycle >= Self.checkpointsPerLogCycle {
+            if checkpointsInCycle >= Self.checkpointsPerLogCycle {
                 checkpointer.wait(for: checkpointer.request())
                 checkpointsInCycle = 0
             }
@@ -109,9 +113,15 @@ final class SharedTransaction: @unchecked Sendable {
 
     /// Called after every commit on the connection (`Database.onCommit`), on its thread.
     func committed(logFrames: Int) {
-        guard let checkpointer, logFrames >= checkpointFrames else { return }
+        guard logFrames >= checkpointFrames else { return }
         checkpointer.request()
         checkpointsInCycle += 1
+    }
+
+    /// Stops checkpointing beside the writer, once its last commit is done (the connection's own
+    /// close then checkpoints).
+    func closeCheckpointer() {
+        checkpointer.close()
     }
 
     /// The errors of the given epochs that did not commit.

@@ -170,7 +170,7 @@ package final class Database {
         var highwater: Int32 = 0
         let code = sqlite3_db_status(connection, SQLITE_DBSTATUS_CACHE_USED, &current, &highwater, 0)
         guard code == SQLITE_OK else {
-            throw SQLiteError(extendedCode: code, message: "sqlite3_db_status failed", sql: nil)
+            throw SQLiteError.from(connection, code: code, context: "reading the page cache's size")
         }
         return Int(current)
     }
