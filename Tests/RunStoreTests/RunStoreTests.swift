@@ -25,6 +25,15 @@ import Testing
         return RunRecord(id: id, status: status, startedAt: startedAt, rawJSON: ArraySlice(json.utf8))
     }
 
+    /// Makes the store's connection fail any insert of a run with the ID "boom".
+    static func failInsertsOfRunBoom(in store: RunStore) async throws {
+        try await store.queue.perform { db in
+            try db.execute(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+        }
+    }
+
     private func inspect<T>(_ body: (Database) throws -> T) throws -> T {
         let database = try Database(path: path)
         defer { try? database.close(optimize: false) }
@@ -376,11 +385,7 @@ import Testing
 
     @Test func aBatchThatFailsHalfWayLeavesRunsAndCursorUnchanged() async throws {
         let store = try RunStore.open(path: path)
-        try await store.queue.perform { db in
-            try db.execute(
-                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
-            )
-        }
+        try await Self.failInsertsOfRunBoom(in: store)
         let batch = RunBatch(
             taskId: "t",
             runs: [Self.run("a", "SUCCEEDED"), Self.run("boom", "SUCCEEDED")],
@@ -492,16 +497,9 @@ import Testing
 
     @Test func aBatchThatFailsLosesTheSharedTransactionAndTheLosersCannotWritePastIt() async throws {
         let store = try RunStore.open(path: path)
-        try await store.queue.perform { db in
-            try db.execute(
-                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
-            )
-        }
-        func cursor(after id: String, _ offset: Int) -> TaskCursor {
-            TaskCursor(nextOffset: offset, anchorRunId: id, anchorStartedAt: "2025-01-01T00:00:00.000Z")
-        }
+        try await Self.failInsertsOfRunBoom(in: store)
         let first = try await store.apply(
-            RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], cursor: cursor(after: "a", 1), observedAt: "T1")
+            RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], cursor: Self.cursor("a", 1), observedAt: "T1")
         )
         await #expect(throws: SQLiteError.self) {
             try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
@@ -512,7 +510,7 @@ import Testing
                 RunBatch(
                     taskId: "t",
                     runs: [Self.run("b", "RUNNING")],
-                    cursor: cursor(after: "b", 2),
+                    cursor: Self.cursor("b", 2),
                     observedAt: "T2"
                 ),
                 after: [first.epoch]
@@ -531,11 +529,7 @@ import Testing
 
     @Test func aBatchQueuedInAChainIsRefusedWhenTheTransactionOfAnEarlierOneWasLost() async throws {
         let store = try RunStore.open(path: path)
-        try await store.queue.perform { db in
-            try db.execute(
-                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
-            )
-        }
+        try await Self.failInsertsOfRunBoom(in: store)
         let chain = WriteChain()
         let first = RunBatch(
             taskId: "t",
@@ -562,11 +556,7 @@ import Testing
 
     @Test func aBatchQueuedInAChainIsRefusedWhenAnEarlierOneFailedBeforeItsTransaction() async throws {
         let store = try RunStore.open(path: path)
-        try await store.queue.perform { db in
-            try db.execute(
-                "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
-            )
-        }
+        try await Self.failInsertsOfRunBoom(in: store)
         // An epoch lost elsewhere makes the chain's first batch refuse before it begins a transaction.
         await #expect(throws: SQLiteError.self) {
             try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))

@@ -213,12 +213,7 @@ import Testing
     @Test func aPassWhoseBatchWasLostWithAnotherTasksFailureStopsBeforeItsCursorCanSkipRuns() async throws {
         let fixture = try await SyncFixture()
         fixture.world { $0.createRuns(task: fixture.task, count: 30) }
-        let engine = SyncEngine(
-            client: fixture.client,
-            store: fixture.store,
-            logger: fixture.engine.logger,
-            pageSize: 10
-        )
+        let engine = fixture.engine(pageSize: 10)
         // The first page comes at once; the second one waits, long enough for another task to fail.
         fixture.world { world in
             world.inject(.delay(.zero), for: .runList)
@@ -253,17 +248,13 @@ import Testing
         try await fixture.shutdown()
     }
 
-    @Test func afterAFailedWriteTheBatchPlannedAheadIsNotWritten() async throws {
+    @Test func afterAFailedWriteTheBatchQueuedBehindItIsNotWritten() async throws {
         let fixture = try await SyncFixture()
         fixture.world { $0.createRuns(task: fixture.task, count: 30) }
-        let engine = SyncEngine(
-            client: fixture.client,
-            store: fixture.store,
-            logger: fixture.engine.logger,
-            pageSize: 10
-        )
-        // The first page's batch fails, slowly enough for the next pages to be fetched and planned in
-        // the meantime; written, their batch would store a cursor past the first page's runs.
+        let engine = fixture.engine(pageSize: 10)
+        // The first page's batch fails, slowly enough for the next pages to be fetched, planned and
+        // queued behind it in the meantime; written, their batch would store a cursor past the first
+        // page's runs.
         let firstPage = fixture.world { world in world.tasks[fixture.task]!.runs.prefix(5).map { "'\($0.id)'" } }
         try await fixture.store.queue.perform { db in
             try db.execute(

@@ -43,6 +43,11 @@ final class SyncFixture: Sendable {
     @discardableResult
     func world<T>(_ body: (inout SimulatedWorld) -> T) -> T { simulator.withWorld(body) }
 
+    /// An engine on the same client and store that reads `pageSize` runs per request.
+    func engine(pageSize: Int) -> SyncEngine {
+        SyncEngine(client: client, store: store, logger: engine.logger, pageSize: pageSize)
+    }
+
     /// Runs one pass and returns its report together with the requests the simulator saw.
     func pass() async throws -> (report: TaskPassReport, requests: Int) {
         let before = world { $0.requestCount }
