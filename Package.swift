@@ -90,11 +90,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // Helpers the test targets share: a temporary directory per test, the database invariants.
-        .target(name: "TestSupport", dependencies: ["SQLiteCore"], path: "Tests/TestSupport"),
+        // Helpers the test targets share: a temporary directory per test, the database invariants, an
+        // in-process transport over the simulator.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "ApifyAPI", "ApifySimulator", "SQLiteCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunModel", "RunStore", "SQLiteCore", "TestSupport"]),
-        .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator"]),
+        .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator", "TestSupport"]),
         .testTarget(
             name: "RunSyncTests",
             dependencies: [

@@ -1,15 +1,13 @@
 import AsyncHTTPClient
 import Logging
-import NIOCore
-import NIOHTTP1
-import NIOHTTPCompression
 import RunModel
 
 /// A client for the few Apify API v2 endpoints the daemon reads.
 ///
-/// It shares the process's one `HTTPClient` (owned and shut down by the caller), authenticates with
-/// a Bearer header only, retries 429, 5xx, connection failures and timeouts with backoff, and turns
-/// every other outcome into an `ApifyError` that names what was asked for.
+/// It sends each attempt through an `APITransport` (the process's one `HTTPClient`, or an in-process
+/// simulator in tests), authenticates with a Bearer header only, retries 429, 5xx, connection
+/// failures and timeouts with backoff, and turns every other outcome into an `ApifyError` that names
+/// what was asked for.
 package final class ApifyClient: Sendable {
     package struct Configuration: Sendable {
         /// e.g. `https://api.apify.com`; `http://` is accepted for a local simulator.
@@ -42,20 +40,35 @@ package final class ApifyClient: Sendable {
     package static let maximumPageSize = 1000
 
     package let configuration: Configuration
-    private let http: HTTPClient
+    private let transport: any APITransport
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
 
     package init(
         configuration: Configuration,
-        http: HTTPClient,
+        transport: any APITransport,
         logger: Logger,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.configuration = configuration
-        self.http = http
+        self.transport = transport
         self.logger = logger
         self.sleep = sleep
+    }
+
+    /// A client over the process's `HTTPClient`, which the caller owns and shuts down.
+    package convenience init(
+        configuration: Configuration,
+        http: HTTPClient,
+        logger: Logger,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.init(
+            configuration: configuration,
+            transport: HTTPClientTransport(http: http, logger: logger),
+            logger: logger,
+            sleep: sleep
+        )
     }
 
     // MARK: Endpoints
@@ -127,16 +140,31 @@ package final class ApifyClient: Sendable {
         async throws -> (Int, [UInt8])
     {
         let url = configuration.baseURL + path + (query.map { "?" + $0 } ?? "")
+        let requestHeaders = [
+            (name: "Authorization", value: "Bearer \(configuration.token.secret)"),
+            (name: "Accept", value: "application/json"),
+            (name: "Accept-Encoding", value: "gzip, deflate"),
+            (name: "User-Agent", value: configuration.userAgent),
+        ]
         let retry = configuration.retry
         var attempt = 0
         while true {
             attempt += 1
             try Task.checkCancellation()
-            let outcome = await attemptOnce(url: url, path: path)
+            let outcome = await transport.get(
+                url: url,
+                headers: requestHeaders,
+                timeout: configuration.requestTimeout,
+                maximumBodyBytes: configuration.maximumBodyBytes
+            )
             let cause: String
             var retryAfter: Duration?
             switch outcome {
             case .response(let status, let headers, let body):
+                logger.debug(
+                    "response",
+                    metadata: ["http.path": "\(path)", "http.status": "\(status)", "bytes": "\(body.count)"]
+                )
                 switch status {
                 case 200..<300:
                     return (status, body)
@@ -152,7 +180,9 @@ package final class ApifyClient: Sendable {
                     }
                 case _ where RetryPolicy.isRetryable(status: status):
                     cause = "HTTP \(status)" + (redactedMessage(body).map { " (\($0))" } ?? "")
-                    retryAfter = headers.first(name: "Retry-After").flatMap { RetryAfter.parse($0) }
+                    retryAfter = headers.first { $0.name.lowercased() == "retry-after" }.flatMap {
+                        RetryAfter.parse($0.value)
+                    }
                 default:
                     let apiError = ResponseDecoder.apiError(from: body)
                     throw ApifyError.rejected(
@@ -165,7 +195,7 @@ package final class ApifyClient: Sendable {
             case .tooLarge:
                 throw ApifyError.bodyTooLarge(path: path, limitBytes: configuration.maximumBodyBytes)
             case .failed(let description):
-                cause = description
+                cause = configuration.token.redact(description)
             }
             guard attempt <= retry.maxRetries else {
                 throw ApifyError.retriesExhausted(path: path, attempts: attempt, lastCause: cause)
@@ -179,40 +209,6 @@ package final class ApifyClient: Sendable {
                 ]
             )
             try await sleep(delay)
-        }
-    }
-
-    private enum AttemptOutcome {
-        case response(status: Int, headers: HTTPHeaders, body: [UInt8])
-        case tooLarge
-        case failed(String)
-    }
-
-    private func attemptOnce(url: String, path: String) async -> AttemptOutcome {
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        request.headers.add(name: "Authorization", value: "Bearer \(configuration.token.secret)")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
-        request.headers.add(name: "User-Agent", value: configuration.userAgent)
-        do {
-            let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
-            let response = try await http.execute(request, timeout: timeout, logger: logger)
-            let buffer = try await response.body.collect(upTo: configuration.maximumBodyBytes)
-            let body = Array(buffer.readableBytesView)
-            logger.debug(
-                "response",
-                metadata: ["http.path": "\(path)", "http.status": "\(response.status.code)", "bytes": "\(body.count)"]
-            )
-            return .response(status: Int(response.status.code), headers: response.headers, body: body)
-        } catch is NIOTooManyBytesError {
-            return .tooLarge
-        } catch let error as NIOHTTPDecompression.DecompressionError where error == .limit {
-            return .tooLarge
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            return .failed("timed out after \(configuration.requestTimeout)")
-        } catch {
-            return .failed(configuration.token.redact(String(describing: error)))
         }
     }
 

@@ -5,11 +5,15 @@ package struct SimulatedRun: Sendable, Equatable {
     package var actId: String
     package var userId: String
     package var status: String
-    package var startedAtMs: Int64
+    /// nil renders `"startedAt":null`, which the specification rules out but a lenient client must survive.
+    package var startedAtMs: Int64?
     package var finishedAtMs: Int64?
     package var buildNumber: String
     package var origin: String
     package var usageTotalUsd: Double
+    /// Left out of every list while not final, though `GET /v2/actor-runs/:id` serves it: the run then
+    /// appears in lists only once finished, at its `startedAt` place, behind runs a poller has read past.
+    package var hiddenWhileUnfinished = false
     /// Sub-identifiers derived from the id, for the storage ids.
     package var storageSuffix: String { String(id.prefix(12)) }
 
@@ -27,16 +31,10 @@ package struct SimulatedRun: Sendable, Equatable {
         out.append(contentsOf: taskId.utf8)
         out.append(contentsOf: #"","status":""#.utf8)
         out.append(contentsOf: status.utf8)
-        out.append(contentsOf: #"","startedAt":""#.utf8)
-        ISO8601Milliseconds.append(startedAtMs, to: &out)
-        out.append(contentsOf: #"","finishedAt":"#.utf8)
-        if let finishedAtMs {
-            out.append(UInt8(ascii: "\""))
-            ISO8601Milliseconds.append(finishedAtMs, to: &out)
-            out.append(UInt8(ascii: "\""))
-        } else {
-            out.append(contentsOf: "null".utf8)
-        }
+        out.append(contentsOf: #"","startedAt":"#.utf8)
+        Self.appendTimestamp(startedAtMs, to: &out)
+        out.append(contentsOf: #","finishedAt":"#.utf8)
+        Self.appendTimestamp(finishedAtMs, to: &out)
         out.append(contentsOf: #","buildId":"B"#.utf8)
         out.append(contentsOf: storageSuffix.utf8)
         out.append(contentsOf: #"","buildNumber":""#.utf8)
@@ -85,5 +83,16 @@ package struct SimulatedRun: Sendable, Equatable {
         out.append(contentsOf: #","containerUrl":"https://"#.utf8)
         out.append(contentsOf: storageSuffix.lowercased().utf8)
         out.append(contentsOf: #".runs.apify.net"}"#.utf8)
+    }
+
+    /// A quoted timestamp, or `null`.
+    private static func appendTimestamp(_ milliseconds: Int64?, to out: inout [UInt8]) {
+        guard let milliseconds else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        ISO8601Milliseconds.append(milliseconds, to: &out)
+        out.append(UInt8(ascii: "\""))
     }
 }

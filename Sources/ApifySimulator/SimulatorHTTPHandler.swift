@@ -1,7 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// Serves the simulated API over HTTP/1.1, applying queued faults.
+/// Serves the simulated API over HTTP/1.1: parses each request, lets `SimulatedWorld.serve` decide,
+/// and carries out its decision.
 final class SimulatorHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -25,39 +26,12 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
     }
 
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let (path, query) = Self.split(uri: head.uri)
+        let (path, query) = SimulatedWorld.split(requestTarget: head.uri)
         let authorization = head.headers.first(name: "Authorization")
-        let (fault, response, delay) = state.world.withLock { world -> (SimulatedFault?, SimulatedResponse, Duration) in
-            world.record(path: path, query: query)
-            let target = SimulatedWorld.target(ofPath: path) ?? .any
-            let fault = world.takeFault(for: target)
-            switch fault {
-            case .status(let code, let retryAfter):
-                var response = SimulatedResponse.error(
-                    code,
-                    type: code == 429 ? "rate-limit-exceeded" : "internal-server-error",
-                    message: code == 429 ? "You have exceeded the rate limit." : "Server error"
-                )
-                if let retryAfter { response.headers.append(("Retry-After", retryAfter)) }
-                return (fault, response, world.responseDelay)
-            case .body(let status, let contentType, let bytes):
-                var response = SimulatedResponse(status: status, body: bytes)
-                response.contentType = contentType
-                return (fault, response, world.responseDelay)
-            case .reset:
-                return (fault, SimulatedResponse(status: 0, body: []), .zero)
-            case .quirk(let quirk):
-                let response = world.respond(path: path, query: query, authorization: authorization, quirk: quirk)
-                return (fault, response, world.responseDelay)
-            case .delay(let extra):
-                let response = world.respond(path: path, query: query, authorization: authorization)
-                return (fault, response, world.responseDelay + extra)
-            case nil:
-                let response = world.respond(path: path, query: query, authorization: authorization)
-                return (nil, response, world.responseDelay)
-            }
+        let exchange = state.world.withLock {
+            $0.serve(method: head.method.rawValue, path: path, query: query, authorization: authorization)
         }
-        if fault == .reset {
+        guard case .answer(let response, let delay) = exchange else {
             context.close(promise: nil)
             return
         }
@@ -101,17 +75,6 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
-    }
-
-    private static func split(uri: String) -> (String, [String: String]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
-        var query: [String: String] = [:]
-        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let value = parts.count > 1 ? String(parts[1]).replacing("%2C", with: ",") : ""
-            query[String(parts[0])] = value
-        }
-        return (String(uri[..<mark]), query)
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {

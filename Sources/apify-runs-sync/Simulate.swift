@@ -14,8 +14,87 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "How many tasks to create.") var tasks = 1
     @Option(help: "How many finished runs each task starts with.") var runs = 1000
     @Option(help: "The seed of the simulated world.") var seed: UInt64 = 1
-    @Flag(help: "Let runs start, finish and fail as time passes, as in the demo.") var live = false
+    @Flag(
+        help: """
+            Let runs start, finish and fail every second, as in the demo. New runs start up to a second \
+            in the future; while a task holds more than 60 runs, its oldest is deleted every second.
+            """
+    )
+    var live = false
     @Flag(inversion: .prefixedNo, help: "gzip responses when the client accepts it.") var compress = true
+
+    // The imperfections of a real API (SimulatedImperfections), all off unless asked for.
+    @Flag(help: "Serve runs that share a startedAt millisecond in a fresh random order on every list request.")
+    var unstableTieOrder = false
+    @Option(help: ArgumentHelp("Answer at most N runs per list page; the body's limit says N.", valueName: "N"))
+    var pageCap: Int?
+    @Flag(help: "With --page-cap, the body's limit says what was asked instead: a short page that does not admit it.")
+    var echoRequestedLimit = false
+    @Option(
+        help: ArgumentHelp(
+            "Cut P% of list pages to a shorter, non-empty length, their limit still saying what was asked.",
+            valueName: "P"
+        )
+    )
+    var shortPagePercent = 0
+    @Flag(help: "Serve every list from offset 0, whatever the offset asked (the body still echoes it).")
+    var ignoreOffset = false
+    @Flag(help: "Ignore the status filter of list requests.") var ignoreStatusFilter = false
+    @Option(
+        help: ArgumentHelp(
+            """
+            Give P% of list pages, right before one item, a stale copy of it with an earlier status \
+            (RUNNING for a finished run, READY for a running one); the later copy is the truth.
+            """,
+            valueName: "P"
+        )
+    )
+    var staleDuplicatePercent = 0
+    @Option(
+        help: ArgumentHelp(
+            "Answer P% of GET /v2/actor-runs/:id for existing runs with 404 record-not-found.",
+            valueName: "P"
+        )
+    )
+    var runNotFoundPercent = 0
+    @Option(
+        help: ArgumentHelp(
+            "Every N requests, delete the --retention-count oldest runs of every task, as data retention does.",
+            valueName: "N"
+        )
+    )
+    var retentionEveryRequests: Int?
+    @Option(help: ArgumentHelp("How many runs of each task --retention-every-requests deletes.", valueName: "K"))
+    var retentionCount = 1
+
+    func validate() throws {
+        for (name, percent) in [
+            ("--short-page-percent", shortPagePercent), ("--stale-duplicate-percent", staleDuplicatePercent),
+            ("--run-not-found-percent", runNotFoundPercent),
+        ] where !(0...100).contains(percent) {
+            throw ValidationError("\(name) must be between 0 and 100")
+        }
+        for (name, count) in [("--page-cap", pageCap), ("--retention-every-requests", retentionEveryRequests)] {
+            if let count, count < 1 { throw ValidationError("\(name) must be at least 1") }
+        }
+        guard retentionCount >= 1 else { throw ValidationError("--retention-count must be at least 1") }
+    }
+
+    /// The switches as the options set them.
+    private var imperfections: SimulatedImperfections {
+        var imperfections = SimulatedImperfections()
+        imperfections.unstableTieOrder = unstableTieOrder
+        imperfections.pageCap = pageCap
+        imperfections.echoesRequestedLimit = echoRequestedLimit
+        imperfections.shortPagePercent = shortPagePercent
+        imperfections.ignoresOffset = ignoreOffset
+        imperfections.ignoresStatusFilter = ignoreStatusFilter
+        imperfections.staleDuplicatePercent = staleDuplicatePercent
+        imperfections.runNotFoundPercent = runNotFoundPercent
+        imperfections.retentionEveryRequests = retentionEveryRequests
+        imperfections.retentionCount = retentionCount
+        return imperfections
+    }
 
     func run() async throws {
         let simulator = try await ApifySimulator.start(
@@ -25,7 +104,8 @@ struct Simulate: AsyncParsableCommand {
             compressResponses: compress
         )
         let taskIds = simulator.withWorld { world in
-            (0..<tasks).map { _ in
+            world.imperfections = imperfections
+            return (0..<tasks).map { _ in
                 let task = world.addTask()
                 world.createRuns(task: task, count: runs)
                 return task

@@ -28,7 +28,7 @@ import Testing
             run.renderShort(into: &expected)
             #expect(Array(item.rawJSON) == expected)
             #expect(item.status == run.status)
-            #expect(item.startedAt == ISO8601Milliseconds.string(run.startedAtMs))
+            #expect(item.startedAt == run.startedAtMs.map(ISO8601Milliseconds.string))
             #expect(item.origin == run.origin)
             #expect(item.usageTotalUsd == run.usageTotalUsd)
         }

@@ -78,7 +78,11 @@ final class SyncFixture: Sendable {
                 sourceLocation: sourceLocation
             )
             #expect(row[3] == .real(run.usageTotalUsd), "usage of \(run.id)", sourceLocation: sourceLocation)
-            #expect(row[4] == .text(ISO8601Milliseconds.string(run.startedAtMs)), sourceLocation: sourceLocation)
+            #expect(
+                row[4] == SQLiteValue(run.startedAtMs.map(ISO8601Milliseconds.string)),
+                "startedAt of \(run.id)",
+                sourceLocation: sourceLocation
+            )
         }
         try await expectConsistentHistory(sourceLocation: sourceLocation)
     }

@@ -1,0 +1,45 @@
+import ApifyAPI
+import ApifySimulator
+import Synchronization
+
+/// An `APITransport` that hands each request straight to a simulated world it owns: the simulator's
+/// answers, queued faults and imperfections, without a socket, a port or a wait, so that tests of the
+/// client and the engine run fast and need no network. Delays are not waited for.
+package final class InProcessTransport: APITransport {
+    private let world: Mutex<SimulatedWorld>
+
+    package init(token: String, seed: UInt64 = 1) {
+        world = Mutex(SimulatedWorld(token: token, seed: seed))
+    }
+
+    /// Reads or changes the world, as `ApifySimulator.withWorld` does.
+    @discardableResult
+    package func withWorld<T>(_ body: (inout SimulatedWorld) throws -> T) rethrows -> T {
+        try world.withLock { try body(&$0) }
+    }
+
+    package func get(
+        url: String,
+        headers: [(name: String, value: String)],
+        timeout: Duration,
+        maximumBodyBytes: Int
+    ) async -> APITransportOutcome {
+        let (path, query) = SimulatedWorld.split(requestTarget: Self.requestTarget(of: url))
+        let authorization = headers.first { $0.name.lowercased() == "authorization" }?.value
+        let exchange = withWorld {
+            $0.serve(method: "GET", path: path, query: query, authorization: authorization)
+        }
+        guard case .answer(let response, _) = exchange else { return .failed("connection reset by peer") }
+        guard response.body.count <= maximumBodyBytes else { return .tooLarge }
+        let responseHeaders =
+            [(name: "Content-Type", value: response.contentType)]
+            + response.headers.map { (name: $0.0, value: $0.1) }
+        return .response(status: response.status, headers: responseHeaders, body: response.body)
+    }
+
+    /// `/v2/x?y` from `http://host:port/v2/x?y`.
+    private static func requestTarget(of url: String) -> String {
+        let afterScheme = url.firstRange(of: "://").map { url[$0.upperBound...] } ?? url[...]
+        return afterScheme.firstIndex(of: "/").map { String(afterScheme[$0...]) } ?? "/"
+    }
+}
