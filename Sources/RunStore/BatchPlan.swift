@@ -6,7 +6,9 @@
 /// that plans the next batch while the store writes the previous one keeps that thread busy.
 package struct BatchPlan: Sendable {
     package let batch: RunBatch
-    /// Positions in `batch.runs`, in the order to write them (`RunStore.idOrder`).
+    /// Positions in `batch.runs`, in the order to write them (`RunStore.idOrder`). A run listed more
+    /// than once (the API can serve the same run twice, in two statuses) is written once, as its last
+    /// occurrence has it: one change row per run per batch, never a flip back and forth.
     let order: [Int]
     let text: BatchText
     /// Per run, `RunRecord.durationSeconds`.
@@ -14,7 +16,15 @@ package struct BatchPlan: Sendable {
 
     package init(_ batch: RunBatch) {
         self.batch = batch
-        order = RunStore.idOrder(batch.runs)
+        let sorted = RunStore.idOrder(batch.runs)
+        // Equal IDs are adjacent in `sorted`, in list order: keep the last of each.
+        order = sorted.indices.compactMap { position in
+            let next = position + 1
+            guard next < sorted.count, batch.runs[sorted[next]].id == batch.runs[sorted[position]].id else {
+                return sorted[position]
+            }
+            return nil
+        }
         text = BatchText(batch)
         durations = batch.runs.map(\.durationSeconds)
     }

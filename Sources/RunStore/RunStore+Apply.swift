@@ -98,6 +98,10 @@ extension RunStore {
         let insert = try db.cachedStatement(insertSQL)
         let update = try db.cachedStatement(updateSQL)
         let change = try db.cachedStatement(changeSQL)
+        let taskIdBytes = Array(batch.taskId.utf8)
+        /// Per task, how many runs this batch made live (stored, revived, moved in) minus those it
+        /// marked deleted or moved out: `sync_state.live_runs` follows in the same transaction.
+        var liveDelta: [String: Int] = [:]
         try plan.text.withColumns { text in
             // The statements read the batch's text in place: their bindings must not outlive it.
             defer { for statement in [select, insert, update, change] { try? statement.reset() } }
@@ -117,6 +121,7 @@ extension RunStore {
                     var previousStatus: String?
                     if db.changes == 1 {
                         result.inserted += 1
+                        liveDelta[batch.taskId, default: 0] += 1
                     } else {
                         try select.reset()
                         try text.bind(.id, of: index, to: select, at: 1)
@@ -129,9 +134,18 @@ extension RunStore {
                         }
                         previousStatus = select.text(at: 0)
                         let wasDeleted = select.int64(at: 2) != 0
+                        let sameTask = taskIdBytes.withUnsafeBytes { select.columnBytesEqual(at: 3, to: $0) }
                         let identical =
-                            !wasDeleted
+                            !wasDeleted && sameTask
                             && runs[index].rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
+                        // A run seen again after it was marked deleted is live again; one listed under
+                        // another task than it was stored under moves to this one (both kept counted).
+                        if wasDeleted {
+                            liveDelta[batch.taskId, default: 0] += 1
+                        } else if !sameTask {
+                            liveDelta[batch.taskId, default: 0] += 1
+                            liveDelta[select.text(at: 3) ?? "", default: 0] -= 1
+                        }
                         try select.reset()
                         guard !identical else {
                             result.unchanged += 1
@@ -153,15 +167,21 @@ extension RunStore {
         }
         if !batch.deletedRunIds.isEmpty {
             let markDeleted = try db.cachedStatement(
-                "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
+                """
+                UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL
+                RETURNING task_id
+                """
             )
             for runId in batch.deletedRunIds {
                 try markDeleted.reset()
                 try markDeleted.bind([.text(runId), .text(batch.observedAt)])
-                try markDeleted.run()
-                result.markedDeleted += Int(db.changes)
+                while try markDeleted.step() {
+                    result.markedDeleted += 1
+                    liveDelta[markDeleted.text(at: 0) ?? "", default: 0] -= 1
+                }
             }
         }
+        try addLiveRuns(liveDelta, at: batch.observedAt, in: db)
         if let cursor = batch.cursor {
             try db.execute(
                 """
@@ -178,6 +198,19 @@ extension RunStore {
             )
         }
         return (result, changed)
+    }
+
+    /// Adds to the tasks' `live_runs`, creating a task's state row if it has none.
+    static func addLiveRuns(_ delta: [String: Int], at time: String, in db: Database) throws {
+        for (taskId, count) in delta where count != 0 {
+            try db.execute(
+                """
+                INSERT INTO sync_state (task_id, updated_at, live_runs) VALUES (?1, ?2, ?3)
+                ON CONFLICT(task_id) DO UPDATE SET live_runs = live_runs + excluded.live_runs
+                """,
+                [.text(taskId), .text(time), .integer(Int64(count))]
+            )
+        }
     }
 
     /// The positions of `runs` in the byte order of their IDs (SQLite's BINARY collation), stable for
@@ -202,7 +235,7 @@ extension RunStore {
         }
     }
 
-    private static let selectSQL = "SELECT status, raw_json, deleted_at IS NOT NULL FROM runs WHERE id = ?"
+    private static let selectSQL = "SELECT status, raw_json, deleted_at IS NOT NULL, task_id FROM runs WHERE id = ?"
 
     private static let insertSQL = """
         INSERT INTO runs (id, task_id, actor_task_id, act_id, user_id, status, started_at, finished_at,
@@ -212,9 +245,9 @@ extension RunStore {
         ON CONFLICT(id) DO NOTHING
         """
 
-    /// The task a run was first stored under is kept: the same run reached through two task names stays put.
+    /// A run belongs to the task whose list it was last read from (each task is read by its ID).
     private static let updateSQL = """
-        UPDATE runs SET actor_task_id = ?3, act_id = ?4, user_id = ?5, status = ?6, started_at = ?7,
+        UPDATE runs SET task_id = ?2, actor_task_id = ?3, act_id = ?4, user_id = ?5, status = ?6, started_at = ?7,
             finished_at = ?8, build_id = ?9, build_number = ?10, origin = ?11, usage_total_usd = ?12,
             default_key_value_store_id = ?13, default_dataset_id = ?14, default_request_queue_id = ?15,
             raw_json = ?16, updated_at = ?17, duration_seconds = ?18, deleted_at = NULL

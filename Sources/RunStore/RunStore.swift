@@ -1,4 +1,5 @@
 import Foundation
+import RunModel
 import SQLiteCore
 
 /// The local copy of Apify runs: one SQLite file, opened, checked and migrated here.
@@ -38,6 +39,7 @@ package final class RunStore: Sendable {
             checkpointer = try Checkpointer(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         } catch let error as SQLiteError {
             try? database.close(optimize: false)
+            if error.isNotADatabase { throw RunStoreError.notADatabase(path: path, reason: error.message) }
             let context = "opening the database \(path)" + (error.context.map { ": \($0)" } ?? "")
             throw SQLiteError(
                 extendedCode: error.extendedCode,
@@ -61,9 +63,7 @@ package final class RunStore: Sendable {
         try checkOwnership(database)
         let version = try database.scalar("PRAGMA user_version").integer ?? 0
         guard version > 0 else { return [] }
-        // A version 1 file (the daemon migrates it at its next start) has another `runs_unfinished`
-        // condition: counted without pinning the index.
-        return try taskStatuses(in: database, pinningIndex: version >= 2)
+        return try taskStatuses(in: database, version: Int32(version))
     }
 
     /// Refuses, with reads only, a file that is not ours or is newer than this binary.
@@ -186,34 +186,141 @@ package final class RunStore: Sendable {
     /// `INDEXED BY` pins the partial index: without statistics the planner may prefer walking the
     /// task's whole history in `started_at` order to sorting the few unfinished runs, which would make
     /// every idle pass cost O(history).
-    package func unfinishedRuns(of taskId: String) async throws -> [(id: String, status: String)] {
+    package func unfinishedRuns(of taskId: String) async throws -> [UnfinishedRun] {
         try await queue.perform { db in
             try db.rows(
                 """
-                SELECT id, status FROM runs INDEXED BY runs_unfinished
+                SELECT id, status, started_at FROM runs INDEXED BY runs_unfinished
                 WHERE task_id = ? AND \(Schema.unfinishedCondition)
                 ORDER BY started_at, id
                 """,
                 [.text(taskId)]
-            ).map { (id: $0[0].text ?? "", status: $0[1].text ?? "") }
+            ).map { UnfinishedRun(id: $0[0].text ?? "", status: $0[1].text ?? "", startedAt: $0[2].text) }
         }
     }
 
-    /// Marks a task's stored runs that started before `startedAt` as deleted upstream; returns how many.
-    ///
-    /// The engine calls this with the `startedAt` of the oldest run the API still lists: anything
-    /// older was removed by data retention. Both sides are the API's own ISO-8601 text, which sorts
-    /// lexicographically, so the `(task_id, started_at)` index serves the query.
-    package func markDeleted(taskId: String, startedBefore startedAt: String, at time: String) async throws -> Int {
-        try await ownTransaction { db in
-            try db.execute(
+    /// The start instants (Unix milliseconds) of a task's live stored runs from about `instant` on,
+    /// the most recent `limit` of them, for estimating where runs sit in the list. The text bound is
+    /// a day early, so that no notation of the same instant falls outside it.
+    package func liveStartTimes(of taskId: String, from instant: Int64, limit: Int = 50_000) async throws -> [Int64] {
+        let bound = Self.date(of: instant - Self.dayMilliseconds)
+        return try await queue.perform { db in
+            try db.rows(
                 """
-                UPDATE runs SET deleted_at = ?3, updated_at = ?3
-                WHERE task_id = ?1 AND started_at < ?2 AND deleted_at IS NULL
+                SELECT started_at FROM runs WHERE task_id = ?1 AND started_at >= ?2 AND deleted_at IS NULL
+                ORDER BY started_at DESC LIMIT ?3
                 """,
-                [.text(taskId), .text(startedAt), .text(time)]
+                [.text(taskId), .text(bound), .integer(Int64(limit))]
+            ).compactMap { $0[0].text.flatMap(ISOTimestamp.milliseconds) }.filter { $0 >= instant }
+        }
+    }
+
+    /// Marks a task's stored live runs that started before `oldestLive` as deleted upstream (data
+    /// retention removed them); returns how many.
+    ///
+    /// The engine calls this with the `startedAt` of the oldest run the API still lists. Instants are
+    /// compared, not text: `…:05Z` and `…:05.500Z` sort the other way round as text. The index on
+    /// `(task_id, started_at)` narrows the candidates to a window of dates (text order agrees with
+    /// time at the date's granularity, whatever the precision or offset notation): from two days
+    /// before the head of the previous check, whose older runs were marked then, to two days after
+    /// this one. Runs without a readable `startedAt` are never marked by this rule.
+    package func markRetentionDeleted(taskId: String, oldestLive: String, at time: String) async throws -> Int {
+        guard let head = ISOTimestamp.milliseconds(oldestLive) else { return 0 }
+        return try await ownTransaction { db in
+            let previous = try db.scalar("SELECT head_started_at FROM sync_state WHERE task_id = ?", [.text(taskId)])
+            let lowest = previous.text.flatMap(ISOTimestamp.milliseconds).map { min($0, head) }
+            let candidates = try db.rows(
+                """
+                SELECT id, started_at FROM runs
+                WHERE task_id = ?1 AND started_at >= ?2 AND started_at < ?3 AND deleted_at IS NULL
+                """,
+                [
+                    .text(taskId), .text(lowest.map { Self.date(of: $0 - 2 * Self.dayMilliseconds) } ?? ""),
+                    .text(Self.date(of: head + 2 * Self.dayMilliseconds)),
+                ]
             )
-            return Int(db.changes)
+            let mark = try db.cachedStatement(
+                "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
+            )
+            var marked = 0
+            for row in candidates {
+                guard let startedAt = row[1].text.flatMap(ISOTimestamp.milliseconds), startedAt < head else { continue }
+                try mark.reset()
+                try mark.bind([row[0], .text(time)])
+                try mark.run()
+                marked += Int(db.changes)
+            }
+            try Self.ensureState(taskId: taskId, at: time, in: db)
+            try db.execute(
+                "UPDATE sync_state SET head_started_at = ?2, live_runs = live_runs - ?3 WHERE task_id = ?1",
+                [.text(taskId), .text(oldestLive), .integer(Int64(marked))]
+            )
+            return marked
+        }
+    }
+
+    private static let dayMilliseconds: Int64 = 86_400_000
+
+    /// `YYYY-MM-DD` of a Unix time in milliseconds, UTC.
+    private static func date(of milliseconds: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        return String(date.formatted(Date.ISO8601FormatStyle().year().month().day()).prefix(10))
+    }
+
+    /// What the engine's completeness check needs of a task: its live stored runs, and the excess of
+    /// the API's `total` over them that the last complete re-read could not explain.
+    package func liveCount(of taskId: String) async throws -> (liveRuns: Int, listExcess: Int?) {
+        try await queue.perform { db in
+            let row = try db.rows(
+                "SELECT live_runs, list_excess FROM sync_state WHERE task_id = ?",
+                [.text(taskId)]
+            ).first
+            return (Int(row?[0].integer ?? 0), row?[1].integer.map(Int.init))
+        }
+    }
+
+    /// Records (or clears, with nil) the excess of the API's `total` that a complete re-read left.
+    package func setListExcess(_ excess: Int?, of taskId: String, at time: String) async throws {
+        try await ownTransaction { db in
+            try Self.ensureState(taskId: taskId, at: time, in: db)
+            try db.execute(
+                "UPDATE sync_state SET list_excess = ?2 WHERE task_id = ?1",
+                [.text(taskId), SQLiteValue(excess.map(Int64.init))]
+            )
+        }
+    }
+
+    /// Moves what is stored under a task's other spelling (its `username~task-name`, or an old
+    /// name) to its ID: the runs, their change rows, and the cursor unless the ID has one; the
+    /// spelling is kept as the task's name. Returns how many runs moved.
+    package func adoptTask(spelling: String, as taskId: String, at time: String) async throws -> Int {
+        guard spelling != taskId else { return 0 }
+        return try await ownTransaction { db in
+            try db.execute(
+                "UPDATE run_status_changes SET task_id = ?2 WHERE task_id = ?1",
+                [.text(spelling), .text(taskId)]
+            )
+            try db.execute("UPDATE runs SET task_id = ?2 WHERE task_id = ?1", [.text(spelling), .text(taskId)])
+            let moved = Int(db.changes)
+            let live =
+                try db.scalar(
+                    "SELECT live_runs FROM sync_state WHERE task_id = ?",
+                    [.text(spelling)]
+                ).integer ?? 0
+            try db.execute(
+                "UPDATE OR IGNORE sync_state SET task_id = ?2 WHERE task_id = ?1",
+                [.text(spelling), .text(taskId)]
+            )
+            if db.changes == 0 {
+                try db.execute("DELETE FROM sync_state WHERE task_id = ?", [.text(spelling)])
+                try Self.addLiveRuns([taskId: Int(live)], at: time, in: db)
+            }
+            try Self.ensureState(taskId: taskId, at: time, in: db)
+            try db.execute(
+                "UPDATE sync_state SET task_name = ?2 WHERE task_id = ?1",
+                [.text(taskId), .text(spelling)]
+            )
+            return moved
         }
     }
 
@@ -261,8 +368,11 @@ package final class RunStore: Sendable {
         try await queue.perform { try Self.taskStatuses(in: $0) }
     }
 
-    static func taskStatuses(in db: Database, pinningIndex: Bool = true) throws -> [TaskSyncStatus] {
-        let unfinished = pinningIndex ? "runs INDEXED BY runs_unfinished" : "runs"
+    static func taskStatuses(in db: Database, version: Int32 = Schema.currentVersion) throws -> [TaskSyncStatus] {
+        // A version 1 file (the daemon migrates it at its next start) has another `runs_unfinished`
+        // condition: counted without pinning the index. Task names came with version 4.
+        let unfinished = version >= 2 ? "runs INDEXED BY runs_unfinished" : "runs"
+        let taskName = version >= 4 ? "s.task_name" : "NULL"
         return try db.rows(
             """
             SELECT s.task_id, s.next_offset, s.anchor_run_id, s.anchor_started_at, s.last_success_at,
@@ -270,7 +380,8 @@ package final class RunStore: Sendable {
                    (SELECT count(*) FROM runs WHERE task_id = s.task_id),
                    (SELECT count(*) FROM \(unfinished) WHERE task_id = s.task_id
                         AND \(Schema.unfinishedCondition)),
-                   (SELECT count(*) FROM runs WHERE task_id = s.task_id AND deleted_at IS NOT NULL)
+                   (SELECT count(*) FROM runs WHERE task_id = s.task_id AND deleted_at IS NOT NULL),
+                   \(taskName)
             FROM sync_state AS s ORDER BY s.task_id
             """
         ).map { row in
@@ -288,7 +399,8 @@ package final class RunStore: Sendable {
                 backfillCompletedAt: row[8].text,
                 runsStored: Int(row[9].integer ?? 0),
                 unfinishedRuns: Int(row[10].integer ?? 0),
-                deletedRuns: Int(row[11].integer ?? 0)
+                deletedRuns: Int(row[11].integer ?? 0),
+                taskName: row[12].text
             )
         }
     }

@@ -6,6 +6,8 @@ package enum RunStoreError: Error, CustomStringConvertible, Sendable {
     case tooNew(path: String, version: Int32, supported: Int32)
     /// The file cannot be written (permissions, or a read-only file system).
     case readOnly(path: String)
+    /// The file is not an SQLite database, or a damaged one (SQLite's own words in `reason`).
+    case notADatabase(path: String, reason: String)
 
     package var description: String {
         switch self {
@@ -17,6 +19,9 @@ package enum RunStoreError: Error, CustomStringConvertible, Sendable {
             return
                 "\(path) has schema version \(version), newer than this binary supports (\(supported)); "
                 + "refusing to touch it. Upgrade apify-runs-sync."
+        case .notADatabase(let path, let reason):
+            return "\(path) is not an SQLite database, or is damaged (\(reason)); refusing to touch it. "
+                + "Point `database` at the right file, or move this one away."
         case .readOnly(let path):
             return "\(path) is read-only for this user; the daemon needs write access to the file and its directory."
         }

@@ -15,7 +15,7 @@ enum Schema {
         """
 
     /// Migration `i` brings the file from `user_version` i to i+1.
-    static let migrations: [String] = [version1, version2, version3]
+    static let migrations: [String] = [version1, version2, version3, version4]
 
     static var currentVersion: Int32 { Int32(migrations.count) }
 
@@ -135,5 +135,42 @@ enum Schema {
             WHERE r.id = (
                 SELECT id FROM runs AS x WHERE x.task_id = r.task_id ORDER BY x.started_at DESC, x.id DESC LIMIT 1
             );
+        """
+
+    /// Version 4: a task is its ID, whatever the configuration called it, and the store counts each
+    /// task's live runs for the engine's completeness check (docs/sync.md, "The count check").
+    ///
+    /// Runs stored under a task's `username~task-name`, or under a name the task no longer has, move
+    /// to the ID the API gave them (`actor_task_id`), with their change rows. A cursor stored under a
+    /// name moves to the ID its anchor run names, unless the ID has one already; the name's is then
+    /// dropped (the ID's cursor reads the same list). Every row is kept.
+    /// - `live_runs`: the task's stored runs not marked deleted, kept by every write.
+    /// - `list_excess`: how far the API's `total` exceeded `live_runs` after the last complete
+    ///   re-read, so that a total the API keeps wrong does not trigger a re-read on every pass.
+    /// - `head_started_at`: the oldest live run's `startedAt` at the last retention check; runs
+    ///   older than it were marked then, so the next check only looks at newer ones.
+    /// - `task_name`: the `username~task-name` the configuration last named the task by, for
+    ///   `status` (which reads the database alone).
+    private static let version4 = """
+        UPDATE run_status_changes SET task_id = (SELECT actor_task_id FROM runs WHERE runs.id = run_id)
+        WHERE EXISTS (
+            SELECT 1 FROM runs WHERE runs.id = run_id AND actor_task_id IS NOT NULL AND actor_task_id <> ''
+                AND actor_task_id <> runs.task_id);
+        UPDATE runs SET task_id = actor_task_id
+        WHERE actor_task_id IS NOT NULL AND actor_task_id <> '' AND task_id <> actor_task_id;
+        UPDATE OR IGNORE sync_state SET task_id = (SELECT task_id FROM runs WHERE id = anchor_run_id)
+        WHERE (SELECT task_id FROM runs WHERE id = anchor_run_id) <> task_id;
+        DELETE FROM sync_state WHERE (SELECT task_id FROM runs WHERE id = anchor_run_id) <> task_id;
+
+        ALTER TABLE sync_state ADD COLUMN live_runs INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sync_state ADD COLUMN list_excess INTEGER;
+        ALTER TABLE sync_state ADD COLUMN head_started_at TEXT;
+        ALTER TABLE sync_state ADD COLUMN task_name TEXT;
+        UPDATE sync_state SET live_runs = (
+            SELECT count(*) FROM runs WHERE runs.task_id = sync_state.task_id AND deleted_at IS NULL);
+        INSERT INTO sync_state (task_id, updated_at, live_runs)
+            SELECT task_id, max(updated_at), count(*) FROM runs
+            WHERE deleted_at IS NULL AND task_id NOT IN (SELECT task_id FROM sync_state)
+            GROUP BY task_id;
         """
 }

@@ -10,4 +10,6 @@ package struct TaskSyncStatus: Sendable, Equatable, Codable {
     package var runsStored: Int
     package var unfinishedRuns: Int
     package var deletedRuns: Int
+    /// The `username~task-name` the configuration last named the task by, if it used one.
+    package var taskName: String?
 }

@@ -1,17 +1,26 @@
+import RunModel
 import RunStore
 
-/// The cursor's decisions, as pure functions: where to read, and whether a page read there is safe.
+/// The cursor's decisions, as pure functions: where to read, whether a page read there is safe, and
+/// where the read goes on. The rules and their proof are in docs/sync.md ("The forward read").
 ///
-/// A read at offset `start` is *safe* when no run we have not stored can sit below `start`. The
-/// list is sorted by `startedAt` and every run older than the anchor was stored before it, so a
-/// read is safe when it starts at 0, when it contains the anchor, or when its first run is strictly
-/// older than the anchor. Anything else means offsets shifted past our overlap (more deletions than
-/// the overlap, or the anchor itself deleted with the read landing after it): the position must be
-/// located again before anything is skipped. See docs/sync.md.
+/// The stored cursor's `anchorStartedAt` is a **watermark** `T`: every run listed with a `startedAt`
+/// strictly before `T` is stored. Its `nextOffset` is where the runs started at `T` began in the
+/// last page (runs sharing one `startedAt` come in no documented order, so the group is read again
+/// whole), and `anchorRunId` one of them. A page read at `start` is safe when `start` is 0, or when
+/// its first dated run is strictly older than `T`: the list is sorted, so every run between that
+/// one and the page's end is in the page, and every run before it is older than `T`, hence stored.
 package enum CursorPlanner {
-    /// Runs re-read before the cursor at the start of a pass: catches shifts from deletions and runs
-    /// that land a few places before the end.
+    /// Runs re-read before the cursor at the start of a pass: absorbs deletions and late inserts near
+    /// the end without a search.
     package static let passOverlap = 20
+    /// Runs re-read before the last page's final `startedAt` group by the read that follows it:
+    /// deletions of up to this many runs between two reads cost nothing.
+    package static let pageOverlap = 16
+
+    /// A run of a page as the planner needs it: its ID and its `startedAt` in Unix milliseconds
+    /// (nil when absent or unreadable).
+    package typealias Item = (id: String, instant: Int64?)
 
     /// The offset of the first read of a pass.
     package static func firstReadOffset(for cursor: TaskCursor, overlap: Int = passOverlap) -> Int {
@@ -19,76 +28,92 @@ package enum CursorPlanner {
         return max(0, cursor.nextOffset - overlap)
     }
 
-    /// The offset of the read that follows a full page: one run back, so that the page's last run
-    /// (the new anchor) comes first again and proves that nothing shifted in between.
-    package static func continuationOffset(start: Int, count: Int) -> Int {
-        max(0, start + count - 1)
-    }
-
     /// The verdict on a page read at `start`.
     package enum Verdict: Equatable, Sendable {
-        /// Nothing unstored can be below `start`; `anchorIndex` is where the anchor was found, if it was.
-        case safe(anchorIndex: Int?)
-        /// Offsets shifted past the read: locate the anchor's position by `startedAt` first.
+        /// Nothing unstored can sit below `start`.
+        case safe
+        /// Offsets shifted past the read (more deletions than the overlap): locate the watermark first.
         case lost
     }
 
-    /// Decides whether a page read at `start` is safe, given the anchor it should contain.
-    package static func verdict(
-        start: Int,
-        ids: some Collection<String>,
-        firstStartedAt: String?,
-        anchor: TaskCursor
-    ) -> Verdict {
-        guard let anchorId = anchor.anchorRunId else { return .safe(anchorIndex: nil) }
-        if let index = ids.firstIndex(of: anchorId) {
-            return .safe(anchorIndex: ids.distance(from: ids.startIndex, to: index))
+    /// Decides whether a page read at `start` is safe, given the cursor it continues. `tieRun` is set
+    /// when the previous page was one single `startedAt` group (more runs sharing one instant than a
+    /// page holds): then a page starting inside that group is accepted, without proof (docs/sync.md).
+    package static func verdict(start: Int, items: [Item], cursor: TaskCursor, tieRun: Bool = false) -> Verdict {
+        if start == 0 || cursor.anchorRunId == nil { return .safe }
+        guard let watermark = cursor.anchorStartedAt.flatMap(ISOTimestamp.milliseconds) else {
+            // No readable instant to reason with: only the anchor's own identity proves the position.
+            return items.contains { $0.id == cursor.anchorRunId } ? .safe : .lost
         }
-        if start == 0 { return .safe(anchorIndex: nil) }
-        if !ids.isEmpty, Timestamp.isEarlier(firstStartedAt, than: anchor.anchorStartedAt) == true {
-            return .safe(anchorIndex: nil)
+        guard let first = items.first(where: { $0.instant != nil })?.instant else {
+            return !items.isEmpty && tieRun ? .safe : .lost
         }
+        if first < watermark || (tieRun && first == watermark) { return .safe }
         return .lost
     }
 
-    /// The cursor after storing a safe page read at `start`.
-    package static func cursor(
-        afterPageAt start: Int,
-        count: Int,
-        last: (id: String, startedAt: String?)?,
-        previous: TaskCursor
-    )
-        -> TaskCursor
-    {
-        guard let last else {
-            // An empty safe page only happens at offset 0: the list is empty. Keep the anchor's
-            // identity, which still marks the newest run we know of.
-            return TaskCursor(
-                nextOffset: start,
-                anchorRunId: previous.anchorRunId,
-                anchorStartedAt: previous.anchorStartedAt
-            )
-        }
-        return TaskCursor(nextOffset: start + count, anchorRunId: last.id, anchorStartedAt: last.startedAt)
+    /// Where a read goes on after a safe page, and the cursor that page leads to.
+    package struct Continuation: Equatable, Sendable {
+        /// The offset of the next read.
+        package var next: Int
+        /// The cursor to store with the page.
+        package var cursor: TaskCursor
+        /// The page was one `startedAt` group, so the next page cannot be proven safe (`verdict`).
+        package var tieRun: Bool
     }
 
-    /// One step of the binary search for the first offset whose run is not older than the anchor.
-    ///
-    /// `probe` is the run at `mid` (nil past the end). Returns the narrowed half-open range.
-    package static func narrow(
-        low: Int,
-        high: Int,
-        mid: Int,
-        probeStartedAt: String??,
-        anchorStartedAt: String
-    )
-        -> (low: Int, high: Int)
-    {
-        switch probeStartedAt {
-        case .some(let startedAt) where Timestamp.isEarlier(startedAt, than: anchorStartedAt) == true:
-            return (mid + 1, high)
-        default:
-            return (low, mid)
+    /// The continuation after a safe page read at `start`: the next read starts `overlap` runs before
+    /// the page's last `startedAt` group, and the cursor points at that group.
+    package static func continuation(
+        start: Int,
+        items: [Item],
+        startedAt: (Int) -> String?,
+        previous: TaskCursor,
+        overlap: Int = pageOverlap
+    ) -> Continuation {
+        guard !items.isEmpty else {
+            return Continuation(next: start, cursor: previous, tieRun: false)
         }
+        guard let last = items.lastIndex(where: { $0.instant != nil }) else {
+            // Nothing dated: only positions and the last run's identity to go on.
+            let cursor = TaskCursor(nextOffset: start + items.count, anchorRunId: items.last!.id, anchorStartedAt: nil)
+            return Continuation(next: start + max(1, items.count - overlap), cursor: cursor, tieRun: true)
+        }
+        let instant = items[last].instant
+        var group = last
+        while group > 0, items[group - 1].instant == instant || items[group - 1].instant == nil { group -= 1 }
+        let cursor = TaskCursor(
+            nextOffset: start + group,
+            anchorRunId: items[last].id,
+            anchorStartedAt: startedAt(last)
+        )
+        guard group > 0 else {
+            return Continuation(
+                next: start + max(1, items.count - overlap),
+                cursor: TaskCursor(
+                    nextOffset: start + max(1, items.count - overlap),
+                    anchorRunId: cursor.anchorRunId,
+                    anchorStartedAt: cursor.anchorStartedAt
+                ),
+                tieRun: true
+            )
+        }
+        return Continuation(next: start + max(1, group - overlap), cursor: cursor, tieRun: false)
     }
+
+    /// Whether the list ends with this page: it is empty, or it reaches the `total` the API gave.
+    /// A page shorter than asked for is not the end by itself (the API may serve fewer items).
+    package static func isLast(start: Int, distinctCount: Int, total: Int?) -> Bool {
+        distinctCount == 0 || total.map { start + distinctCount >= $0 } == true
+    }
+
+    /// Whether a probe of the search for the watermark lies below it: `.none` is past the end (not
+    /// below), `.some(nil)` an undated run (undated runs sort first).
+    package static func isOlder(_ probe: Int64??, than watermark: Int64) -> Bool {
+        guard case .some(let instant) = probe else { return false }
+        return instant.map { $0 < watermark } ?? true
+    }
+
+    /// The overlap a page of `limit` runs can afford (a shrunk page keeps most of its length for progress).
+    package static func overlap(forLimit limit: Int) -> Int { max(1, min(pageOverlap, limit / 4)) }
 }

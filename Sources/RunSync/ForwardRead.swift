@@ -19,6 +19,7 @@ struct ForwardRead {
     let engine: SyncEngine
     let taskId: String
     let logger: Logger
+    let budget: RequestBudget
 
     /// Measured with the benchmark (see the README): up to 4 pages per batch and 2 waiting pages keep
     /// peak memory at 42 MiB; a third waiting page was 3% faster for 5 MiB more, too close to the
@@ -31,18 +32,28 @@ struct ForwardRead {
     /// fewer than this many are queued, so that at most this many batches are in memory.
     static let maximumWritesInFlight = 2
 
+    /// Where the next read goes: its offset, the cursor it must continue, and how many runs to ask for.
+    struct Position: Sendable {
+        var start: Int
+        var cursor: TaskCursor
+        /// The previous page was one `startedAt` group (`CursorPlanner.verdict`).
+        var tieRun = false
+        var limit: Int
+        /// The IDs of the previous page of this read: a page that adds none to them makes no progress.
+        var previousIds: Set<String> = []
+    }
+
     /// One verified page and what it cost to get it.
     struct Step: Sendable {
         var start: Int
         var page: RunListPage
         var cursorAfter: TaskCursor
-        var isLast: Bool
+        /// Where to read next; nil when this page ends the list.
+        var next: Position?
         var requests = 0
         var itemsRead = 0
         var path: TaskPassReport.CursorPath?
         var shift: Int?
-        var markedDeleted = 0
-        var checkedRetention = false
     }
 
     private enum Event: Sendable {
@@ -65,23 +76,23 @@ struct ForwardRead {
         let chain = WriteChain()
         var fetchInFlight = false
         /// Where to fetch next, when a fetch is due but the queue is full.
-        var pendingFetch: (start: Int, anchor: TaskCursor)? = (
-            CursorPlanner.firstReadOffset(for: stored, overlap: engine.passOverlap), stored
+        var pendingFetch: Position? = Position(
+            start: CursorPlanner.firstReadOffset(for: stored, overlap: engine.passOverlap),
+            cursor: stored,
+            limit: engine.pageSize
         )
-        var retentionChecked = false
         var firstError: (any Error)?
 
         await withTaskGroup(of: Event.self) { group in
             func startFetchIfRoom() {
                 guard !fetchInFlight, firstError == nil, queue.count < Self.maximumQueuedPages,
-                    let (start, anchor) = pendingFetch
+                    let position = pendingFetch
                 else { return }
                 pendingFetch = nil
                 fetchInFlight = true
-                let checkRetention = !retentionChecked
                 group.addTask {
                     do {
-                        return .fetched(try await step(at: start, anchor: anchor, checkRetention: checkRetention))
+                        return .fetched(try await step(at: position))
                     } catch {
                         return .fetchFailed(error)
                     }
@@ -127,17 +138,13 @@ struct ForwardRead {
                     fetchInFlight = false
                     report.requests += step.requests
                     report.itemsRead += step.itemsRead
-                    report.markedDeleted += step.markedDeleted
-                    retentionChecked = retentionChecked || step.checkedRetention
                     if let path = step.path { report.cursorPath = report.cursorPath.escalated(to: path) }
                     if let shift = step.shift { report.shift = shift }
+                    if let total = step.page.total { report.listTotal = total }
+                    report.listEnd = step.start + step.page.items.count
                     cursor = step.cursorAfter
                     queue.append(step)
-                    if !step.isLast {
-                        pendingFetch = (
-                            CursorPlanner.continuationOffset(start: step.start, count: step.page.items.count), cursor
-                        )
-                    }
+                    pendingFetch = step.next
                 case .fetchFailed(let error):
                     fetchInFlight = false
                     firstError = firstError ?? error
@@ -164,129 +171,138 @@ struct ForwardRead {
         return cursor
     }
 
-    /// Fetches the page at `start` and verifies it; relocates (binary search, or a rescan) until a page is safe.
-    private func step(at start: Int, anchor: TaskCursor, checkRetention: Bool) async throws -> Step {
-        var step = Step(start: start, page: RunListPage(items: []), cursorAfter: anchor, isLast: false)
-        var start = start
-        var attempts = 0
-        step.page = try await list(offset: start, step: &step)
+    /// Fetches the page at `position` and verifies it; locates the watermark again until a page is
+    /// safe. Throws when the API does not page (the offset ignored, no progress).
+    private func step(at position: Position) async throws -> Step {
+        var step = Step(start: position.start, page: RunListPage(items: []), cursorAfter: position.cursor)
+        var start = position.start
+        var limit = position.limit
+        step.page = try await list(offset: start, limit: &limit, step: &step)
+        if position.previousIds.isEmpty, let total = step.page.total {
+            budget.allow(RequestBudget.forList(total: total, pageSize: engine.pageSize))
+        }
         while true {
-            let verdict = CursorPlanner.verdict(
-                start: start,
-                ids: step.page.items.lazy.map(\.id),
-                firstStartedAt: step.page.items.first?.startedAt,
-                anchor: anchor
-            )
-            switch verdict {
+            let items = Self.plannerItems(step.page)
+            switch CursorPlanner.verdict(start: start, items: items, cursor: position.cursor, tieRun: position.tieRun) {
             case .lost:
-                attempts += 1
-                start = try await relocate(
-                    anchor: anchor,
-                    failedStart: start,
-                    total: step.page.total,
-                    attempts: attempts,
-                    step: &step
-                )
-                if checkRetention && step.path == .located && !step.checkedRetention {
-                    try await markRetentionDeletions(step: &step)
-                }
-                step.page = try await list(offset: start, step: &step)
+                let end = step.page.total.map { min(start, $0) } ?? start
+                start = try await locate(position.cursor, failedStart: end, step: &step)
+                step.page = try await list(offset: start, limit: &limit, step: &step)
                 continue
-            case .safe(let anchorIndex):
-                if let anchorIndex {
-                    let shift = (anchor.nextOffset - 1) - (start + anchorIndex)
-                    if shift != 0 {
-                        step.shift = shift
-                        if step.path == nil { step.path = .realigned }
-                        logger.info(
-                            "cursor realigned",
-                            metadata: [
-                                "event": "cursor_realigned", "shift": "\(shift)",
-                                "reason":
-                                    "\(shift > 0 ? "runs deleted before the anchor" : "runs inserted before the anchor")",
-                            ]
-                        )
-                        if shift > 0 && checkRetention && !step.checkedRetention {
-                            try await markRetentionDeletions(step: &step)
-                        }
-                    }
-                }
+            case .safe:
+                break
             }
+            let distinct = Set(step.page.items.lazy.map(\.id))
             step.start = start
-            let last = step.page.items.last.map { (id: $0.id, startedAt: $0.startedAt) }
-            step.cursorAfter = CursorPlanner.cursor(
-                afterPageAt: start,
-                count: step.page.items.count,
-                last: last,
-                previous: anchor
+            if let anchor = position.cursor.anchorRunId, let index = items.firstIndex(where: { $0.id == anchor }) {
+                let shift = position.cursor.nextOffset - (start + index)
+                if shift != 0 && step.path == nil { (step.path, step.shift) = (.realigned, shift) }
+            }
+            if CursorPlanner.isLast(start: start, distinctCount: distinct.count, total: step.page.total) {
+                let continuation = CursorPlanner.continuation(
+                    start: start,
+                    items: items,
+                    startedAt: { step.page.items[$0].startedAt },
+                    previous: position.cursor
+                )
+                step.cursorAfter = continuation.cursor
+                return step
+            }
+            if start > 0, distinct.isSubset(of: position.previousIds) {
+                throw SyncFault.noProgress(offset: start, previousOffset: position.start)
+            }
+            let continuation = CursorPlanner.continuation(
+                start: start,
+                items: items,
+                startedAt: { step.page.items[$0].startedAt },
+                previous: position.cursor,
+                overlap: CursorPlanner.overlap(forLimit: limit)
             )
-            step.isLast = step.page.items.count < engine.pageSize
+            step.cursorAfter = continuation.cursor
+            step.next = Position(
+                start: continuation.next,
+                cursor: continuation.cursor,
+                tieRun: continuation.tieRun,
+                limit: min(engine.pageSize, limit * 2),
+                previousIds: distinct
+            )
             return step
         }
     }
 
-    /// Finds where to read again after an unsafe page: by binary search, or from 0 as the last resort.
-    private func relocate(
-        anchor: TaskCursor,
-        failedStart: Int,
-        total: Int?,
-        attempts: Int,
-        step: inout Step
-    ) async throws -> Int {
-        guard attempts <= SyncEngine.locateAttempts, let anchorStartedAt = anchor.anchorStartedAt,
-            ISOTimestamp.milliseconds(anchorStartedAt) != nil
-        else {
+    /// The planner's view of a page: IDs and instants.
+    static func plannerItems(_ page: RunListPage) -> [CursorPlanner.Item] {
+        page.items.map { (id: $0.id, instant: $0.startedAt.flatMap(ISOTimestamp.milliseconds)) }
+    }
+
+    /// Finds where to read again after an unsafe page: the first offset whose run is not older than
+    /// the watermark, searched downwards from where the read failed (galloping, then bisecting, with
+    /// one-run probes: O(log shift) requests), minus the overlap. A cursor without a readable
+    /// watermark can only be found again from offset 0.
+    private func locate(_ cursor: TaskCursor, failedStart: Int, step: inout Step) async throws -> Int {
+        guard let watermark = cursor.anchorStartedAt.flatMap(ISOTimestamp.milliseconds) else {
             step.path = .rescanned
             logger.warning(
                 "cursor lost, reading the task again from offset 0",
-                metadata: [
-                    "event": "cursor_rescan", "attempts": "\(attempts)", "expected_offset": "\(anchor.nextOffset)",
-                ]
+                metadata: ["event": "cursor_rescan", "expected_offset": "\(cursor.nextOffset)"]
             )
             return 0
         }
+        func probe(_ offset: Int) async throws -> Int64?? {
+            var one = 1
+            let page = try await list(offset: offset, limit: &one, step: &step)
+            return page.items.first.map { $0.startedAt.flatMap(ISOTimestamp.milliseconds) }
+        }
+        // Gallop down from the failed read until a run older than the watermark (or offset 0): the
+        // run at `high` is never older, every run below `low` is.
+        var high = failedStart
         var low = 0
-        var high = min(failedStart, total ?? failedStart)
+        var distance = CursorPlanner.pageOverlap
+        while high > 0 {
+            let candidate = max(0, high - distance)
+            if CursorPlanner.isOlder(try await probe(candidate), than: watermark) {
+                low = candidate + 1
+                break
+            }
+            high = candidate
+            distance *= 2
+        }
         while low < high {
             let mid = low + (high - low) / 2
-            let probe = try await list(offset: mid, limit: 1, step: &step)
-            let startedAt: String?? = probe.items.first.map { $0.startedAt }
-            (low, high) = CursorPlanner.narrow(
-                low: low,
-                high: high,
-                mid: mid,
-                probeStartedAt: startedAt,
-                anchorStartedAt: anchorStartedAt
-            )
+            if CursorPlanner.isOlder(try await probe(mid), than: watermark) { low = mid + 1 } else { high = mid }
         }
         step.path = .located
-        step.shift = anchor.nextOffset - low
+        step.shift = cursor.nextOffset - low
         logger.info(
             "cursor located by startedAt",
             metadata: [
-                "event": "cursor_located", "reason": "anchor run deleted or moved past the overlap",
-                "expected_offset": "\(anchor.nextOffset)", "found_offset": "\(low)",
+                "event": "cursor_located", "reason": "runs before the cursor deleted past the overlap",
+                "expected_offset": "\(cursor.nextOffset)", "found_offset": "\(low)",
             ]
         )
-        return max(0, low - 1)
+        return max(0, low - CursorPlanner.pageOverlap)
     }
 
-    /// Marks stored runs older than the oldest live run as deleted: data retention removed them.
-    private func markRetentionDeletions(step: inout Step) async throws {
-        step.checkedRetention = true
-        let head = try await list(offset: 0, limit: 1, step: &step)
-        guard let oldest = head.items.first?.startedAt else { return }
-        step.markedDeleted += try await engine.store.markDeleted(
-            taskId: taskId,
-            startedBefore: oldest,
-            at: engine.timestamp()
-        )
-    }
-
-    private func list(offset: Int, limit: Int? = nil, step: inout Step) async throws -> RunListPage {
-        step.requests += 1
-        let page = try await engine.client.listRuns(task: taskId, offset: offset, limit: limit ?? engine.pageSize)
-        step.itemsRead += page.items.count
-        return page
+    /// One list request; a page too large for the body cap is asked for again with half the limit
+    /// (`limit` then stays lower for this read, and doubles back page by page).
+    private func list(offset: Int, limit: inout Int, step: inout Step) async throws -> RunListPage {
+        while true {
+            step.requests += 1
+            try budget.spend()
+            do {
+                let page = try await engine.client.listRuns(task: taskId, offset: offset, limit: limit)
+                if let echoed = page.offset, echoed != offset {
+                    throw SyncFault.offsetIgnored(asked: offset, answered: echoed)
+                }
+                step.itemsRead += page.items.count
+                return page
+            } catch ApifyError.bodyTooLarge(let path, let bytes) where limit > 1 {
+                limit /= 2
+                logger.notice(
+                    "page too large, asking for fewer runs",
+                    metadata: ["http.path": "\(path)", "limit_bytes": "\(bytes)", "limit": "\(limit)"]
+                )
+            }
+        }
     }
 }

@@ -6,17 +6,16 @@ import RunStore
 
 /// Keeps the store in step with one task's runs on the Apify API. The design is in docs/sync.md.
 ///
-/// A pass has two halves:
-/// 1. **Forward read** of the ascending list from the cursor. The first read starts `passOverlap`
-///    runs before the cursor; each following read starts one run before the end of the previous page,
-///    so that every page begins with a run already stored and proves that offsets did not shift in
-///    between. `CursorPlanner.verdict` judges each page; a page that is not safe triggers a binary
-///    search by `startedAt` (O(log n) one-item probes), and after repeated failures a rescan from 0.
-///    Pages are stored together with the cursor they lead to, while the next page is already being
-///    fetched; pages that arrive while a write is in progress share the next transaction (`ForwardRead`).
-/// 2. **Unfinished runs**: one status-filtered list (`READY,RUNNING,TIMING-OUT,ABORTING`) refreshes
-///    them and reveals resurrected runs; stored runs that are still unfinished but left that list are
-///    fetched one by one (`GET /v2/actor-runs/:id`), and those answering 404 are marked deleted.
+/// A pass has three parts:
+/// 1. **Forward read** of the ascending list from the cursor (`ForwardRead`, `CursorPlanner`): each
+///    page is proven safe before it is stored with the cursor it leads to.
+/// 2. **Unfinished runs**: one status-filtered list refreshes them and reveals resurrected runs; the
+///    stored runs that left it are re-read by offset range when that takes fewer requests than one
+///    `GET /v2/actor-runs/:id` each, and runs whose status does not move are asked less and less often.
+/// 3. **The count check**: the API's `total` against the task's live stored runs. More listed than
+///    stored means a run was missed (a late insert, an unstable tie order, a 404 that lied): the
+///    newest and oldest pages are read, then the whole list, until the counts agree. More stored than
+///    listed means retention deleted runs: they are marked.
 package struct SyncEngine: Sendable {
     package let client: ApifyClient
     package let store: RunStore
@@ -24,6 +23,7 @@ package struct SyncEngine: Sendable {
     package let now: @Sendable () -> Date
     package let passOverlap: Int
     package let pageSize: Int
+    let backoff = RefreshBackoff()
 
     package init(
         client: ApifyClient,
@@ -41,8 +41,10 @@ package struct SyncEngine: Sendable {
         self.pageSize = pageSize
     }
 
-    /// How many times the anchor is searched for before the task is read again from offset 0.
-    static let locateAttempts = 3
+    /// Complete re-reads one count check may make while each finds runs the previous one did not.
+    static let maximumRescans = 3
+    /// Below this many runs to refresh, single GETs are used without looking for ranges.
+    static let minimumRunsForRanges = 3
 
     /// One pass over one task. On error, what was stored before it stays stored, with its cursor.
     package func sync(task taskId: String) async throws -> TaskPassReport {
@@ -52,12 +54,15 @@ package struct SyncEngine: Sendable {
         report.cursorPath = stored.anchorRunId == nil ? .fresh : .continued
         var logger = self.logger
         logger[metadataKey: "task"] = "\(taskId)"
+        let budget = RequestBudget(limit: RequestBudget.forList(total: 0, pageSize: pageSize))
         do {
-            report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger).run(
+            report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger, budget: budget).run(
                 from: stored,
                 report: &report
             )
-            try await refreshUnfinished(taskId, report: &report)
+            try await refreshUnfinished(taskId, budget: budget, logger: logger, report: &report)
+            try await settle(&report)
+            try await checkCount(taskId, budget: budget, logger: logger, report: &report)
             try await settle(&report)
             try await store.recordPass(taskId: taskId, at: timestamp(), error: nil, backfillCompleted: true)
         } catch {
@@ -88,58 +93,234 @@ package struct SyncEngine: Sendable {
 
     func timestamp() -> String { Timestamp.string(from: now()) }
 
+    /// One list request of the pass, counted against its budget.
     private func list(
         _ taskId: String,
         offset: Int,
         limit: Int? = nil,
+        desc: Bool = false,
         statuses: [String] = [],
+        budget: RequestBudget,
         report: inout TaskPassReport
-    )
-        async throws -> RunListPage
-    {
+    ) async throws -> RunListPage {
         report.requests += 1
-        let page = try await client.listRuns(task: taskId, offset: offset, limit: limit ?? pageSize, statuses: statuses)
+        try budget.spend()
+        let page = try await client.listRuns(
+            task: taskId,
+            offset: offset,
+            limit: limit ?? pageSize,
+            desc: desc,
+            statuses: statuses
+        )
         report.itemsRead += page.items.count
         return page
     }
 
-    // MARK: Unfinished runs
-
-    private func refreshUnfinished(_ taskId: String, report: inout TaskPassReport) async throws {
-        var seen = Set<String>()
-        var offset = 0
-        while true {
-            let page = try await list(taskId, offset: offset, statuses: RunStatus.unfinished, report: &report)
-            seen.formUnion(page.items.lazy.map(\.id))
-            if !page.items.isEmpty {
-                report.add(
-                    try await store.apply(
-                        RunBatch(taskId: taskId, runs: page.items, observedAt: timestamp()),
-                        after: report.pendingEpochs
-                    )
-                )
-            }
-            guard page.items.count >= pageSize else { break }
-            offset += page.items.count
-        }
-        let tracked = try await store.unfinishedRuns(of: taskId).filter { !seen.contains($0.id) }
-        guard !tracked.isEmpty else { return }
-        var refreshed: [RunRecord] = []
-        var deleted: [String] = []
-        for run in tracked {
-            report.requests += 1
-            if let current = try await client.run(id: run.id) {
-                report.itemsRead += 1
-                refreshed.append(current)
-            } else {
-                deleted.append(run.id)
-            }
-        }
+    /// Stores runs read outside the forward read (no cursor moves).
+    private func store(
+        _ runs: [RunRecord],
+        of taskId: String,
+        deleted: [String] = [],
+        report: inout TaskPassReport
+    ) async throws {
+        guard !runs.isEmpty || !deleted.isEmpty else { return }
         report.add(
             try await store.apply(
-                RunBatch(taskId: taskId, runs: refreshed, deletedRunIds: deleted, observedAt: timestamp()),
+                RunBatch(taskId: taskId, runs: runs, deletedRunIds: deleted, observedAt: timestamp()),
                 after: report.pendingEpochs
             )
         )
+    }
+
+    // MARK: Unfinished runs
+
+    private func refreshUnfinished(
+        _ taskId: String,
+        budget: RequestBudget,
+        logger: Logger,
+        report: inout TaskPassReport
+    ) async throws {
+        var seen = Set<String>()
+        var offset = 0
+        let wanted = Set(RunStatus.unfinished)
+        while true {
+            let page = try await list(
+                taskId,
+                offset: offset,
+                statuses: RunStatus.unfinished,
+                budget: budget,
+                report: &report
+            )
+            try await store(page.items, of: taskId, report: &report)
+            let ids = Set(page.items.lazy.map(\.id))
+            if page.items.contains(where: { !wanted.contains($0.status) }) {
+                // The filter was ignored: the list goes on through the whole history. What came is
+                // stored; the tracked runs are refreshed below, at a cost bounded by their number.
+                logger.warning(
+                    "the API ignored the status filter; refreshing unfinished runs one by one",
+                    metadata: ["event": "status_filter_ignored"]
+                )
+                seen = []
+                break
+            }
+            let progress = !ids.isSubset(of: seen)
+            seen.formUnion(ids)
+            guard progress, !CursorPlanner.isLast(start: offset, distinctCount: ids.count, total: page.total) else {
+                break
+            }
+            offset += max(1, ids.count - CursorPlanner.pageOverlap)
+        }
+        let tracked = try await store.unfinishedRuns(of: taskId).filter { !seen.contains($0.id) }
+        let due = backoff.due(tracked, of: taskId)
+        guard !due.isEmpty else { return }
+        // At most a request per run, whatever the ranges and the head probe save.
+        budget.allow(due.count + 2)
+        var remaining = Dictionary(due.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        if due.count >= Self.minimumRunsForRanges {
+            // Runs older than the oldest listed run were removed by retention, not finished: marked
+            // from one probe instead of a 404 each.
+            let head = try await list(taskId, offset: 0, limit: 1, budget: budget, report: &report)
+            if let oldest = head.items.first?.startedAt, let headInstant = ISOTimestamp.milliseconds(oldest) {
+                report.markedDeleted += try await store.markRetentionDeleted(
+                    taskId: taskId,
+                    oldestLive: oldest,
+                    at: timestamp()
+                )
+                remaining = remaining.filter { _, run in
+                    run.startedAt.flatMap(ISOTimestamp.milliseconds).map { $0 >= headInstant } ?? true
+                }
+            }
+        }
+        let dueNow = due.filter { remaining[$0.id] != nil }
+        if dueNow.count >= Self.minimumRunsForRanges, let end = report.listEnd {
+            let offsets = try await estimatedOffsets(of: dueNow, taskId: taskId, listEnd: end)
+            let starts = RangePlanner.pageStarts(offsets: offsets.map(\.offset), pageSize: pageSize)
+            if starts.count < dueNow.count {
+                for start in starts {
+                    let page = try await list(taskId, offset: start, budget: budget, report: &report)
+                    try await store(page.items, of: taskId, report: &report)
+                    for run in page.items {
+                        if let before = remaining.removeValue(forKey: run.id) {
+                            backoff.refreshed(before, now: run.status, of: taskId)
+                        }
+                    }
+                }
+            }
+        }
+        var refreshed: [RunRecord] = []
+        var deleted: [String] = []
+        for run in due where remaining[run.id] != nil {
+            report.requests += 1
+            try budget.spend()
+            if let current = try await client.run(id: run.id) {
+                report.itemsRead += 1
+                refreshed.append(current)
+                backoff.refreshed(run, now: current.status, of: taskId)
+            } else {
+                deleted.append(run.id)
+                backoff.refreshed(run, now: nil, of: taskId)
+            }
+        }
+        try await store(refreshed, of: taskId, deleted: deleted, report: &report)
+    }
+
+    /// Where each run probably sits in the list: the list's end minus the number of stored live runs
+    /// that started at or after it. Runs without a readable `startedAt`, or older than the window of
+    /// recent runs looked at, get no estimate (and are fetched one by one).
+    private func estimatedOffsets(
+        of runs: [UnfinishedRun],
+        taskId: String,
+        listEnd: Int
+    ) async throws -> [(id: String, offset: Int)] {
+        let dated = runs.compactMap { run in run.startedAt.flatMap(ISOTimestamp.milliseconds).map { (run.id, $0) } }
+        guard let oldest = dated.map(\.1).min() else { return [] }
+        let starts = try await store.liveStartTimes(of: taskId, from: oldest).sorted()
+        return dated.compactMap { id, instant in
+            // Runs at or after this one, by instant (a binary search); the run itself is among them.
+            var (low, high) = (0, starts.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if starts[mid] < instant { low = mid + 1 } else { high = mid }
+            }
+            guard low < starts.count else { return nil }
+            return (id, max(0, listEnd - (starts.count - low)))
+        }
+    }
+
+    // MARK: The count check
+
+    /// Compares the API's `total` with the task's live stored runs, and repairs what it reveals.
+    ///
+    /// `list_excess` is the difference the last check could not explain (deletions in the middle of
+    /// the list leave more stored than listed for good; a `total` the API keeps wrong leaves the
+    /// other sign). Only a change of the difference costs requests: one probe for a fresh `total`
+    /// and the oldest listed run, then the marking of retention deletions, or the search for what
+    /// was missed.
+    private func checkCount(
+        _ taskId: String,
+        budget: RequestBudget,
+        logger: Logger,
+        report: inout TaskPassReport
+    ) async throws {
+        guard let listed = report.listTotal else { return }
+        let (stored, excess) = try await store.liveCount(of: taskId)
+        let baseline = excess ?? 0
+        guard listed - stored != baseline else { return }
+        // A fresh total: runs created or deleted since the forward read's last page count too.
+        let head = try await list(taskId, offset: 0, limit: 1, budget: budget, report: &report)
+        var total = head.total ?? listed
+        var live = stored
+        if total - live < baseline, let oldest = head.items.first?.startedAt {
+            // More stored than listed: retention removed the oldest runs.
+            report.markedDeleted += try await store.markRetentionDeleted(
+                taskId: taskId,
+                oldestLive: oldest,
+                at: timestamp()
+            )
+            live = try await store.liveCount(of: taskId).liveRuns
+        }
+        var rescanned = false
+        if total - live > baseline {
+            report.countMismatch = total - live - baseline
+            logger.info(
+                "the API lists more runs than are stored, looking for them",
+                metadata: ["event": "count_mismatch", "listed": "\(total)", "stored": "\(live)"]
+            )
+            // The newest page (late inserts, runs that were hidden or answered 404), then the oldest
+            // (undated runs sort first), then the whole list while each read finds more.
+            for desc in [true, false] {
+                let page = try await list(taskId, offset: 0, desc: desc, budget: budget, report: &report)
+                try await store(page.items, of: taskId, report: &report)
+                try await settle(&report)
+                total = page.total ?? total
+                live = try await store.liveCount(of: taskId).liveRuns
+                if total - live <= baseline { break }
+            }
+            var rescans = 0
+            while total - live > baseline, rescans < Self.maximumRescans {
+                rescans += 1
+                rescanned = true
+                let before = total - live
+                report.cursorPath = report.cursorPath.escalated(to: .rescanned)
+                budget.allow(RequestBudget.forList(total: total, pageSize: pageSize))
+                report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger, budget: budget).run(
+                    from: .start,
+                    report: &report
+                )
+                try await settle(&report)
+                total = report.listTotal ?? total
+                live = try await store.liveCount(of: taskId).liveRuns
+                if total - live >= before { break }
+            }
+        }
+        let difference = total - live
+        if difference != baseline {
+            try await store.setListExcess(difference == 0 ? nil : difference, of: taskId, at: timestamp())
+        }
+        if rescanned && difference > max(baseline, 0) {
+            // Recorded above, so the next pass does not read everything again for the same difference;
+            // this one fails, so that the difference is reported, never passed over.
+            throw SyncFault.countUnexplained(listed: total, missing: difference)
+        }
     }
 }

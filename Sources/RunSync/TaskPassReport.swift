@@ -46,6 +46,11 @@ package struct TaskPassReport: Sendable {
     /// Whether this pass was (part of) the task's first complete read, whose failures are summarised.
     package var isBackfill = false
     package var cursor: TaskCursor = .start
+    /// The `total` of the last page of the forward read, and the offset just past that page.
+    package var listTotal: Int?
+    package var listEnd: Int?
+    /// How many more runs the API listed than were stored, when the count check found a difference.
+    package var countMismatch: Int?
 
     package init(taskId: String) {
         self.taskId = taskId

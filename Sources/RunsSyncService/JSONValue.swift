@@ -20,7 +20,15 @@ package enum JSONValue: Decodable, Sendable, Equatable {
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            do {
+                self = .object(try container.decode([String: JSONValue].self))
+            } catch DecodingError.typeMismatch(_, let context) where context.debugDescription.contains("found number") {
+                // A number JSON allows but a Double cannot hold, such as 1e999.
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "a number too large for a 64-bit float (beyond ±1.8e308)"
+                )
+            }
         }
     }
 }

@@ -37,7 +37,11 @@ package struct SyncContext: Sendable {
             configuration: configuration,
             http: http,
             store: store,
-            runner: TaskPassRunner(engine: engine, reporter: PassReporter(logger: logger))
+            runner: TaskPassRunner(
+                engine: engine,
+                reporter: PassReporter(logger: logger),
+                directory: TaskDirectory(client: client, store: store, logger: logger)
+            )
         )
     }
 

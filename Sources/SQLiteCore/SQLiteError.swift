@@ -27,6 +27,10 @@ package struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock past the busy timeout.
     package var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
 
+    /// SQLITE_NOTADB or SQLITE_CORRUPT: the file is not a database, or not a sound one. Retrying
+    /// cannot help; the configuration names the wrong file, or the file needs repair.
+    package var isNotADatabase: Bool { primaryCode == SQLITE_NOTADB || primaryCode == SQLITE_CORRUPT }
+
     package var description: String {
         var text = ""
         if let context { text += "\(context): " }

@@ -22,11 +22,14 @@ struct Status: AsyncParsableCommand {
             logger.critical("cannot read the database", metadata: ["event": "database_error", "error": "\(error)"])
             throw ExitCode(ExitStatus.failure)
         }
-        let byTask = Dictionary(stored.map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
+        // A task named `username~task-name` is stored under its ID, with the name kept beside it.
+        var byTask = Dictionary(stored.map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
+        for status in stored { if let name = status.taskName { byTask[name] = byTask[name] ?? status } }
         let configured = configuration.tasks.map(\.id)
+        let shown = Set(configured.compactMap { byTask[$0]?.taskId })
         let rows: [(task: String, state: TaskSyncStatus?)] =
             configured.map { ($0, byTask[$0]) }
-            + stored.filter { !configured.contains($0.taskId) }.map { ($0.taskId, $0) }
+            + stored.filter { !shown.contains($0.taskId) }.map { ($0.taskId, $0) }
         if json {
             let entries = rows.map {
                 StatusEntry(task: $0.task, configured: configured.contains($0.task), state: $0.state)
@@ -51,7 +54,8 @@ struct Status: AsyncParsableCommand {
                 line +=
                     ", failing for \(status.consecutiveFailures) pass(es) since \(status.lastErrorAt ?? "?"): \(error)"
             }
-            if !configured.contains(taskId) { line += " (no longer configured)" }
+            if taskId != status.taskId { line += " (task \(status.taskId))" }
+            if !shown.contains(status.taskId) { line += " (no longer configured)" }
             print(line)
         }
     }

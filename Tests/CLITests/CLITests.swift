@@ -160,8 +160,8 @@ import Testing
         let second = try await ProgramRun.run(["once", "--config", config])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("event=schema_upgraded"), "\(second.stderr)")
-        #expect(second.stderr.contains("from_version=2") && second.stderr.contains("to_version=3"))
-        #expect(try count("PRAGMA user_version") == 3)
+        #expect(second.stderr.contains("from_version=2") && second.stderr.contains("to_version=4"))
+        #expect(try count("PRAGMA user_version") == 4)
         #expect(try count("SELECT count(duration_seconds) FROM runs") == durations)
     }
 
@@ -173,6 +173,35 @@ import Testing
         let result = try await ProgramRun.run(["once", "--config", try writeConfig()])
         #expect(result.status == 78)
         #expect(result.stderr.contains("not an apify-runs-sync database"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == bytes)
+    }
+
+    @Test func aTaskIsItsIDWhicheverWayTheConfigurationNamesIt() async throws {
+        let (taskId, running) = simulator.withWorld { world in
+            let id = world.taskIdByName["jane~news"]!
+            return (id, world.createRuns(task: id, count: 1, status: "RUNNING")[0])
+        }
+        let first = try await ProgramRun.run(["once", "--config", try writeConfig(tasks: [taskId])])
+        #expect(first.status == 0, "\(first.stderr)")
+        simulator.withWorld { $0.setStatus(run: running, to: "FAILED") }
+        // The same task by name, and by ID again: one task, one cursor, the failure logged once.
+        let second = try await ProgramRun.run(["once", "--config", try writeConfig(tasks: ["jane~news", taskId])])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("event=task_duplicate"), "\(second.stderr)")
+        #expect(second.stderr.components(separatedBy: "event=run_failed").count == 2, "\(second.stderr)")
+        #expect(try count("SELECT count(*) FROM sync_state") == 1)
+        #expect(try count("SELECT count(*) FROM runs WHERE status = 'RUNNING'") == 0)
+        let status = try await ProgramRun.run(["status", "--config", try writeConfig(tasks: ["jane~news"])])
+        #expect(status.stdout.contains("jane~news: 1203 runs"), "\(status.stdout)")
+        #expect(!status.stdout.contains("no longer configured"), "\(status.stdout)")
+    }
+
+    @Test func aFileThatIsNotSQLiteIsAConfigurationErrorAndStaysUntouched() async throws {
+        let bytes = Data(String(repeating: "these are not the pages of a database\n", count: 200).utf8)
+        try bytes.write(to: URL(fileURLWithPath: database))
+        let result = try await ProgramRun.run(["once", "--config", try writeConfig()])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("is not an SQLite database"), "\(result.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == bytes)
     }
 

@@ -49,6 +49,10 @@ import Testing
             "without credentials"
         ),
         (#"{"database":"x","tasks":["a"],"#, nil, "not valid JSON"),
+        (
+            #"{"database":"x","tasks":["a"],"pollIntervalSeconds":1e999}"#, nil,
+            "pollIntervalSeconds: a number too large"
+        ),
         (#"["a"]"#, nil, "one JSON object"),
     ]
 

@@ -31,6 +31,15 @@ package enum DatabaseInvariants {
             """
         ),
         (
+            "a task whose live-run count is not its stored runs not marked deleted",
+            """
+            SELECT s.task_id, s.live_runs FROM sync_state AS s
+            WHERE s.live_runs != (SELECT count(*) FROM runs WHERE task_id = s.task_id AND deleted_at IS NULL)
+            UNION ALL
+            SELECT DISTINCT task_id, NULL FROM runs WHERE task_id NOT IN (SELECT task_id FROM sync_state)
+            """
+        ),
+        (
             "a cursor whose anchor is not a stored run",
             "SELECT task_id FROM sync_state WHERE anchor_run_id IS NOT NULL AND anchor_run_id NOT IN (SELECT id FROM runs)"
         ),
