@@ -4,6 +4,8 @@ package struct AppliedBatch: Sendable, Equatable {
     package var inserted = 0
     /// Stored runs whose row was rewritten because something in them changed.
     package var updated = 0
+    /// Stored runs marked deleted that were listed again, and are live again.
+    package var revived = 0
     /// Runs identical to the stored row: nothing written.
     package var unchanged = 0
     /// Runs newly marked deleted upstream.

@@ -8,6 +8,9 @@ package struct RunBatch: Sendable {
     package var cursor: TaskCursor?
     /// Runs that answered 404: marked deleted (never removed).
     package var deletedRunIds: [String]
+    /// `startedAt` spans of pages read whole (first and last dated run): the task's stored live runs
+    /// that started strictly inside a span but are not in the batch were deleted upstream.
+    package var sweeps: [(first: String, last: String)] = []
     /// The time of the read these runs came from, as ISO-8601 text.
     package var observedAt: String
 

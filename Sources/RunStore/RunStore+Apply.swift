@@ -141,6 +141,7 @@ extension RunStore {
                         // A run seen again after it was marked deleted is live again; one listed under
                         // another task than it was stored under moves to this one (both kept counted).
                         if wasDeleted {
+                            result.revived += 1
                             liveDelta[batch.taskId, default: 0] += 1
                         } else if !sameTask {
                             liveDelta[batch.taskId, default: 0] += 1
@@ -181,6 +182,11 @@ extension RunStore {
                 }
             }
         }
+        if !batch.sweeps.isEmpty {
+            let swept = try sweep(batch, in: db)
+            result.markedDeleted += swept.count
+            liveDelta[batch.taskId, default: 0] -= swept.count
+        }
         try addLiveRuns(liveDelta, at: batch.observedAt, in: db)
         if let cursor = batch.cursor {
             try db.execute(
@@ -198,6 +204,42 @@ extension RunStore {
             )
         }
         return (result, changed)
+    }
+
+    /// Marks deleted the task's stored live runs that started strictly inside one of the batch's
+    /// sweep spans but are not in the batch: a page holds every run between its first and last
+    /// `startedAt`, so they are gone (a user's delete in the middle of the list, or retention among
+    /// runs of one instant). The text bounds use the index; instants decide.
+    static func sweep(_ batch: RunBatch, in db: Database) throws -> [String] {
+        let listed = Set(batch.runs.lazy.map(\.id))
+        let select = try db.cachedStatement(
+            """
+            SELECT id, started_at FROM runs
+            WHERE task_id = ?1 AND started_at > ?2 AND started_at < ?3 AND deleted_at IS NULL
+            """
+        )
+        let mark = try db.cachedStatement(
+            "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
+        )
+        var gone: [String] = []
+        for (first, last) in batch.sweeps {
+            guard let low = ISOTimestamp.milliseconds(first), let high = ISOTimestamp.milliseconds(last), low < high
+            else { continue }
+            try select.reset()
+            try select.bind([.text(batch.taskId), .text(first), .text(last)])
+            while try select.step() {
+                guard let id = select.text(at: 0), !listed.contains(id),
+                    let instant = select.text(at: 1).flatMap(ISOTimestamp.milliseconds), low < instant, instant < high
+                else { continue }
+                gone.append(id)
+            }
+        }
+        for id in Set(gone) {
+            try mark.reset()
+            try mark.bind([.text(id), .text(batch.observedAt)])
+            try mark.run()
+        }
+        return Array(Set(gone))
     }
 
     /// Adds to the tasks' `live_runs`, creating a task's state row if it has none.

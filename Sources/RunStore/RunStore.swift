@@ -259,6 +259,34 @@ package final class RunStore: Sendable {
         }
     }
 
+    /// The task's live stored runs that started at exactly `instant` (Unix milliseconds).
+    package func liveRuns(of taskId: String, startedAt instant: Int64) async throws -> [String] {
+        try await queue.perform { db in
+            try db.rows(
+                """
+                SELECT id, started_at FROM runs
+                WHERE task_id = ?1 AND started_at >= ?2 AND started_at < ?3 AND deleted_at IS NULL
+                """,
+                [
+                    .text(taskId), .text(Self.date(of: instant - Self.dayMilliseconds)),
+                    .text(Self.date(of: instant + 2 * Self.dayMilliseconds)),
+                ]
+            ).compactMap { row in
+                row[1].text.flatMap(ISOTimestamp.milliseconds) == instant ? row[0].text : nil
+            }
+        }
+    }
+
+    /// The task's live stored runs without a `startedAt` (the API sorts them first).
+    package func liveUndatedRuns(of taskId: String) async throws -> [String] {
+        try await queue.perform { db in
+            try db.rows(
+                "SELECT id FROM runs WHERE task_id = ? AND started_at IS NULL AND deleted_at IS NULL",
+                [.text(taskId)]
+            ).compactMap { $0[0].text }
+        }
+    }
+
     private static let dayMilliseconds: Int64 = 86_400_000
 
     /// `YYYY-MM-DD` of a Unix time in milliseconds, UTC.

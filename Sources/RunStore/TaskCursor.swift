@@ -1,7 +1,8 @@
-/// Where the incremental read of one task's ascending run list stands.
+/// Where the incremental read of one task's ascending run list stands (docs/sync.md, "State").
 ///
-/// Every run at an offset below `nextOffset` has been stored; the run at `nextOffset - 1` is the
-/// anchor, by which the engine verifies on the next read that offsets have not shifted.
+/// `anchorStartedAt` is the watermark: every run listed with an earlier `startedAt` has been stored.
+/// `nextOffset` is where the runs started at that instant began in the last page read (every run at
+/// a lower offset had been stored), and `anchorRunId` one of them.
 package struct TaskCursor: Sendable, Equatable, Codable {
     package var nextOffset: Int
     package var anchorRunId: String?

@@ -87,18 +87,26 @@ package enum CursorPlanner {
             anchorRunId: items[last].id,
             anchorStartedAt: startedAt(last)
         )
-        guard group > 0 else {
+        guard group > overlap else {
+            // The group fills the page but for the overlap: it may be larger than a page, and a read
+            // that holds it whole after an older run would have no room for deletions in between. Go
+            // on by position (docs/sync.md); the cursor stays where the group is known to begin, so
+            // the next pass starts before it.
+            let groupStart =
+                group > 0 || previous.anchorStartedAt.flatMap(ISOTimestamp.milliseconds) != instant
+                ? start + group : min(previous.nextOffset, start)
             return Continuation(
                 next: start + max(1, items.count - overlap),
                 cursor: TaskCursor(
-                    nextOffset: start + max(1, items.count - overlap),
+                    nextOffset: groupStart,
                     anchorRunId: cursor.anchorRunId,
                     anchorStartedAt: cursor.anchorStartedAt
                 ),
                 tieRun: true
             )
         }
-        return Continuation(next: start + max(1, group - overlap), cursor: cursor, tieRun: false)
+        // Read again from `overlap` runs before the group.
+        return Continuation(next: start + group - overlap, cursor: cursor, tieRun: false)
     }
 
     /// Whether the list ends with this page: it is empty, or it reaches the `total` the API gave.

@@ -5,7 +5,8 @@ import RunStore
 
 /// The forward half of a pass: pages fetched, verified, planned and written, the three overlapped.
 ///
-/// Fetch steps run one at a time (each verified against the previous page's last run); writes run one
+/// Fetch steps run one at a time (each proven safe against the cursor the previous page led to, see
+/// `CursorPlanner`); writes run one
 /// at a time on the store's queue. Verified pages queue up, and the next batch takes all of them (up
 /// to `maximumPagesPerBatch`), atomic with the cursor of the last (the store's shared transaction then
 /// groups batches into commits). A batch is planned (`BatchPlan`: its order, text and durations) while
@@ -20,6 +21,9 @@ struct ForwardRead {
     let taskId: String
     let logger: Logger
     let budget: RequestBudget
+    /// Whether written pages also mark stored runs they prove gone (`RunBatch.sweeps`): not in a
+    /// first backfill, where nothing stored can be missing from the list.
+    var sweeps = true
 
     /// Measured with the benchmark (see the README): up to 4 pages per batch and 2 waiting pages keep
     /// peak memory at 42 MiB; a third waiting page was 3% faster for 5 MiB more, too close to the
@@ -39,8 +43,11 @@ struct ForwardRead {
         /// The previous page was one `startedAt` group (`CursorPlanner.verdict`).
         var tieRun = false
         var limit: Int
-        /// The IDs of the previous page of this read: a page that adds none to them makes no progress.
+        /// The previous page of this read: where it was read, and its runs. A page read elsewhere that
+        /// holds exactly the same runs was served without regard to the offset.
+        var previousStart: Int?
         var previousIds: Set<String> = []
+        var previousTotal: Int?
     }
 
     /// One verified page and what it cost to get it.
@@ -54,6 +61,14 @@ struct ForwardRead {
         var itemsRead = 0
         var path: TaskPassReport.CursorPath?
         var shift: Int?
+
+        /// The `startedAt` of the page's first and last dated runs.
+        var span: (first: String, last: String)? {
+            guard let first = page.items.lazy.compactMap(\.startedAt).first,
+                let last = page.items.reversed().lazy.compactMap(\.startedAt).first
+            else { return nil }
+            return (first, last)
+        }
     }
 
     private enum Event: Sendable {
@@ -109,11 +124,12 @@ struct ForwardRead {
                 let observedAt = engine.timestamp()
                 writtenCursor = last
                 planning = true
+                let sweeps = self.sweeps
                 group.addTask { [taskId] in
                     let runs = pages.flatMap(\.page.items)
-                    return .planned(
-                        BatchPlan(RunBatch(taskId: taskId, runs: runs, cursor: cursor, observedAt: observedAt))
-                    )
+                    var batch = RunBatch(taskId: taskId, runs: runs, cursor: cursor, observedAt: observedAt)
+                    if sweeps { batch.sweeps = pages.compactMap(\.span) }
+                    return .planned(BatchPlan(batch))
                 }
             }
             func startWriteIfRoom() {
@@ -141,7 +157,11 @@ struct ForwardRead {
                     if let path = step.path { report.cursorPath = report.cursorPath.escalated(to: path) }
                     if let shift = step.shift { report.shift = shift }
                     if let total = step.page.total { report.listTotal = total }
+                    if step.next?.tieRun == true { report.unproven = true }
                     report.listEnd = step.start + step.page.items.count
+                    if step.start == 0, let oldest = step.page.items.lazy.compactMap(\.startedAt).first {
+                        report.oldestListed = oldest
+                    }
                     cursor = step.cursorAfter
                     queue.append(step)
                     pendingFetch = step.next
@@ -178,7 +198,7 @@ struct ForwardRead {
         var start = position.start
         var limit = position.limit
         step.page = try await list(offset: start, limit: &limit, step: &step)
-        if position.previousIds.isEmpty, let total = step.page.total {
+        if position.previousStart == nil, let total = step.page.total {
             budget.allow(RequestBudget.forList(total: total, pageSize: engine.pageSize))
         }
         while true {
@@ -198,6 +218,13 @@ struct ForwardRead {
                 let shift = position.cursor.nextOffset - (start + index)
                 if shift != 0 && step.path == nil { (step.path, step.shift) = (.realigned, shift) }
             }
+            // Deletions between the two reads can bring the same runs to another offset, but they also
+            // lower the total: the same runs at another offset of an unchanged list is an ignored offset.
+            if let previous = position.previousStart, previous != start, distinct == position.previousIds,
+                step.page.total == position.previousTotal
+            {
+                throw SyncFault.noProgress(offset: start, previousOffset: previous)
+            }
             if CursorPlanner.isLast(start: start, distinctCount: distinct.count, total: step.page.total) {
                 let continuation = CursorPlanner.continuation(
                     start: start,
@@ -208,15 +235,12 @@ struct ForwardRead {
                 step.cursorAfter = continuation.cursor
                 return step
             }
-            if start > 0, distinct.isSubset(of: position.previousIds) {
-                throw SyncFault.noProgress(offset: start, previousOffset: position.start)
-            }
             let continuation = CursorPlanner.continuation(
                 start: start,
                 items: items,
                 startedAt: { step.page.items[$0].startedAt },
                 previous: position.cursor,
-                overlap: CursorPlanner.overlap(forLimit: limit)
+                overlap: CursorPlanner.overlap(forLimit: min(limit, step.page.items.count))
             )
             step.cursorAfter = continuation.cursor
             step.next = Position(
@@ -224,7 +248,9 @@ struct ForwardRead {
                 cursor: continuation.cursor,
                 tieRun: continuation.tieRun,
                 limit: min(engine.pageSize, limit * 2),
-                previousIds: distinct
+                previousStart: start,
+                previousIds: distinct,
+                previousTotal: step.page.total
             )
             return step
         }

@@ -1,14 +1,17 @@
 import RunStore
 import Synchronization
 
-/// How often a tracked run that the unfinished-runs query does not list is asked for by itself.
+/// How often a tracked run in a status the daemon does not know is asked for by itself.
 ///
-/// Such a run has finished (and is then refreshed once), or it carries a status the daemon does not
-/// know, or the API leaves it out of filtered lists. A run whose status did not move when last asked
-/// is skipped for twice as many passes as before, up to `maximumSkippedPasses`; any move starts
-/// over. Kept in memory: a restart asks for each once more.
+/// Such a run never shows in the unfinished-runs query (its filter names the known statuses), so
+/// without a backoff it would cost a request on every pass for as long as it keeps that status. A
+/// run whose unknown status did not move when last asked is skipped for twice as many passes as
+/// before, up to `maximumSkippedPasses`; any move starts over. Runs in a known unfinished status
+/// that left the query have most likely finished: they are always asked for. Kept in memory: a
+/// restart asks for each once more.
 final class RefreshBackoff: Sendable {
     static let maximumSkippedPasses = 16
+    private static let known = Set(RunStatus.unfinished)
 
     private struct Entry {
         var status: String
@@ -26,7 +29,9 @@ final class RefreshBackoff: Sendable {
             let tracked = Set(runs.map(\.id))
             task = task.filter { tracked.contains($0.key) }
             return runs.filter { run in
-                guard var entry = task[run.id], entry.status == run.status, entry.skip > 0 else { return true }
+                guard !Self.known.contains(run.status), var entry = task[run.id], entry.status == run.status,
+                    entry.skip > 0
+                else { return true }
                 entry.skip -= 1
                 task[run.id] = entry
                 return false
@@ -37,7 +42,7 @@ final class RefreshBackoff: Sendable {
     /// Records what asking for `run` found: its status now, or nil when it is gone.
     func refreshed(_ run: UnfinishedRun, now status: String?, of taskId: String) {
         entries.withLock { all in
-            guard let status, status == run.status else {
+            guard let status, status == run.status, !Self.known.contains(status) else {
                 all[taskId]?[run.id] = nil
                 return
             }

@@ -18,9 +18,10 @@ package final class RequestBudget: Sendable {
         if spent > limit { throw .requestBudgetExceeded(requests: spent - 1) }
     }
 
-    /// Lets a new phase of the pass make `requests` more requests than spent so far.
+    /// Lets a new phase of the pass make `requests` more requests: the bound is the sum of what each
+    /// phase may need.
     func allow(_ requests: Int) {
-        state.withLock { $0.limit = max($0.limit, $0.spent + requests) }
+        state.withLock { $0.limit += requests }
     }
 
     /// What reading a list of `total` runs, `pageSize` at a time, may cost: every page shrunk to a

@@ -24,6 +24,7 @@ package struct SyncEngine: Sendable {
     package let passOverlap: Int
     package let pageSize: Int
     let backoff = RefreshBackoff()
+    let headChecks = HeadCheckSchedule()
 
     package init(
         client: ApifyClient,
@@ -56,10 +57,13 @@ package struct SyncEngine: Sendable {
         logger[metadataKey: "task"] = "\(taskId)"
         let budget = RequestBudget(limit: RequestBudget.forList(total: 0, pageSize: pageSize))
         do {
-            report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger, budget: budget).run(
-                from: stored,
-                report: &report
-            )
+            report.cursor = try await ForwardRead(
+                engine: self,
+                taskId: taskId,
+                logger: logger,
+                budget: budget,
+                sweeps: stored.anchorRunId != nil
+            ).run(from: stored, report: &report)
             try await refreshUnfinished(taskId, budget: budget, logger: logger, report: &report)
             try await settle(&report)
             try await checkCount(taskId, budget: budget, logger: logger, report: &report)
@@ -103,17 +107,26 @@ package struct SyncEngine: Sendable {
         budget: RequestBudget,
         report: inout TaskPassReport
     ) async throws -> RunListPage {
-        report.requests += 1
-        try budget.spend()
-        let page = try await client.listRuns(
-            task: taskId,
-            offset: offset,
-            limit: limit ?? pageSize,
-            desc: desc,
-            statuses: statuses
-        )
-        report.itemsRead += page.items.count
-        return page
+        var limit = limit ?? pageSize
+        while true {
+            report.requests += 1
+            try budget.spend()
+            do {
+                let page = try await client.listRuns(
+                    task: taskId,
+                    offset: offset,
+                    limit: limit,
+                    desc: desc,
+                    statuses: statuses
+                )
+                report.itemsRead += page.items.count
+                return page
+            } catch ApifyError.bodyTooLarge where limit > 1 {
+                // Fewer runs: every caller reads on, or falls back to single runs, past a short page.
+                limit /= 2
+                budget.allow(1)
+            }
+        }
     }
 
     /// Stores runs read outside the forward read (no cursor moves).
@@ -142,6 +155,7 @@ package struct SyncEngine: Sendable {
     ) async throws {
         var seen = Set<String>()
         var offset = 0
+        var previous: (offset: Int, ids: Set<String>)?
         let wanted = Set(RunStatus.unfinished)
         while true {
             let page = try await list(
@@ -163,29 +177,37 @@ package struct SyncEngine: Sendable {
                 seen = []
                 break
             }
-            let progress = !ids.isSubset(of: seen)
-            seen.formUnion(ids)
-            guard progress, !CursorPlanner.isLast(start: offset, distinctCount: ids.count, total: page.total) else {
-                break
+            if let previous, !ids.isEmpty, ids == previous.ids {
+                throw SyncFault.noProgress(offset: offset, previousOffset: previous.offset)
             }
-            offset += max(1, ids.count - CursorPlanner.pageOverlap)
+            seen.formUnion(ids)
+            guard !CursorPlanner.isLast(start: offset, distinctCount: ids.count, total: page.total) else { break }
+            previous = (offset, ids)
+            // The next page starts before the last startedAt group, as the forward read's do: a group
+            // split between two pages may come in another order in the second.
+            offset =
+                CursorPlanner.continuation(
+                    start: offset,
+                    items: ForwardRead.plannerItems(page),
+                    startedAt: { page.items[$0].startedAt },
+                    previous: .start,
+                    overlap: CursorPlanner.overlap(forLimit: ids.count)
+                ).next
         }
         let tracked = try await store.unfinishedRuns(of: taskId).filter { !seen.contains($0.id) }
         let due = backoff.due(tracked, of: taskId)
         guard !due.isEmpty else { return }
         // At most a request per run, whatever the ranges and the head probe save.
-        budget.allow(due.count + 2)
+        budget.allow(2 * due.count + 3)
         var remaining = Dictionary(due.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         if due.count >= Self.minimumRunsForRanges {
             // Runs older than the oldest listed run were removed by retention, not finished: marked
             // from one probe instead of a 404 each.
-            let head = try await list(taskId, offset: 0, limit: 1, budget: budget, report: &report)
-            if let oldest = head.items.first?.startedAt, let headInstant = ISOTimestamp.milliseconds(oldest) {
-                report.markedDeleted += try await store.markRetentionDeleted(
-                    taskId: taskId,
-                    oldestLive: oldest,
-                    at: timestamp()
-                )
+            let head = try await checkHead(taskId, budget: budget, report: &report)
+            // The count check compares the stored count with this total, which goes with the marks
+            // made now: deletions after this request are neither counted nor marked.
+            report.listTotal = head.total ?? report.listTotal
+            if let headInstant = head.oldest.flatMap(ISOTimestamp.milliseconds) {
                 remaining = remaining.filter { _, run in
                     run.startedAt.flatMap(ISOTimestamp.milliseconds).map { $0 >= headInstant } ?? true
                 }
@@ -212,7 +234,15 @@ package struct SyncEngine: Sendable {
         for run in due where remaining[run.id] != nil {
             report.requests += 1
             try budget.spend()
-            if let current = try await client.run(id: run.id) {
+            // A 404 is asked again once before the run is marked deleted: the API has answered 404 for
+            // runs that exist (and a run seen again in a list comes back to life anyway).
+            var current = try await client.run(id: run.id)
+            if current == nil {
+                report.requests += 1
+                try budget.spend()
+                current = try await client.run(id: run.id)
+            }
+            if let current {
                 report.itemsRead += 1
                 refreshed.append(current)
                 backoff.refreshed(run, now: current.status, of: taskId)
@@ -249,6 +279,57 @@ package struct SyncEngine: Sendable {
 
     // MARK: The count check
 
+    /// Reads the head of the list, the oldest listed run and a fresh `total`, and marks deleted the
+    /// stored runs retention removed: those that started before the oldest listed run, and those
+    /// instants cannot tell (undated runs, which sort first; runs sharing the oldest run's
+    /// `startedAt`) by identity: the head is then read as a page, and the stored ones it does not
+    /// hold are gone.
+    private func checkHead(
+        _ taskId: String,
+        budget: RequestBudget,
+        report: inout TaskPassReport
+    ) async throws -> (total: Int?, oldest: String?) {
+        let markedBefore = report.markedDeleted
+        defer { headChecks.checked(taskId, foundDeletions: report.markedDeleted > markedBefore) }
+        let undated = try await store.liveUndatedRuns(of: taskId)
+        var head = try await list(
+            taskId,
+            offset: 0,
+            limit: undated.isEmpty ? 1 : pageSize,
+            budget: budget,
+            report: &report
+        )
+        var oldest = head.items.lazy.compactMap(\.startedAt).first
+        var tied: [String] = []
+        if let instant = oldest.flatMap(ISOTimestamp.milliseconds) {
+            tied = try await store.liveRuns(of: taskId, startedAt: instant)
+            if tied.count > 1 && head.items.count == 1 {
+                head = try await list(taskId, offset: 0, budget: budget, report: &report)
+                oldest = head.items.lazy.compactMap(\.startedAt).first
+            }
+        }
+        // The page holds the whole head group only if it goes on past it (or is the whole list).
+        let instants = head.items.map { $0.startedAt.flatMap(ISOTimestamp.milliseconds) }
+        let headInstant = instants.lazy.compactMap { $0 }.first
+        let pastHead =
+            instants.contains { $0 != nil && $0 != headInstant }
+            || CursorPlanner.isLast(start: 0, distinctCount: Set(head.items.map(\.id)).count, total: head.total)
+        if pastHead {
+            let listedIds = Set(head.items.lazy.map(\.id))
+            let gone = (undated + (tied.count > 1 ? tied : [])).filter { !listedIds.contains($0) }
+            try await store([], of: taskId, deleted: gone, report: &report)
+            try await settle(&report)
+        }
+        if let oldest {
+            report.markedDeleted += try await store.markRetentionDeleted(
+                taskId: taskId,
+                oldestLive: oldest,
+                at: timestamp()
+            )
+        }
+        return (head.total, oldest)
+    }
+
     /// Compares the API's `total` with the task's live stored runs, and repairs what it reveals.
     ///
     /// `list_excess` is the difference the last check could not explain (deletions in the middle of
@@ -265,61 +346,117 @@ package struct SyncEngine: Sendable {
         guard let listed = report.listTotal else { return }
         let (stored, excess) = try await store.liveCount(of: taskId)
         let baseline = excess ?? 0
-        guard listed - stored != baseline else { return }
-        // A fresh total: runs created or deleted since the forward read's last page count too.
-        let head = try await list(taskId, offset: 0, limit: 1, budget: budget, report: &report)
-        var total = head.total ?? listed
-        var live = stored
-        if total - live < baseline, let oldest = head.items.first?.startedAt {
-            // More stored than listed: retention removed the oldest runs.
+        let periodic = headChecks.due(taskId)
+        guard listed - stored != baseline || periodic else { return }
+        // The head (up to two reads), the newest and the oldest page; re-reads add their own.
+        budget.allow(4)
+        // A fresh total (runs created or deleted since the forward read's last page count too), and
+        // the oldest listed run, which tells retention deletions from missed runs. A read that began
+        // at offset 0 (a backfill) has just seen both.
+        var total = listed
+        // A read of one page from offset 0 saw the head and the total together; a longer one saw the
+        // head long before its last total, so the head is read again.
+        if let oldest = report.oldestListed, (report.listEnd ?? .max) <= pageSize {
             report.markedDeleted += try await store.markRetentionDeleted(
                 taskId: taskId,
                 oldestLive: oldest,
                 at: timestamp()
             )
-            live = try await store.liveCount(of: taskId).liveRuns
+            headChecks.checked(taskId, foundDeletions: false)
+        } else {
+            total = try await checkHead(taskId, budget: budget, report: &report).total ?? listed
         }
+        var live = try await store.liveCount(of: taskId).liveRuns
         var rescanned = false
-        if total - live > baseline {
-            report.countMismatch = total - live - baseline
+        let missing = total - live - baseline
+        if missing > 0 {
+            report.countMismatch = missing
             logger.info(
                 "the API lists more runs than are stored, looking for them",
                 metadata: ["event": "count_mismatch", "listed": "\(total)", "stored": "\(live)"]
             )
+            // Runs found are counted as stored or revived: the list's `total` alone would mislead while
+            // retention deletes runs during the search.
+            let before = report.inserted + report.revived
+            func found() -> Int { report.inserted + report.revived - before }
             // The newest page (late inserts, runs that were hidden or answered 404), then the oldest
-            // (undated runs sort first), then the whole list while each read finds more.
-            for desc in [true, false] {
-                let page = try await list(taskId, offset: 0, desc: desc, budget: budget, report: &report)
+            // (undated runs sort first, and it shows where retention stands), then the whole list
+            // while each read finds more.
+            let newest = try await list(taskId, offset: 0, desc: true, budget: budget, report: &report)
+            try await store(newest.items, of: taskId, report: &report)
+            try await settle(&report)
+            var oldest: String?
+            if found() < missing {
+                let page = try await list(taskId, offset: 0, budget: budget, report: &report)
                 try await store(page.items, of: taskId, report: &report)
                 try await settle(&report)
                 total = page.total ?? total
-                live = try await store.liveCount(of: taskId).liveRuns
-                if total - live <= baseline { break }
+                oldest = page.items.lazy.compactMap(\.startedAt).first
             }
             var rescans = 0
-            while total - live > baseline, rescans < Self.maximumRescans {
+            while found() < missing, rescans < Self.maximumRescans {
                 rescans += 1
                 rescanned = true
-                let before = total - live
+                let foundBefore = found()
                 report.cursorPath = report.cursorPath.escalated(to: .rescanned)
                 budget.allow(RequestBudget.forList(total: total, pageSize: pageSize))
+                report.oldestListed = nil
                 report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger, budget: budget).run(
                     from: .start,
                     report: &report
                 )
                 try await settle(&report)
                 total = report.listTotal ?? total
-                live = try await store.liveCount(of: taskId).liveRuns
-                if total - live >= before { break }
+                oldest = report.oldestListed ?? oldest
+                if found() == foundBefore { break }
             }
+            if let oldest {
+                report.markedDeleted += try await store.markRetentionDeleted(
+                    taskId: taskId,
+                    oldestLive: oldest,
+                    at: timestamp()
+                )
+            }
+            live = try await store.liveCount(of: taskId).liveRuns
+        } else if missing < 0 {
+            // More stored than listed, and not by retention at the head: runs deleted in the middle of
+            // the list. A complete re-read marks them (each page marks the stored runs it proves gone).
+            logger.info(
+                "more runs are stored than listed, reading the list again",
+                metadata: ["event": "count_mismatch", "listed": "\(total)", "stored": "\(live)"]
+            )
+            rescanned = true
+            report.cursorPath = report.cursorPath.escalated(to: .rescanned)
+            budget.allow(RequestBudget.forList(total: total, pageSize: pageSize))
+            report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger, budget: budget).run(
+                from: .start,
+                report: &report
+            )
+            try await settle(&report)
+            total = report.listTotal ?? total
+            if let oldest = report.oldestListed {
+                report.markedDeleted += try await store.markRetentionDeleted(
+                    taskId: taskId,
+                    oldestLive: oldest,
+                    at: timestamp()
+                )
+            }
+            live = try await store.liveCount(of: taskId).liveRuns
         }
         let difference = total - live
-        if difference != baseline {
-            try await store.setListExcess(difference == 0 ? nil : difference, of: taskId, at: timestamp())
+        // Recorded only what a complete re-read could not explain (a `total` the API keeps wrong);
+        // anything else is looked at again at the next pass.
+        // A negative difference (stored runs the list no longer holds, that a complete re-read could not
+        // mark) costs nothing to keep: recorded even after unproven pages.
+        let proven = rescanned && (!report.unproven || difference < 0)
+        let recorded = proven ? difference : difference == baseline ? baseline : 0
+        if recorded != baseline {
+            try await store.setListExcess(recorded == 0 ? nil : recorded, of: taskId, at: timestamp())
         }
         if rescanned && difference > max(baseline, 0) {
-            // Recorded above, so the next pass does not read everything again for the same difference;
-            // this one fails, so that the difference is reported, never passed over.
+            // Recorded above (unless a page was unproven: then the next pass looks again), so that the
+            // next pass does not read everything again for the same difference; this one fails, so
+            // that the difference is reported, never passed over.
             throw SyncFault.countUnexplained(listed: total, missing: difference)
         }
     }

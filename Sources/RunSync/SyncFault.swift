@@ -2,7 +2,7 @@
 package enum SyncFault: Error, CustomStringConvertible, Sendable, Equatable {
     /// A page said it starts at another offset than the one asked for.
     case offsetIgnored(asked: Int, answered: Int)
-    /// A page that is not the last held no run the previous page did not hold.
+    /// A page that is not the last held exactly the runs of the previous page, read at another offset.
     case noProgress(offset: Int, previousOffset: Int)
     /// The pass made more requests than its bound (docs/sync.md, "Cost").
     case requestBudgetExceeded(requests: Int)

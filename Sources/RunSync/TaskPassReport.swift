@@ -33,6 +33,8 @@ package struct TaskPassReport: Sendable {
     /// Runs stored for the first time, rewritten, and marked deleted, in committed transactions.
     package private(set) var inserted = 0
     package private(set) var updated = 0
+    /// Runs marked deleted that were listed again (included in `updated`).
+    package private(set) var revived = 0
     package var markedDeleted = 0
     /// The committed status changes, except first sightings during the backfill, which are only
     /// counted (a backfill of a million runs must not hold a million changes in memory).
@@ -51,6 +53,10 @@ package struct TaskPassReport: Sendable {
     package var listEnd: Int?
     /// How many more runs the API listed than were stored, when the count check found a difference.
     package var countMismatch: Int?
+    /// The `startedAt` of the oldest run listed, when the forward read began at offset 0.
+    package var oldestListed: String?
+    /// A page was accepted without proof (a `startedAt` group larger than a page: docs/sync.md).
+    package var unproven = false
 
     package init(taskId: String) {
         self.taskId = taskId
@@ -76,6 +82,7 @@ package struct TaskPassReport: Sendable {
         for (epoch, tally) in pending.sorted(by: { $0.key < $1.key }) where failed[epoch] == nil {
             inserted += tally.inserted
             updated += tally.updated
+            revived += tally.revived
             markedDeleted += tally.markedDeleted
             statusChangeCount += tally.statusChangeCount
             changes += tally.changes
@@ -87,6 +94,7 @@ package struct TaskPassReport: Sendable {
     private mutating func count(_ applied: AppliedBatch) {
         inserted += applied.inserted
         updated += applied.updated
+        revived += applied.revived
         markedDeleted += applied.markedDeleted
         statusChangeCount += applied.changes.count
         for change in applied.changes {

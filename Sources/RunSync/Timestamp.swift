@@ -1,5 +1,4 @@
 import Foundation
-import RunModel
 
 /// The ISO-8601 timestamps of the API and of our own columns.
 package enum Timestamp {
@@ -8,11 +7,4 @@ package enum Timestamp {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// Whether `a` is strictly earlier than `b`; nil when either is not a timestamp we can read.
-    package static func isEarlier(_ a: String?, than b: String?) -> Bool? {
-        guard let a, let b, let left = ISOTimestamp.milliseconds(a), let right = ISOTimestamp.milliseconds(b) else {
-            return nil
-        }
-        return left < right
-    }
 }
