@@ -201,9 +201,9 @@ package final class RunStore: Sendable {
 
     /// The start instants (Unix milliseconds) of a task's live stored runs from about `instant` on,
     /// the most recent `limit` of them, for estimating where runs sit in the list. The text bound is
-    /// a day early, so that no notation of the same instant falls outside it.
+    /// a second early, in the API's notation.
     package func liveStartTimes(of taskId: String, from instant: Int64, limit: Int = 50_000) async throws -> [Int64] {
-        let bound = Self.date(of: instant - Self.dayMilliseconds)
+        let bound = Self.second(of: instant - 1000)
         return try await queue.perform { db in
             try db.rows(
                 """
@@ -220,43 +220,53 @@ package final class RunStore: Sendable {
     ///
     /// The engine calls this with the `startedAt` of the oldest run the API still lists. Instants are
     /// compared, not text: `…:05Z` and `…:05.500Z` sort the other way round as text. The index on
-    /// `(task_id, started_at)` narrows the candidates to a window of dates (text order agrees with
-    /// time at the date's granularity, whatever the precision or offset notation): from two days
-    /// before the head of the previous check, whose older runs were marked then, to two days after
-    /// this one. Runs without a readable `startedAt` are never marked by this rule.
+    /// `(task_id, started_at)` narrows the candidates to the runs from one second before the head of
+    /// the previous check (older ones were marked then) to one second after this head, as text in the
+    /// API's notation (UTC, `Z`); the rows are stepped through, not collected.
     package func markRetentionDeleted(taskId: String, oldestLive: String, at time: String) async throws -> Int {
         guard let head = ISOTimestamp.milliseconds(oldestLive) else { return 0 }
         return try await ownTransaction { db in
             let previous = try db.scalar("SELECT head_started_at FROM sync_state WHERE task_id = ?", [.text(taskId)])
             let lowest = previous.text.flatMap(ISOTimestamp.milliseconds).map { min($0, head) }
-            let candidates = try db.rows(
+            let select = try db.cachedStatement(
                 """
                 SELECT id, started_at FROM runs
                 WHERE task_id = ?1 AND started_at >= ?2 AND started_at < ?3 AND deleted_at IS NULL
-                """,
-                [
-                    .text(taskId), .text(lowest.map { Self.date(of: $0 - 2 * Self.dayMilliseconds) } ?? ""),
-                    .text(Self.date(of: head + 2 * Self.dayMilliseconds)),
-                ]
+                """
             )
+            try select.bind([
+                .text(taskId), .text(lowest.map { Self.second(of: $0 - 1000) } ?? ""),
+                .text(Self.second(of: head + 1000)),
+            ])
+            var gone: [String] = []
+            while try select.step() {
+                guard let startedAt = select.text(at: 1).flatMap(ISOTimestamp.milliseconds), startedAt < head,
+                    let id = select.text(at: 0)
+                else { continue }
+                gone.append(id)
+            }
+            try select.reset()
             let mark = try db.cachedStatement(
                 "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
             )
-            var marked = 0
-            for row in candidates {
-                guard let startedAt = row[1].text.flatMap(ISOTimestamp.milliseconds), startedAt < head else { continue }
+            for id in gone {
                 try mark.reset()
-                try mark.bind([row[0], .text(time)])
+                try mark.bind([.text(id), .text(time)])
                 try mark.run()
-                marked += Int(db.changes)
             }
             try Self.ensureState(taskId: taskId, at: time, in: db)
             try db.execute(
                 "UPDATE sync_state SET head_started_at = ?2, live_runs = live_runs - ?3 WHERE task_id = ?1",
-                [.text(taskId), .text(oldestLive), .integer(Int64(marked))]
+                [.text(taskId), .text(oldestLive), .integer(Int64(gone.count))]
             )
-            return marked
+            return gone.count
         }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` of a Unix time in milliseconds, UTC: a text bound for the API's notation.
+    private static func second(of milliseconds: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        return String(date.formatted(Date.ISO8601FormatStyle()).prefix(19))
     }
 
     /// The task's live stored runs that started at exactly `instant` (Unix milliseconds).
@@ -268,8 +278,7 @@ package final class RunStore: Sendable {
                 WHERE task_id = ?1 AND started_at >= ?2 AND started_at < ?3 AND deleted_at IS NULL
                 """,
                 [
-                    .text(taskId), .text(Self.date(of: instant - Self.dayMilliseconds)),
-                    .text(Self.date(of: instant + 2 * Self.dayMilliseconds)),
+                    .text(taskId), .text(Self.second(of: instant - 1000)), .text(Self.second(of: instant + 1000)),
                 ]
             ).compactMap { row in
                 row[1].text.flatMap(ISOTimestamp.milliseconds) == instant ? row[0].text : nil
@@ -287,13 +296,6 @@ package final class RunStore: Sendable {
         }
     }
 
-    private static let dayMilliseconds: Int64 = 86_400_000
-
-    /// `YYYY-MM-DD` of a Unix time in milliseconds, UTC.
-    private static func date(of milliseconds: Int64) -> String {
-        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-        return String(date.formatted(Date.ISO8601FormatStyle().year().month().day()).prefix(10))
-    }
 
     /// What the engine's completeness check needs of a task: its live stored runs, and the excess of
     /// the API's `total` over them that the last complete re-read could not explain.

@@ -21,9 +21,10 @@ import Testing
 /// pages, a tie group larger than a page in an unstable order), and every pass stays within its
 /// request budget. Then the world settles (the flaws off) and everything listed must be stored.
 ///
-/// 500 seeds by default; `SYNC_SEED=n` replays one, `SYNC_SEEDS=n` runs seeds 1 through n, and
+/// One seed at a time (`.serialized`): the suite keeps to one core, and the timing-sensitive tests
+/// that run beside it keep the other. 500 seeds by default; `SYNC_SEED=n` replays one, `SYNC_SEEDS=n` runs seeds 1 through n, and
 /// `SYNC_DEBUG=1` prints each pass's requests, the sync state and the stored runs the world no longer has.
-@Suite struct ModelCheckedSyncTests {
+@Suite(.serialized) struct ModelCheckedSyncTests {
     static var seeds: [UInt64] {
         let environment = ProcessInfo.processInfo.environment
         if let seed = environment["SYNC_SEED"].flatMap(UInt64.init) { return [seed] }
