@@ -29,9 +29,10 @@ package final class RunStore: Sendable {
     package static func open(
         path: String,
         busyTimeoutMilliseconds: Int32 = 5000,
-        checkpointFrames: Int = SharedTransaction.defaultCheckpointFrames
+        checkpointFrames: Int = SharedTransaction.defaultCheckpointFrames,
+        transactionMaximumAge: Duration = SharedTransaction.defaultMaximumAge
     ) throws -> RunStore {
-        let database = try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        let database = try openConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         let upgrade: SchemaUpgrade?
         let checkpointer: Checkpointer
         do {
@@ -51,13 +52,35 @@ package final class RunStore: Sendable {
             try? database.close(optimize: false)
             throw error
         }
-        let shared = SharedTransaction(checkpointer: checkpointer, checkpointFrames: checkpointFrames)
+        let shared = SharedTransaction(
+            checkpointer: checkpointer,
+            checkpointFrames: checkpointFrames,
+            maximumAge: transactionMaximumAge
+        )
         database.onCommit { shared.committed(logFrames: $0) }
         return RunStore(queue: DatabaseQueue(database), shared: shared, upgrade: upgrade)
     }
 
+    /// A connection to `path`; a path that cannot be a database (a directory) is refused as such.
+    private static func openConnection(path: String, busyTimeoutMilliseconds: Int32) throws -> Database {
+        do {
+            return try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        } catch {
+            guard error.isNotADatabase else { throw error }
+            throw RunStoreError.notADatabase(path: path, reason: error.message)
+        }
+    }
+
     /// Per-task figures read through a read-only connection, for users who may not write the file.
     package static func readStatuses(path: String) throws -> [TaskSyncStatus] {
+        do {
+            return try statuses(readingOnly: path)
+        } catch let error as SQLiteError where error.isNotADatabase {
+            throw RunStoreError.notADatabase(path: path, reason: error.message)
+        }
+    }
+
+    private static func statuses(readingOnly path: String) throws -> [TaskSyncStatus] {
         let database = try Database(path: path, readOnly: true)
         defer { try? database.close(optimize: false) }
         try checkOwnership(database)
@@ -295,7 +318,6 @@ package final class RunStore: Sendable {
             ).compactMap { $0[0].text }
         }
     }
-
 
     /// What the engine's completeness check needs of a task: its live stored runs, and the excess of
     /// the API's `total` over them that the last complete re-read could not explain.

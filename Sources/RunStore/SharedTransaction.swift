@@ -24,7 +24,7 @@ final class SharedTransaction: @unchecked Sendable {
     /// the run-ID indexes: 2 s and 50,000 runs backfilled 13% faster than 1 s and 20,000 (no change at
     /// 200,000 runs), for a write-ahead log that peaked at 110 MiB instead of 79 (16 KiB pages,
     /// checkpoints in the commit).
-    static let maximumAge: Duration = .seconds(2)
+    static let defaultMaximumAge: Duration = .seconds(2)
     static let maximumRuns = 50_000
     /// How many failed epochs are remembered for callers that have not asked yet.
     private static let rememberedFailures = 256
@@ -40,6 +40,7 @@ final class SharedTransaction: @unchecked Sendable {
 
     private let checkpointer: Checkpointer
     private let checkpointFrames: Int
+    private let maximumAge: Duration
     private var checkpointsInCycle = 0
 
     private(set) var isOpen = false
@@ -49,9 +50,10 @@ final class SharedTransaction: @unchecked Sendable {
     private var runs = 0
     private var failures: [UInt64: String] = [:]
 
-    init(checkpointer: Checkpointer, checkpointFrames: Int) {
+    init(checkpointer: Checkpointer, checkpointFrames: Int, maximumAge: Duration) {
         self.checkpointer = checkpointer
         self.checkpointFrames = checkpointFrames
+        self.maximumAge = maximumAge
     }
 
     /// Opens a transaction if none is open; returns its epoch.
@@ -93,7 +95,7 @@ final class SharedTransaction: @unchecked Sendable {
     /// Counts runs written and commits if the transaction is old or large enough.
     func written(_ count: Int, _ db: Database) throws {
         runs += count
-        if runs >= Self.maximumRuns || ContinuousClock.now - openedAt >= Self.maximumAge {
+        if runs >= Self.maximumRuns || ContinuousClock.now - openedAt >= maximumAge {
             try commit(db)
         }
     }

@@ -199,7 +199,9 @@ struct ForwardRead {
         var limit = position.limit
         step.page = try await list(offset: start, limit: &limit, step: &step)
         if position.previousStart == nil, let total = step.page.total {
-            budget.allow(RequestBudget.forList(total: total, pageSize: engine.pageSize))
+            // A first page shorter than asked for, not the last, is the size the API serves.
+            let served = step.page.items.count < limit && start + step.page.items.count < total
+            budget.allow(RequestBudget.forList(total: total, pageSize: served ? step.page.items.count : limit))
         }
         while true {
             let items = Self.plannerItems(step.page)
@@ -302,7 +304,9 @@ struct ForwardRead {
         logger.info(
             "cursor located by startedAt",
             metadata: [
-                "event": "cursor_located", "reason": "runs before the cursor deleted past the overlap",
+                "event": "cursor_located",
+                "reason":
+                    "the runs before the cursor moved past the overlap (deletions, or pages too short to overlap)",
                 "expected_offset": "\(cursor.nextOffset)", "found_offset": "\(low)",
             ]
         )

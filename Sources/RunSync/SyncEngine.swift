@@ -170,7 +170,7 @@ package struct SyncEngine: Sendable {
             if page.items.contains(where: { !wanted.contains($0.status) }) {
                 // The filter was ignored: the list goes on through the whole history. What came is
                 // stored; the tracked runs are refreshed below, at a cost bounded by their number.
-                logger.warning(
+                logger.notice(
                     "the API ignored the status filter; refreshing unfinished runs one by one",
                     metadata: ["event": "status_filter_ignored"]
                 )

@@ -69,6 +69,12 @@ package struct Configuration: Sendable, Equatable {
         let parsed: JSONValue
         do {
             parsed = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.debugDescription.hasPrefix("a number too large")
+        {
+            throw fail(
+                context.codingPath.map(\.stringValue).joined(separator: "."),
+                "holds a number too large for a 64-bit float (beyond ±1.8e308)"
+            )
         } catch {
             throw fail(nil, "it is not valid JSON (\(Self.describe(error)))")
         }

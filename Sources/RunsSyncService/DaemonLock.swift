@@ -14,7 +14,16 @@ package final class DaemonLock: Sendable {
         path = database + ".lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {
-            throw DaemonLockError(message: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            let directory = (database as NSString).deletingLastPathComponent
+            throw DaemonLockError(
+                message: "cannot create the lock file \(path): \(String(cString: strerror(code)))"
+                    + (code == ENOENT || code == ENOTDIR
+                        ? "; the directory \(directory.isEmpty ? "." : directory) does not exist: create it, or fix \"database\""
+                        : ""),
+                isConfiguration: code == ENOENT || code == ENOTDIR || code == EACCES || code == EROFS
+                    || code == EISDIR
+            )
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
@@ -38,5 +47,7 @@ package final class DaemonLock: Sendable {
 
 package struct DaemonLockError: Error, CustomStringConvertible, Sendable {
     package let message: String
+    /// The configuration names a place no lock can be: retrying will not help (not another instance).
+    package var isConfiguration = false
     package var description: String { message }
 }

@@ -27,9 +27,12 @@ package struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock past the busy timeout.
     package var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
 
-    /// SQLITE_NOTADB or SQLITE_CORRUPT: the file is not a database, or not a sound one. Retrying
-    /// cannot help; the configuration names the wrong file, or the file needs repair.
-    package var isNotADatabase: Bool { primaryCode == SQLITE_NOTADB || primaryCode == SQLITE_CORRUPT }
+    /// SQLITE_NOTADB, SQLITE_CORRUPT or SQLITE_CANTOPEN: the file is not a database, not a sound one,
+    /// or not a file that can be opened (a directory). Retrying cannot help; the configuration names
+    /// the wrong path, or the file needs repair.
+    package var isNotADatabase: Bool {
+        primaryCode == SQLITE_NOTADB || primaryCode == SQLITE_CORRUPT || primaryCode == SQLITE_CANTOPEN
+    }
 
     package var description: String {
         var text = ""

@@ -13,6 +13,10 @@ func openContext(_ configuration: Configuration, token: APIToken, logger: Logger
     do {
         lock = try DaemonLock(database: configuration.database)
     } catch {
+        if error.isConfiguration {
+            logger.critical("cannot use the database path", metadata: ["event": "database_error", "error": "\(error)"])
+            throw ExitCode(ExitStatus.configuration)
+        }
         logger.critical("database in use", metadata: ["event": "database_locked", "error": "\(error)"])
         throw ExitCode(ExitStatus.locked)
     }

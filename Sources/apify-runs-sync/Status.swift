@@ -20,7 +20,8 @@ struct Status: AsyncParsableCommand {
             stored = try RunStore.readStatuses(path: configuration.database)
         } catch {
             logger.critical("cannot read the database", metadata: ["event": "database_error", "error": "\(error)"])
-            throw ExitCode(ExitStatus.failure)
+            // A file that is not ours or not a database is the configuration's fault (EX_CONFIG).
+            throw ExitCode(error is RunStoreError ? ExitStatus.configuration : ExitStatus.failure)
         }
         // A task named `username~task-name` is stored under its ID, with the name kept beside it.
         var byTask = Dictionary(stored.map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })

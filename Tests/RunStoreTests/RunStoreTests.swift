@@ -483,7 +483,8 @@ import Testing
     }
 
     @Test func batchesShareATransactionThatCommitsWhenAsked() async throws {
-        let store = try RunStore.open(path: path)
+        // Never old enough to commit by itself while the test runs, however loaded the machine.
+        let store = try RunStore.open(path: path, transactionMaximumAge: .seconds(3600))
         let first = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
         let second = try await store.apply(RunBatch(taskId: "u", runs: [Self.run("b", "RUNNING")], observedAt: "T1"))
         #expect(first.epoch == second.epoch)

@@ -121,7 +121,7 @@ extension SimulatedWorld {
 
 /// One regression test per way the API was seen to fall short of its documentation (the issue's
 /// defects 2 to 10), each driving the engine against the simulator's imperfections.
-@Suite struct ImperfectAPITests {
+@Suite(.serialized) struct ImperfectAPITests {
     enum ShortPages: String, CaseIterable, Sendable {
         case capped
         case cappedEchoingTheLimitAsked

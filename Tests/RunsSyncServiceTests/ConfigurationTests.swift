@@ -50,8 +50,8 @@ import Testing
         ),
         (#"{"database":"x","tasks":["a"],"#, nil, "not valid JSON"),
         (
-            #"{"database":"x","tasks":["a"],"pollIntervalSeconds":1e999}"#, nil,
-            "pollIntervalSeconds: a number too large"
+            #"{"database":"x","tasks":["a"],"pollIntervalSeconds":1e999}"#, "pollIntervalSeconds",
+            "a number too large"
         ),
         (#"["a"]"#, nil, "one JSON object"),
     ]
