@@ -14,9 +14,23 @@ package struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringCon
     package var debugDescription: String { description }
     package var customMirror: Mirror { Mirror(self, children: ["source": source]) }
 
-    /// `text` with every occurrence of the secret replaced, for anything that echoes a server's words.
+    /// The shortest start of the secret that `redact` treats as the secret cut off.
+    package static let minimumRedactedPrefix = 8
+
+    /// `text` with every occurrence of the secret replaced, for anything that echoes a server's words;
+    /// a start of the secret (8 characters or more) that ends the text, where an excerpt cut it off,
+    /// is replaced too.
     package func redact(_ text: String) -> String {
         guard !secret.isEmpty else { return text }
-        return text.replacing(secret, with: "<redacted>")
+        var redacted = text.replacing(secret, with: "<redacted>")
+        let longest = min(secret.count - 1, redacted.count)
+        if longest >= Self.minimumRedactedPrefix {
+            for length in stride(from: longest, through: Self.minimumRedactedPrefix, by: -1)
+            where redacted.hasSuffix(secret.prefix(length)) {
+                redacted = String(redacted.dropLast(length)) + "<redacted>"
+                break
+            }
+        }
+        return redacted
     }
 }

@@ -223,7 +223,10 @@ package final class ApifyClient: Sendable {
         } else {
             reason = String(describing: error)
         }
-        let prefix = String(decoding: body.prefix(120), as: UTF8.self)
+        // Redacted before it is cut, so that a cut cannot leave part of the token behind (and what a
+        // cut leaves at the end is redacted again).
+        let head = configuration.token.redact(String(decoding: body.prefix(4096), as: UTF8.self))
+        let prefix = String(head.prefix(120))
         return .invalidResponse(
             status: status,
             path: path,

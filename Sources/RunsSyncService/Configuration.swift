@@ -25,6 +25,8 @@ package struct Configuration: Sendable, Equatable {
     package var requestTimeoutSeconds: Double = 30
     package var maxRetries = 8
     package var busyTimeoutMilliseconds = 5000
+    /// Lets `apiBaseUrl` be `http://` to another machine, the token then crossing the network in clear.
+    package var allowInsecureHttp = false
 
     package init(
         path: String,
@@ -43,8 +45,17 @@ package struct Configuration: Sendable, Equatable {
     /// The keys a configuration file may hold.
     package static let keys: Set<String> = [
         "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
-        "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds",
+        "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp",
     ]
+
+    /// Whether the API is reached over plain HTTP on another machine than this one.
+    package var sendsTokenInClear: Bool {
+        guard let components = URLComponents(string: apiBaseUrl), components.scheme?.lowercased() == "http",
+            let host = components.host?.lowercased()
+        else { return false }
+        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        return !loopback
+    }
 
     /// The poll interval of a task: its own, or the global one.
     package func interval(of task: TaskEntry) -> Double { task.pollIntervalSeconds ?? pollIntervalSeconds }
@@ -133,6 +144,17 @@ package struct Configuration: Sendable, Equatable {
                 )
             }
             configuration.apiBaseUrl = url
+        }
+        if let value = object["allowInsecureHttp"], value != .null {
+            guard case .bool(let allowed) = value else { throw fail("allowInsecureHttp", "must be true or false") }
+            configuration.allowInsecureHttp = allowed
+        }
+        if configuration.sendsTokenInClear && !configuration.allowInsecureHttp {
+            throw fail(
+                "apiBaseUrl",
+                "is http:// to another machine: the token would cross the network in clear text; use https://, "
+                    + "or set \"allowInsecureHttp\": true if the network is yours"
+            )
         }
         configuration.token = try string("token")
         configuration.tokenFile = try string("tokenFile").map { Self.resolve($0, relativeTo: path) }

@@ -81,15 +81,29 @@ package enum TokenSource {
                 message: "the token from \(source) contains spaces or characters a token cannot have"
             )
         }
+        // Apify's tokens are far longer; a short one is a mistake, and redacting it from messages
+        // would mangle ordinary words.
+        guard trimmed.count >= minimumLength else {
+            throw ConfigurationError(
+                path: configuration.path,
+                key: "token",
+                message: "the token from \(source) is \(trimmed.count) characters long; an API token has at least "
+                    + "\(minimumLength): check that it was copied whole"
+            )
+        }
         return APIToken(secret: trimmed, source: source)
     }
 
-    /// Whether the configuration file holds a token and can be read by users other than its owner and group.
-    package static func isExposed(_ configuration: Configuration) -> Bool {
-        guard configuration.token != nil,
-            let attributes = try? FileManager.default.attributesOfItem(atPath: configuration.path),
-            let permissions = attributes[.posixPermissions] as? NSNumber
-        else { return false }
-        return permissions.intValue & 0o004 != 0
+    /// The shortest token accepted.
+    package static let minimumLength = 16
+
+    /// The file holding the token (the configuration with a `token`, or the `tokenFile`) when users
+    /// other than its owner and group can read it; nil otherwise.
+    package static func exposedFile(_ configuration: Configuration) -> String? {
+        let file = configuration.token != nil ? configuration.path : configuration.tokenFile
+        guard let file, let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+            let permissions = attributes[.posixPermissions] as? NSNumber, permissions.intValue & 0o004 != 0
+        else { return nil }
+        return file
     }
 }

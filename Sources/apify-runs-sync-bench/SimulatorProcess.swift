@@ -5,7 +5,7 @@ final class SimulatorProcess {
     let process = Process()
     let baseURL: String
     let taskId: String
-    static let token = "bench-token"
+    static let token = "bench-token-0123456"
 
     init(runs: Int, gzip: Bool) throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

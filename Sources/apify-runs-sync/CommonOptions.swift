@@ -27,7 +27,14 @@ struct CommonOptions: ParsableArguments {
     /// Loads the configuration, or exits with EX_CONFIG (78) saying what is wrong.
     func loadConfiguration(logger: Logger) throws -> Configuration {
         do {
-            return try Configuration.load(path: config)
+            let configuration = try Configuration.load(path: config)
+            if configuration.sendsTokenInClear {
+                logger.warning(
+                    "the API is reached over plain HTTP on another machine: the token crosses the network in clear",
+                    metadata: ["event": "insecure_http", "api": "\(configuration.apiBaseUrl)", "config": "\(config)"]
+                )
+            }
+            return configuration
         } catch {
             logger.critical("invalid configuration", metadata: ["event": "config_error", "error": "\(error)"])
             throw ExitCode(ExitStatus.configuration)
@@ -39,10 +46,10 @@ struct CommonOptions: ParsableArguments {
         let configuration = try loadConfiguration(logger: logger)
         do {
             let token = try TokenSource.resolve(configuration, environment: ProcessInfo.processInfo.environment)
-            if TokenSource.isExposed(configuration) {
+            if let file = TokenSource.exposedFile(configuration) {
                 logger.warning(
-                    "the configuration file holds the API token and is readable by other users",
-                    metadata: ["event": "config_token_exposed", "config": "\(config)", "fix": "chmod 640 \(config)"]
+                    "the file holding the API token is readable by other users",
+                    metadata: ["event": "config_token_exposed", "file": "\(file)", "fix": "chmod 640 \(file)"]
                 )
             }
             return (configuration, token)

@@ -10,7 +10,7 @@ struct Simulate: AsyncParsableCommand {
     )
 
     @Option(help: "The port to listen on (0: any free port).") var port = 0
-    @Option(help: "The API token the simulator accepts.") var token = "simulator-token"
+    @Option(help: "The API token the simulator accepts.") var token = "simulator-token-0000"
     @Option(help: "How many tasks to create.") var tasks = 1
     @Option(help: "How many finished runs each task starts with.") var runs = 1000
     @Option(help: "The seed of the simulated world.") var seed: UInt64 = 1

@@ -101,5 +101,10 @@ import Testing
         #expect(!"\(token)".contains("s3cr3t"))
         #expect(!String(reflecting: token).contains("s3cr3t"))
         #expect(token.redact("a s3cr3t b") == "a <redacted> b")
+        let long = APIToken(secret: "apify_api_QQseEXAMPLE0123456789", source: "the test")
+        // An excerpt cut through the token keeps no part of it of 8 characters or more.
+        #expect(long.redact("body: apify_api_QQse") == "body: <redacted>")
+        #expect(long.redact("body: apify_a") == "body: apify_a", "shorter starts are ordinary text")
+        #expect(long.redact("apify_api_QQseEXAMPLE0123456789 and more") == "<redacted> and more")
     }
 }

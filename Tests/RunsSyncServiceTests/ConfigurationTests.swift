@@ -44,6 +44,11 @@ import Testing
         (#"{"database":"x","tasks":[5]}"#, "tasks[0]", "must be a task ID"),
         (#"{"database":"x","tasks":["a"],"maxRetries":2.5}"#, "maxRetries", "whole number"),
         (#"{"database":"x","tasks":["a"],"apiBaseUrl":"ftp://x"}"#, "apiBaseUrl", "http(s) URL"),
+        (#"{"database":"x","tasks":["a"],"apiBaseUrl":"http://10.99.99.1:8080"}"#, "apiBaseUrl", "clear text"),
+        (
+            #"{"database":"x","tasks":["a"],"apiBaseUrl":"http://api.example.com","allowInsecureHttp":"yes"}"#,
+            "allowInsecureHttp", "true or false"
+        ),
         (
             #"{"database":"x","tasks":["a"],"apiBaseUrl":"https://u:p@api.apify.com"}"#, "apiBaseUrl",
             "without credentials"
@@ -66,6 +71,17 @@ import Testing
             return error.key == key && error.description.contains(message)
                 && error.description.contains("/etc/ars/config.json")
         }
+    }
+
+    @Test func plainHTTPIsForThisMachineUnlessAllowed() throws {
+        for url in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://api.example.com"] {
+            let configuration = try parse(#"{"database":"x","tasks":["a"],"apiBaseUrl":"\#(url)"}"#)
+            #expect(!configuration.sendsTokenInClear, "\(url)")
+        }
+        let allowed = try parse(
+            #"{"database":"x","tasks":["a"],"apiBaseUrl":"http://10.99.99.1:8080","allowInsecureHttp":true}"#
+        )
+        #expect(allowed.sendsTokenInClear && allowed.allowInsecureHttp)
     }
 
     @Test func aMissingFileSaysSo() {
@@ -92,25 +108,37 @@ import Testing
 
     @Test func precedenceIsTokenThenFileThenEnvironmentThenCredential() throws {
         let tokenFile = directory.path("token")
-        try Data("from-file\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        try Data("from-file-0123456789\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
         let credentials = directory.path("creds")
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
-        try Data("from-credential".utf8).write(to: URL(fileURLWithPath: credentials + "/apify-token"))
-        let environment = ["APIFY_TOKEN": "from-env", "CREDENTIALS_DIRECTORY": credentials]
+        try Data("from-credential-0123456789".utf8).write(to: URL(fileURLWithPath: credentials + "/apify-token"))
+        let environment = ["APIFY_TOKEN": "from-env-0123456789", "CREDENTIALS_DIRECTORY": credentials]
 
-        let all = try configuration(#","token":"from-config","tokenFile":"token""#)
-        #expect(try TokenSource.resolve(all, environment: environment).secret == "from-config")
+        let all = try configuration(#","token":"from-config-0123456789","tokenFile":"token""#)
+        #expect(try TokenSource.resolve(all, environment: environment).secret == "from-config-0123456789")
         let file = try configuration(#","tokenFile":"token""#)
         let fromFile = try TokenSource.resolve(file, environment: environment)
-        #expect(fromFile.secret == "from-file")
+        #expect(fromFile.secret == "from-file-0123456789")
         #expect(fromFile.source == "the file \(tokenFile)")
         let none = try configuration("")
-        #expect(try TokenSource.resolve(none, environment: environment).secret == "from-env")
+        #expect(try TokenSource.resolve(none, environment: environment).secret == "from-env-0123456789")
         #expect(
             try TokenSource.resolve(none, environment: ["CREDENTIALS_DIRECTORY": credentials]).secret
-                == "from-credential"
+                == "from-credential-0123456789"
         )
         #expect(throws: ConfigurationError.self) { try TokenSource.resolve(none, environment: [:]) }
+    }
+
+    @Test func aTokenTooShortToBeOneIsRefused() throws {
+        let configuration = try configuration(#","token":"t""#)
+        #expect {
+            try TokenSource.resolve(configuration, environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "token" && "\(error)".contains("1 characters long")
+                && "\(error)".contains("at least 16")
+        }
+        let sixteen = try self.configuration(#","token":"0123456789abcdef""#)
+        #expect(try TokenSource.resolve(sixteen, environment: [:]).secret.count == 16)
     }
 
     @Test func anUnreadableTokenFileIsAConfigurationError() throws {
@@ -125,12 +153,20 @@ import Testing
     @Test func aWorldReadableConfigHoldingATokenIsFlagged() throws {
         let configuration = try configuration(#","token":"secret""#)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configuration.path)
-        #expect(TokenSource.isExposed(configuration))
+        #expect(TokenSource.exposedFile(configuration) == configuration.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: configuration.path)
-        #expect(!TokenSource.isExposed(configuration))
+        #expect(TokenSource.exposedFile(configuration) == nil)
+        // A token file is held to the same rule.
+        let tokenFile = directory.path("token")
+        try Data("0123456789abcdef".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: tokenFile)
+        let withFile = try self.configuration(#","tokenFile":"token""#)
+        #expect(TokenSource.exposedFile(withFile) == tokenFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile)
+        #expect(TokenSource.exposedFile(withFile) == nil)
         let withoutToken = try self.configuration("")
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: withoutToken.path)
-        #expect(!TokenSource.isExposed(withoutToken))
+        #expect(TokenSource.exposedFile(withoutToken) == nil)
     }
 }
 
