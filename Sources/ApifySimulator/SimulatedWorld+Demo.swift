@@ -2,9 +2,10 @@
 extension SimulatedWorld {
     /// Sets up `taskCount` tasks with a short history each.
     package mutating func seedDemo(taskCount: Int, historyPerTask: Int, nowMs: Int64) {
-        self.nowMs = nowMs - Int64(historyPerTask + 1) * 60_000
         runSpacingMs = 60_000
         for index in 0..<taskCount {
+            // Each task's history ends a minute before now: none of it lies in the future.
+            self.nowMs = nowMs - Int64(historyPerTask + 1) * 60_000
             let names = ["daily-news-crawl", "price-monitor", "job-board-scraper", "sitemap-checker"]
             let task = addTask(
                 username: "demo",

@@ -317,7 +317,8 @@ package struct SimulatedWorld: Sendable {
         }
         let body =
             #"{"data":{"id":"\#(task.id)","userId":"uSeR0000000000001","actId":"\#(task.actId)","#
-            + #""name":"\#(task.name)","username":"\#(task.username)","createdAt":"2024-01-01T00:00:00.000Z"}}"#
+            + #""name":"\#(task.name)","username":"\#(task.username)","createdAt":"2024-01-01T00:00:00.000Z","#
+            + #""modifiedAt":"2024-01-01T00:00:00.000Z"}}"#
         return SimulatedResponse(status: 200, body: Array(body.utf8))
     }
 
