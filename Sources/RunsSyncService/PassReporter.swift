@@ -83,13 +83,16 @@ package final class PassReporter: Sendable {
     }
 
     private func summary(of report: TaskPassReport) -> Logger.Metadata {
-        [
+        var metadata: Logger.Metadata = [
             "event": "task_synced", "task": "\(report.taskId)", "new_runs": "\(report.inserted)",
             "updated_runs": "\(report.updated)", "status_changes": "\(report.statusChangeCount)",
             "deleted_runs": "\(report.markedDeleted)", "requests": "\(report.requests)",
             "items_read": "\(report.itemsRead)",
             "cursor": "\(report.cursorPath.rawValue)",
         ]
+        // The count check found runs missing and looked for them (docs/sync.md).
+        if let missing = report.countMismatch { metadata["runs_looked_for"] = "\(missing)" }
+        return metadata
     }
 
     private static func message(_ kind: RunEvent.Kind) -> String {

@@ -270,6 +270,7 @@ extension SimulatedWorld {
         #expect(try await sync.rows("SELECT status FROM runs WHERE id = ?", [.text(hidden)]) == [["FAILED"]])
         #expect(report.events.map(\.kind) == [.failed])
         #expect(report.events.map(\.change.runId) == [hidden])
+        #expect(report.countMismatch == 1, "found by the count check, which says so")
         try await sync.expectMatchesTruth()
         try await sync.close()
     }
