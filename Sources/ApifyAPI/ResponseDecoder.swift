@@ -6,6 +6,21 @@ import RunModel
 /// strict about form: anything that is not valid JSON of the expected shape is an error that says
 /// where it went wrong.
 package enum ResponseDecoder {
+    /// Where `bytes` first stop being one JSON value (RFC 8259), or nil when they are one: for
+    /// messages that name the line and column of a broken file.
+    package static func syntaxError(in bytes: [UInt8]) -> JSONScanError? {
+        bytes.withUnsafeBufferPointer { buffer -> JSONScanError? in
+            var scanner = JSONScanner(buffer)
+            do throws(JSONScanError) {
+                try scanner.skipValue()
+                try scanner.expectEnd()
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
     /// Decodes `{"data":{"total",…,"items":[…]}}`.
     package static func runListPage(from body: [UInt8]) throws(JSONScanError) -> RunListPage {
         try body.withUnsafeBufferPointer { (buffer) throws(JSONScanError) -> RunListPage in

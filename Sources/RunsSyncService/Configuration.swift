@@ -1,3 +1,4 @@
+import ApifyAPI
 import Foundation
 
 /// The daemon's configuration file, validated strictly: every problem names the key and the file.
@@ -87,6 +88,14 @@ package struct Configuration: Sendable, Equatable {
                 "holds a number too large for a 64-bit float (beyond ±1.8e308)"
             )
         } catch {
+            // Where it breaks, by line and column, when the strict scanner can tell.
+            let bytes = Array(data)
+            if let syntax = ResponseDecoder.syntaxError(in: bytes) {
+                let before = bytes.prefix(syntax.offset)
+                let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+                let column = syntax.offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+                throw fail(nil, "it is not valid JSON: \(syntax.message) at line \(line), column \(column)")
+            }
             throw fail(nil, "it is not valid JSON (\(Self.describe(error)))")
         }
         guard case .object(let object) = parsed else { throw fail(nil, "the file must hold one JSON object") }

@@ -84,6 +84,14 @@ import Testing
         #expect(allowed.sendsTokenInClear && allowed.allowInsecureHttp)
     }
 
+    @Test func brokenJSONIsPlacedByLineAndColumn() {
+        #expect {
+            try parse("{\n  \"database\": \"x\",\n  \"tasks\": [\"a\" \"b\"]\n}\n")
+        } throws: { error in
+            "\(error)".contains("not valid JSON") && "\(error)".contains("line 3, column 17")
+        }
+    }
+
     @Test func aMissingFileSaysSo() {
         #expect {
             try Configuration.load(path: "/nonexistent/config.json")
