@@ -33,7 +33,13 @@ final class SyncFixture: Sendable {
             http: http,
             logger: Logger(label: "test")
         )
-        store = try RunStore.open(path: directory.path("runs.db"), busyTimeoutMilliseconds: 300)
+        // Transactions commit when a pass ends or when asked, never by age: tests that hold one open
+        // across a failure must not see it committed early on a loaded machine.
+        store = try RunStore.open(
+            path: directory.path("runs.db"),
+            busyTimeoutMilliseconds: 300,
+            transactionMaximumAge: .seconds(3600)
+        )
         var logger = Logger(label: "sync")
         logger.logLevel = .warning
         engine = SyncEngine(client: client, store: store, logger: logger)
