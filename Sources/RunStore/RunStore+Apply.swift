@@ -221,7 +221,7 @@ extension RunStore {
         let mark = try db.cachedStatement(
             "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
         )
-        var gone: [String] = []
+        var gone = Set<String>()
         for (first, last) in batch.sweeps {
             guard let low = ISOTimestamp.milliseconds(first), let high = ISOTimestamp.milliseconds(last), low < high
             else { continue }
@@ -231,15 +231,15 @@ extension RunStore {
                 guard let id = select.text(at: 0), !listed.contains(id),
                     let instant = select.text(at: 1).flatMap(ISOTimestamp.milliseconds), low < instant, instant < high
                 else { continue }
-                gone.append(id)
+                gone.insert(id)
             }
         }
-        for id in Set(gone) {
+        for id in gone {
             try mark.reset()
             try mark.bind([.text(id), .text(batch.observedAt)])
             try mark.run()
         }
-        return Array(Set(gone))
+        return Array(gone)
     }
 
     /// Adds to the tasks' `live_runs`, creating a task's state row if it has none.

@@ -27,6 +27,4 @@ package final class RequestBudget: Sendable {
     /// What reading a list of `total` runs, `pageSize` at a time, may cost: every page shrunk to a
     /// sixteenth (a body too large, a capped API), plus searches.
     static func forList(total: Int, pageSize: Int) -> Int { 64 + 16 * (total / max(1, pageSize) + 1) }
-
-    var spent: Int { state.withLock { $0.spent } }
 }

@@ -101,6 +101,22 @@ import Testing
         #expect(try DatabaseInvariants.violations(in: path).isEmpty)
     }
 
+    @Test func aPageSweepsStoredRunsItProvesGoneInsideItsSpan() async throws {
+        let store = try RunStore.open(path: path)
+        let runs = (1...5).map { Self.run("r\($0)", "SUCCEEDED", startedAt: "2025-01-01T00:00:0\($0).000Z") }
+        _ = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "T1"))
+        // The page holds r1, r2 and r5 and spans r1 to r5: r3 and r4 are gone; r1 and r5, the span's
+        // ends (ties may continue beyond them), are not judged.
+        var page = RunBatch(taskId: "t", runs: [runs[0], runs[1], runs[4]], observedAt: "T2")
+        page.sweeps = [(first: "2025-01-01T00:00:01.000Z", last: "2025-01-01T00:00:05.000Z")]
+        let applied = try await store.apply(page)
+        #expect(applied.markedDeleted == 2)
+        #expect(try await store.liveCount(of: "t").liveRuns == 3)
+        try await store.close()
+        #expect(try rows("SELECT id FROM runs WHERE deleted_at IS NOT NULL ORDER BY id") == [["r3"], ["r4"]])
+        #expect(try DatabaseInvariants.violations(in: path).isEmpty)
+    }
+
     @Test func retentionComparesInstantsNotText() async throws {
         let store = try RunStore.open(path: path)
         _ = try await store.apply(
