@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "RunsSyncService",
             dependencies: [
-                "ApifyAPI", "ApifyRunsCMalloc", "RunStore", "RunSync",
+                "ApifyAPI", "ApifyRunsCMalloc", "RunModel", "RunStore", "RunSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "apify-runs-sync",
             dependencies: [
-                "RunsSyncService", "ApifySimulator", "RunSync", "RunStore", "ApifyAPI",
+                "RunsSyncService", "ApifySimulator", "RunModel", "RunSync", "RunStore", "ApifyAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "apify-runs-sync-bench",
             dependencies: [
-                "ApifySimulator", "RunSync", "RunStore", "RunsSyncService", "ApifyAPI", "SQLiteCore",
+                "ApifySimulator", "RunModel", "RunSync", "RunStore", "RunsSyncService", "ApifyAPI", "SQLiteCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunModel", "RunStore", "SQLiteCore", "TestSupport"]),
-        .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator", "TestSupport"]),
+        .testTarget(name: "ApifyAPITests", dependencies: ["ApifyAPI", "ApifySimulator", "RunModel", "TestSupport"]),
         .testTarget(
             name: "RunSyncTests",
             dependencies: [
@@ -111,7 +111,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RunsSyncServiceTests",
-            dependencies: ["RunsSyncService", "ApifySimulator", "RunStore", "SQLiteCore", "TestSupport"]
+            dependencies: [
+                "RunsSyncService", "ApifyAPI", "ApifySimulator", "RunModel", "RunStore", "RunSync", "SQLiteCore",
+                "TestSupport",
+            ]
         ),
         // Runs the real binary, as a user or systemd would.
         .testTarget(

@@ -73,23 +73,50 @@ package final class ApifyClient: Sendable {
 
     // MARK: Endpoints
 
-    /// `GET /v2/actor-tasks/:task/runs`: one page in `startedAt` order.
+    /// One page of a source's run list in `startedAt` order: `GET /v2/actor-tasks/:id/runs`,
+    /// `GET /v2/actors/:id/runs` or `GET /v2/actor-runs`, which share their parameters and shape.
+    /// `startedAfter` (inclusive; the Actor and account lists only, `RunSource.acceptsStartedAfter`)
+    /// restricts the list to runs started at or after that instant.
     package func listRuns(
-        task: String,
+        _ source: RunSource,
         offset: Int,
         limit: Int = ApifyClient.maximumPageSize,
         desc: Bool = false,
-        statuses: [String] = []
+        statuses: [String] = [],
+        startedAfter: String? = nil
     ) async throws -> RunListPage {
         var query = "offset=\(max(0, offset))&limit=\(min(max(1, limit), Self.maximumPageSize))"
         if desc { query += "&desc=1" }
         if !statuses.isEmpty { query += "&status=" + statuses.map(Self.escapeQueryValue).joined(separator: ",") }
-        let path = "/v2/actor-tasks/\(Self.escapePathSegment(task))/runs"
-        let (status, body) = try await get(path: path, query: query, resource: "task \(task)", notFound: .task(task))
+        if let startedAfter { query += "&startedAfter=" + Self.escapeQueryValue(startedAfter) }
+        let path = Self.runListPath(of: source)
+        let (status, body) = try await get(
+            path: path,
+            query: query,
+            resource: source.description,
+            notFound: Self.notFound(of: source)
+        )
         do {
             return try ResponseDecoder.runListPage(from: body)
         } catch {
             throw invalidResponse(status: status, path: path, error: error, body: body)
+        }
+    }
+
+    /// The path of a source's run list.
+    package static func runListPath(of source: RunSource) -> String {
+        switch source {
+        case .task(let id): "/v2/actor-tasks/\(escapePathSegment(id))/runs"
+        case .actor(let id): "/v2/actors/\(escapePathSegment(id))/runs"
+        case .account: "/v2/actor-runs"
+        }
+    }
+
+    private static func notFound(of source: RunSource) -> NotFoundMeaning {
+        switch source {
+        case .task(let id): .task(id)
+        case .actor(let id): .actor(id)
+        case .account: .rejected
         }
     }
 
@@ -108,12 +135,36 @@ package final class ApifyClient: Sendable {
         }
     }
 
-    /// `GET /v2/actor-tasks/:task`: the task's ID, or `ApifyError.taskNotFound`.
-    package func taskID(of task: String) async throws -> String {
-        let path = "/v2/actor-tasks/\(Self.escapePathSegment(task))"
-        let (status, body) = try await get(path: path, query: nil, resource: "task \(task)", notFound: .task(task))
+    /// `GET /v2/actor-tasks/:task` (an ID or `username~task-name`): the task, or
+    /// `ApifyError.taskNotFound`.
+    package func task(_ reference: String) async throws -> ResourceSummary {
+        let path = "/v2/actor-tasks/\(Self.escapePathSegment(reference))"
+        return try await resource(path: path, name: "task \(reference)", notFound: .task(reference))
+    }
+
+    /// `GET /v2/actors/:actor` (an ID or `username~actor-name`): the Actor, or
+    /// `ApifyError.actorNotFound`.
+    package func actor(_ reference: String) async throws -> ResourceSummary {
+        let path = "/v2/actors/\(Self.escapePathSegment(reference))"
+        return try await resource(path: path, name: "actor \(reference)", notFound: .actor(reference))
+    }
+
+    /// One page of `GET /v2/actor-tasks`: the account's tasks, oldest first.
+    package func tasks(offset: Int, limit: Int = ApifyClient.maximumPageSize) async throws -> TaskListPage {
+        let path = "/v2/actor-tasks"
+        let query = "offset=\(max(0, offset))&limit=\(min(max(1, limit), Self.maximumPageSize))"
+        let (status, body) = try await get(path: path, query: query, resource: "the task list", notFound: .rejected)
         do {
-            return try ResponseDecoder.objectID(from: body)
+            return try ResponseDecoder.taskListPage(from: body)
+        } catch {
+            throw invalidResponse(status: status, path: path, error: error, body: body)
+        }
+    }
+
+    private func resource(path: String, name: String, notFound: NotFoundMeaning) async throws -> ResourceSummary {
+        let (status, body) = try await get(path: path, query: nil, resource: name, notFound: notFound)
+        do {
+            return try ResponseDecoder.resource(from: body)
         } catch {
             throw invalidResponse(status: status, path: path, error: error, body: body)
         }
@@ -123,6 +174,9 @@ package final class ApifyClient: Sendable {
 
     private enum NotFoundMeaning {
         case task(String)
+        case actor(String)
+        /// Not an answer the endpoint should give: rejected like any other 4xx.
+        case rejected
         case absent
     }
 
@@ -176,7 +230,16 @@ package final class ApifyClient: Sendable {
                 case 404:
                     switch notFound {
                     case .task(let task): throw ApifyError.taskNotFound(task: task)
+                    case .actor(let actor): throw ApifyError.actorNotFound(actor: actor)
                     case .absent: throw NotFound.absent
+                    case .rejected:
+                        let apiError = ResponseDecoder.apiError(from: body)
+                        throw ApifyError.rejected(
+                            status: status,
+                            path: path,
+                            type: apiError?.type,
+                            message: apiError?.message.map(configuration.token.redact)
+                        )
                     }
                 case _ where RetryPolicy.isRetryable(status: status):
                     cause = "HTTP \(status)" + (redactedMessage(body).map { " (\($0))" } ?? "")

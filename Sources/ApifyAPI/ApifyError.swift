@@ -6,6 +6,8 @@ package enum ApifyError: Error, CustomStringConvertible, Sendable, Equatable {
     case forbidden(resource: String, message: String?)
     /// 404 for a task: it does not exist for this account.
     case taskNotFound(task: String)
+    /// 404 for an Actor: it does not exist, or this account may not see it.
+    case actorNotFound(actor: String)
     /// Another 4xx, not retried.
     case rejected(status: Int, path: String, type: String?, message: String?)
     /// A body that is not the expected JSON.
@@ -25,6 +27,9 @@ package enum ApifyError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the token has no permission to read \(resource)" + (message.map { ": \($0)" } ?? "")
         case .taskNotFound(let task):
             return "task \(task) does not exist for this account (HTTP 404); check the task ID or username~task-name"
+        case .actorNotFound(let actor):
+            return "actor \(actor) does not exist for this account (HTTP 404); "
+                + "check the Actor ID or username~actor-name"
         case .rejected(let status, let path, let type, let message):
             let detail = [type, message].compactMap { $0 }.joined(separator: ": ")
             return "the Apify API rejected GET \(path) with HTTP \(status)" + (detail.isEmpty ? "" : " (\(detail))")

@@ -51,25 +51,81 @@ package enum ResponseDecoder {
         }
     }
 
-    /// Decodes the `id` of `{"data":{"id",…}}`, as `GET /v2/actor-tasks/:actorTaskId` returns it.
-    package static func objectID(from body: [UInt8]) throws(JSONScanError) -> String {
-        try body.withUnsafeBufferPointer { (buffer) throws(JSONScanError) -> String in
+    /// Decodes `{"data":{"id","name","username",…}}`, as `GET /v2/actor-tasks/:actorTaskId` and
+    /// `GET /v2/actors/:actorId` return it.
+    package static func resource(from body: [UInt8]) throws(JSONScanError) -> ResourceSummary {
+        try body.withUnsafeBufferPointer { (buffer) throws(JSONScanError) -> ResourceSummary in
             var scanner = JSONScanner(buffer)
-            var id: String?
+            var resource: ResourceSummary?
             try scanner.readObject { (scanner, key) throws(JSONScanError) in
                 guard key.equals("data", in: buffer) else { return try scanner.skipValue() }
+                resource = try readResource(&scanner)
+            }
+            try scanner.expectEnd()
+            guard let resource else {
+                throw JSONScanError(message: "the response has no \"data\" object with an \"id\"", offset: 0)
+            }
+            return resource
+        }
+    }
+
+    /// Decodes `{"data":{"total",…,"items":[{task},…]}}` of `GET /v2/actor-tasks`.
+    package static func taskListPage(from body: [UInt8]) throws(JSONScanError) -> TaskListPage {
+        try body.withUnsafeBufferPointer { (buffer) throws(JSONScanError) -> TaskListPage in
+            var scanner = JSONScanner(buffer)
+            var page: TaskListPage?
+            try scanner.readObject { (scanner, key) throws(JSONScanError) in
+                guard key.equals("data", in: buffer) else { return try scanner.skipValue() }
+                var total: Int?
+                var items: [ResourceSummary]?
                 try scanner.readObject { (scanner, key) throws(JSONScanError) in
-                    if key.equals("id", in: buffer) {
-                        id = try scanner.readOptionalString()
+                    if key.equals("items", in: buffer) {
+                        guard scanner.peek() == UInt8(ascii: "[") else {
+                            throw scanner.error("\"data.items\" is not an array")
+                        }
+                        var read: [ResourceSummary] = []
+                        try scanner.readArray { (scanner) throws(JSONScanError) in
+                            let start = scanner.position
+                            guard let task = try readResource(&scanner) else {
+                                throw JSONScanError(message: "a task has no string \"id\"", offset: start)
+                            }
+                            read.append(task)
+                        }
+                        items = read
+                    } else if key.equals("total", in: buffer) {
+                        total = try scanner.readOptionalInteger()
                     } else {
                         try scanner.skipValue()
                     }
                 }
+                guard let items else { throw scanner.error("\"data\" has no \"items\" array") }
+                page = TaskListPage(total: total, items: items)
             }
             try scanner.expectEnd()
-            guard let id else { throw JSONScanError(message: "the response has no \"data.id\"", offset: 0) }
-            return id
+            guard let page else { throw JSONScanError(message: "the response has no \"data\" object", offset: 0) }
+            return page
         }
+    }
+
+    /// Reads a task or Actor object; nil when it has no non-empty string `id`.
+    private static func readResource(_ scanner: inout JSONScanner) throws(JSONScanError) -> ResourceSummary? {
+        let buffer = scanner.bytes
+        guard scanner.peek() == UInt8(ascii: "{") else { throw scanner.error("expected an object") }
+        var resource = ResourceSummary(id: "")
+        try scanner.readObject { (scanner, key) throws(JSONScanError) in
+            if key.equals("id", in: buffer) {
+                resource.id = try scanner.readOptionalString() ?? ""
+            } else if key.equals("name", in: buffer) {
+                resource.name = try scanner.readOptionalString()
+            } else if key.equals("username", in: buffer) {
+                resource.username = try scanner.readOptionalString()
+            } else if key.equals("actId", in: buffer) {
+                resource.actId = try scanner.readOptionalString()
+            } else {
+                try scanner.skipValue()
+            }
+        }
+        return resource.id.isEmpty ? nil : resource
     }
 
     /// The `error.type` and `error.message` of an Apify error body, when the body is one.

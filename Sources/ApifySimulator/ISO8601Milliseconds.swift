@@ -1,4 +1,4 @@
-/// Formats Unix milliseconds as the API writes timestamps: `2025-01-31T07:34:24.202Z`.
+/// Formats Unix milliseconds as the API writes timestamps, `2025-01-31T07:34:24.202Z`, and parses them back.
 ///
 /// A hand-written civil-date conversion: the simulator renders hundreds of thousands of these a
 /// second for the benchmark, and Foundation's formatters would dominate its profile.
@@ -29,6 +29,31 @@ package enum ISO8601Milliseconds {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Reads exactly the form `append` writes, the one the API documents for `startedAfter` and
+    /// `startedBefore`: a client that sends any other spelling should learn it here, not from the
+    /// real API. nil for anything else, impossible instants (`2025-02-30`, `24:00`) included.
+    package static func parse(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 24 else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            let millisecond = number(20..<23)
+        else { return nil }
+        let milliseconds =
+            days(fromCivil: (year, month, day)) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000
+            + millisecond
+        // Out-of-range fields and wrong separators do not survive the way back.
+        return string(milliseconds) == text ? milliseconds : nil
+    }
+
     private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : (a - b + 1) / b
     }
@@ -44,6 +69,16 @@ package enum ISO8601Milliseconds {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// Howard Hinnant's days-from-civil algorithm, the inverse of `civil(fromDays:)`.
+    private static func days(fromCivil date: (year: Int64, month: Int64, day: Int64)) -> Int64 {
+        let year = date.month <= 2 ? date.year - 1 : date.year
+        let era = floorDivide(year, 400)
+        let yearOfEra = year - era * 400
+        let dayOfYear = (153 * (date.month > 2 ? date.month - 3 : date.month + 9) + 2) / 5 + date.day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     private static func appendDigits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {

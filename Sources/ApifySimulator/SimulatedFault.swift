@@ -32,9 +32,17 @@ package enum SimulatedFault: Sendable, Equatable {
         case any
         /// `GET /v2/actor-tasks/:id/runs`.
         case runList
+        /// `GET /v2/actors/:id/runs`.
+        case actorRunList
+        /// `GET /v2/actor-runs`.
+        case accountRunList
         /// `GET /v2/actor-runs/:id`.
         case run
+        /// `GET /v2/actor-tasks`.
+        case taskList
         /// `GET /v2/actor-tasks/:id`.
         case task
+        /// `GET /v2/actors/:id`.
+        case actor
     }
 }

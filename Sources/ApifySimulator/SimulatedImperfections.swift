@@ -1,6 +1,8 @@
 /// Ways the real API may fall short of its documentation, each a switch a test or
 /// `apify-runs-sync simulate` turns on to check that a client survives it. All are off by default;
-/// the random ones draw from the world's seeded generator, so a world replays exactly.
+/// the random ones draw from the world's seeded generator, so a world replays exactly. The paging
+/// ones (`pageCap`, `shortPagePercent`, `ignoresOffset`) apply to every list, `GET /v2/actor-tasks`
+/// included; the rest concern runs.
 package struct SimulatedImperfections: Sendable, Equatable {
     /// Runs that share one `startedAt` millisecond (or that all lack it) come in a fresh random
     /// order on every list request: the API documents no order among them.
@@ -25,7 +27,8 @@ package struct SimulatedImperfections: Sendable, Equatable {
     /// `record-not-found` (a flap: the next request may find it).
     package var runNotFoundPercent = 0
     /// Every this many requests (of any kind), before answering, the `retentionCount` oldest runs of
-    /// every task are deleted, as data retention does while a client pages.
+    /// every task, and of every Actor's runs started without a task, are deleted, as data retention
+    /// does while a client pages.
     package var retentionEveryRequests: Int?
     package var retentionCount = 1
 

@@ -1,7 +1,8 @@
 /// A run in the simulator's world, rendered to JSON in the shapes the real API uses.
 package struct SimulatedRun: Sendable, Equatable {
     package var id: String
-    package var taskId: String
+    /// nil for a run started from its Actor directly, which renders `"actorTaskId":null`.
+    package var taskId: String?
     package var actId: String
     package var userId: String
     package var status: String
@@ -19,7 +20,7 @@ package struct SimulatedRun: Sendable, Equatable {
 
     package var isFinal: Bool { ["SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"].contains(status) }
 
-    /// The list item (`RunShort`), as `GET /v2/actor-tasks/:id/runs` returns it.
+    /// The list item (`RunShort`), as the run lists return it.
     package func renderShort(into out: inout [UInt8]) {
         out.append(contentsOf: #"{"id":""#.utf8)
         out.append(contentsOf: id.utf8)
@@ -27,9 +28,13 @@ package struct SimulatedRun: Sendable, Equatable {
         out.append(contentsOf: actId.utf8)
         out.append(contentsOf: #"","userId":""#.utf8)
         out.append(contentsOf: userId.utf8)
-        out.append(contentsOf: #"","actorTaskId":""#.utf8)
-        out.append(contentsOf: taskId.utf8)
-        out.append(contentsOf: #"","status":""#.utf8)
+        if let taskId {
+            out.append(contentsOf: #"","actorTaskId":""#.utf8)
+            out.append(contentsOf: taskId.utf8)
+            out.append(contentsOf: #"","status":""#.utf8)
+        } else {
+            out.append(contentsOf: #"","actorTaskId":null,"status":""#.utf8)
+        }
         out.append(contentsOf: status.utf8)
         out.append(contentsOf: #"","startedAt":"#.utf8)
         Self.appendTimestamp(startedAtMs, to: &out)

@@ -6,12 +6,15 @@ extension SimulatedWorld {
         percent > 0 && generator.next() % 100 < UInt64(percent)
     }
 
-    /// Every `retentionEveryRequests` requests, deletes the `retentionCount` oldest runs of every task.
+    /// Every `retentionEveryRequests` requests, deletes the `retentionCount` oldest runs of every task
+    /// (removed ones too: their runs outlive them) and of every Actor's direct runs.
     mutating func applyRetentionIfDue() {
         guard let every = imperfections.retentionEveryRequests, every > 0, requestCount % every == 0,
             imperfections.retentionCount > 0
         else { return }
-        for taskId in tasks.keys.sorted() { deleteOldest(task: taskId, count: imperfections.retentionCount) }
+        let count = imperfections.retentionCount
+        for taskId in tasks.keys.sorted() + removedTasks.keys.sorted() { deleteOldest(task: taskId, count: count) }
+        for actorId in actors.keys.sorted() { deleteOldest(actor: actorId, count: count) }
     }
 
     /// Shuffles each run of equal `startedAt` (runs without one are equal too) in an ascending list.

@@ -1,13 +1,23 @@
-/// The simulator's state: tasks, their runs, the virtual clock, queued faults and traffic counters.
+/// The simulator's state: Actors, tasks, their runs, the virtual clock, queued faults and traffic counters.
 ///
 /// A plain value: the HTTP handler and the scripting API reach it under the simulator's lock, and
 /// every method here is deterministic given the seed, so tests replay exactly.
 package struct SimulatedWorld: Sendable {
+    /// The account every task, Actor and run belongs to.
+    package static let userId = "uSeR0000000000001"
+
     package var token: String
     package var tasks: [String: SimulatedTask] = [:]
     package var taskIdByName: [String: String] = [:]
-    /// Which task each live run belongs to.
+    /// Tasks deleted upstream (`removeTask`): gone from the task endpoints, kept for their runs, which
+    /// the API still lists under their Actor and the account.
+    package var removedTasks: [String: SimulatedTask] = [:]
+    package var actors: [String: SimulatedActor] = [:]
+    package var actorIdByName: [String: String] = [:]
+    /// Which task each live run belongs to, the task live or removed.
     package var taskOfRun: [String: String] = [:]
+    /// Which Actor each live run started without a task belongs to.
+    package var actorOfDirectRun: [String: String] = [:]
     /// Virtual time in Unix milliseconds; each created run starts one `runSpacingMs` after the last.
     package var nowMs: Int64 = 1_735_689_600_000
     package var runSpacingMs: Int64 = 1000
@@ -21,6 +31,9 @@ package struct SimulatedWorld: Sendable {
     /// Paths and queries of requests, kept only while `recordsRequests` is set.
     package var recordsRequests = false
     package var requestLog: [String] = []
+    /// How many tasks and Actors were created; their creation times follow it, not the virtual clock,
+    /// so that creating one never moves the runs' timeline.
+    private var resourcesCreated = 0
 
     package init(token: String, seed: UInt64) {
         self.token = token
@@ -30,12 +43,50 @@ package struct SimulatedWorld: Sendable {
     // MARK: Scripting
 
     @discardableResult
-    package mutating func addTask(id: String? = nil, username: String = "janedoe", name: String? = nil) -> String {
+    package mutating func addActor(id: String? = nil, username: String = "janedoe", name: String? = nil) -> String {
+        let actorId = id ?? randomId()
+        precondition(actors[actorId] == nil, "the Actor \(actorId) exists already")
+        let actorName = name ?? "actor-\(actors.count + 1)"
+        actors[actorId] = SimulatedActor(
+            id: actorId,
+            username: username,
+            name: actorName,
+            createdAtMs: nextCreationTime()
+        )
+        actorIdByName["\(username)~\(actorName)"] = actorId
+        return actorId
+    }
+
+    /// Adds a task of the Actor `actId`, or of a new one without it. An Actor the world does not know
+    /// yet is registered (`actor-N`, the task's username), so that every task's Actor can be looked up.
+    @discardableResult
+    package mutating func addTask(
+        id: String? = nil,
+        username: String = "janedoe",
+        name: String? = nil,
+        actId: String? = nil
+    ) -> String {
         let taskId = id ?? randomId()
-        let taskName = name ?? "task-\(tasks.count + 1)"
-        tasks[taskId] = SimulatedTask(id: taskId, username: username, name: taskName, actId: randomId())
+        let taskName = name ?? "task-\(tasks.count + removedTasks.count + 1)"
+        let actorId = actId ?? randomId()
+        if actors[actorId] == nil { addActor(id: actorId, username: username) }
+        tasks[taskId] = SimulatedTask(
+            id: taskId,
+            username: username,
+            name: taskName,
+            actId: actorId,
+            createdAtMs: nextCreationTime()
+        )
         taskIdByName["\(username)~\(taskName)"] = taskId
         return taskId
+    }
+
+    /// Deletes a task upstream: the task endpoints no longer know it, but its runs stay, listed under
+    /// its Actor and the account and readable one by one, as on the platform.
+    package mutating func removeTask(_ taskId: String) {
+        guard let task = tasks.removeValue(forKey: taskId) else { return }
+        if taskIdByName[task.qualifiedName] == taskId { taskIdByName[task.qualifiedName] = nil }
+        removedTasks[taskId] = task
     }
 
     /// Creates `count` runs, each started one spacing after the last on the virtual clock (at the end
@@ -56,15 +107,31 @@ package struct SimulatedWorld: Sendable {
     /// The clock does not move.
     @discardableResult
     package mutating func createRun(task taskId: String, status: String = "SUCCEEDED", startedAtMs: Int64?) -> String {
-        let run = makeRun(task: taskId, status: status, startedAtMs: startedAtMs)
-        let runs = tasks[taskId]!.runs
-        var (low, high) = (0, runs.count)
-        while low < high {
-            let middle = (low + high) / 2
-            if Self.sortsBefore(startedAtMs, runs[middle].startedAtMs) { high = middle } else { low = middle + 1 }
-        }
-        tasks[taskId]!.runs.insert(run, at: low)
+        let run = makeRun(task: taskId, actor: tasks[taskId]!.actId, status: status, startedAtMs: startedAtMs)
+        Self.insertInListOrder(run, into: &tasks[taskId]!.runs)
         taskOfRun[run.id] = taskId
+        return run.id
+    }
+
+    /// `createRuns(task:count:status:)` for runs started from the Actor directly, without a task.
+    @discardableResult
+    package mutating func createActorRuns(actor actorId: String, count: Int, status: String = "SUCCEEDED") -> [String] {
+        (0..<count).map { _ in
+            nowMs += runSpacingMs
+            return createActorRun(actor: actorId, status: status, startedAtMs: nowMs)
+        }
+    }
+
+    /// `createRun(task:status:startedAtMs:)` for a run started from the Actor directly, without a task.
+    @discardableResult
+    package mutating func createActorRun(
+        actor actorId: String,
+        status: String = "SUCCEEDED",
+        startedAtMs: Int64?
+    ) -> String {
+        let run = makeRun(task: nil, actor: actorId, status: status, startedAtMs: startedAtMs)
+        Self.insertInListOrder(run, into: &actors[actorId]!.runs)
+        actorOfDirectRun[run.id] = actorId
         return run.id
     }
 
@@ -89,7 +156,7 @@ package struct SimulatedWorld: Sendable {
         } else {
             startedAt = nil
         }
-        let run = makeRun(task: taskId, status: status, startedAtMs: startedAt)
+        let run = makeRun(task: taskId, actor: tasks[taskId]!.actId, status: status, startedAtMs: startedAt)
         tasks[taskId]!.runs.insert(run, at: index)
         taskOfRun[run.id] = taskId
         return run.id
@@ -108,57 +175,79 @@ package struct SimulatedWorld: Sendable {
 
     /// Moves a run to a new status; a final one gets `finishedAt`, a resurrected one loses it.
     package mutating func setStatus(run runId: String, to status: String, usageTotalUsd: Double? = nil) {
-        guard let taskId = taskOfRun[runId], let index = tasks[taskId]!.runs.firstIndex(where: { $0.id == runId })
-        else { return }
-        nowMs += 1
-        var run = tasks[taskId]!.runs[index]
-        run.status = status
-        run.finishedAtMs = run.isFinal ? max(nowMs, (run.startedAtMs ?? nowMs) + 1) : nil
-        if let usageTotalUsd { run.usageTotalUsd = usageTotalUsd }
-        tasks[taskId]!.runs[index] = run
+        let now = nowMs + 1
+        let found = modifyRun(runId) { run in
+            run.status = status
+            run.finishedAtMs = run.isFinal ? max(now, (run.startedAtMs ?? now) + 1) : nil
+            if let usageTotalUsd { run.usageTotalUsd = usageTotalUsd }
+        }
+        if found { nowMs = now }
     }
 
     /// Leaves a run out of every list while it is not final (see `SimulatedRun.hiddenWhileUnfinished`).
     package mutating func setHiddenWhileUnfinished(run runId: String, to hidden: Bool = true) {
-        guard let taskId = taskOfRun[runId], let index = tasks[taskId]!.runs.firstIndex(where: { $0.id == runId })
-        else { return }
-        tasks[taskId]!.runs[index].hiddenWhileUnfinished = hidden
-        if hidden { tasks[taskId]!.mayHideRuns = true }
+        guard modifyRun(runId, { $0.hiddenWhileUnfinished = hidden }), hidden else { return }
+        if let taskId = taskOfRun[runId] {
+            tasks[taskId]?.mayHideRuns = true
+            removedTasks[taskId]?.mayHideRuns = true
+        } else if let actorId = actorOfDirectRun[runId] {
+            actors[actorId]!.mayHideRuns = true
+        }
     }
 
-    /// Deletes the `count` oldest runs of a task, as data retention does.
+    /// Deletes the `count` oldest runs of a task, live or removed, as data retention does.
     @discardableResult
     package mutating func deleteOldest(task taskId: String, count: Int) -> [String] {
-        let removed = tasks[taskId]!.runs.prefix(count).map(\.id)
-        tasks[taskId]!.runs.removeFirst(min(count, tasks[taskId]!.runs.count))
+        let removed =
+            tasks[taskId] != nil
+            ? Self.removeOldest(count, from: &tasks[taskId]!.runs)
+            : Self.removeOldest(count, from: &removedTasks[taskId]!.runs)
         for id in removed { taskOfRun[id] = nil }
+        return removed
+    }
+
+    /// Deletes the `count` oldest runs an Actor started without a task, as data retention does.
+    @discardableResult
+    package mutating func deleteOldest(actor actorId: String, count: Int) -> [String] {
+        let removed = Self.removeOldest(count, from: &actors[actorId]!.runs)
+        for id in removed { actorOfDirectRun[id] = nil }
         return removed
     }
 
     /// Deletes one run, as `DELETE /v2/actor-runs/:runId` does.
     package mutating func delete(run runId: String) {
-        guard let taskId = taskOfRun[runId] else { return }
-        tasks[taskId]!.runs.removeAll { $0.id == runId }
+        modifyRuns(holding: runId) { $0.removeAll { $0.id == runId } }
         taskOfRun[runId] = nil
+        actorOfDirectRun[runId] = nil
     }
 
     package func run(_ runId: String) -> SimulatedRun? {
-        guard let taskId = taskOfRun[runId] else { return nil }
-        return tasks[taskId]!.runs.first { $0.id == runId }
+        let runs =
+            if let taskId = taskOfRun[runId] {
+                (tasks[taskId] ?? removedTasks[taskId])?.runs
+            } else {
+                actorOfDirectRun[runId].flatMap { actors[$0]?.runs }
+            }
+        return runs?.first { $0.id == runId }
     }
 
     package mutating func inject(_ fault: SimulatedFault, for target: SimulatedFault.Target = .any, times: Int = 1) {
         for _ in 0..<times { faults.append((target, fault)) }
     }
 
-    private mutating func makeRun(task taskId: String, status: String, startedAtMs: Int64?) -> SimulatedRun {
-        let task = tasks[taskId]!
+    /// A new run of the Actor `actId`, through the task `taskId` or, for nil, started directly.
+    private mutating func makeRun(
+        task taskId: String?,
+        actor actId: String,
+        status: String,
+        startedAtMs: Int64?
+    ) -> SimulatedRun {
         let origins = ["SCHEDULER", "SCHEDULER", "SCHEDULER", "API", "WEB"]
         var run = SimulatedRun(
             id: randomId(),
             taskId: taskId,
-            actId: task.actId,
-            userId: "uSeR0000000000001",
+            actId: actId,
+            userId: Self.userId,
             status: status,
             startedAtMs: startedAtMs,
             finishedAtMs: nil,
@@ -170,8 +259,53 @@ package struct SimulatedWorld: Sendable {
         return run
     }
 
+    /// Applies `body` to the runs of the list that holds `runId`: its task's (live or removed) or its
+    /// Actor's direct runs; nil when no list holds it.
+    @discardableResult
+    private mutating func modifyRuns<T>(holding runId: String, _ body: (inout [SimulatedRun]) -> T) -> T? {
+        if let taskId = taskOfRun[runId] {
+            return tasks[taskId] != nil ? body(&tasks[taskId]!.runs) : body(&removedTasks[taskId]!.runs)
+        }
+        return actorOfDirectRun[runId].map { body(&actors[$0]!.runs) }
+    }
+
+    /// Applies `body` to a run in place; false when no list holds it.
+    private mutating func modifyRun(_ runId: String, _ body: (inout SimulatedRun) -> Void) -> Bool {
+        let found = modifyRuns(holding: runId) { runs in
+            guard let index = runs.firstIndex(where: { $0.id == runId }) else { return false }
+            body(&runs[index])
+            return true
+        }
+        return found ?? false
+    }
+
+    /// Inserts a run after every run that started no later. In place: a copy of a long list per
+    /// insert made debug builds quadratic.
+    private static func insertInListOrder(_ run: SimulatedRun, into runs: inout [SimulatedRun]) {
+        var (low, high) = (0, runs.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if sortsBefore(run.startedAtMs, runs[middle].startedAtMs) { high = middle } else { low = middle + 1 }
+        }
+        runs.insert(run, at: low)
+    }
+
+    /// Removes the `count` first runs of a list, the oldest; returns their IDs.
+    private static func removeOldest(_ count: Int, from runs: inout [SimulatedRun]) -> [String] {
+        let removed = runs.prefix(count).map(\.id)
+        runs.removeFirst(removed.count)
+        return removed
+    }
+
+    /// Creation times of tasks and Actors: a minute apart from 2024-01-01, before any run the
+    /// scripting API creates by default.
+    private mutating func nextCreationTime() -> Int64 {
+        resourcesCreated += 1
+        return 1_704_067_200_000 + Int64(resourcesCreated) * 60_000
+    }
+
     /// The list order: runs without `startedAt` first, then by `startedAt`.
-    private static func sortsBefore(_ left: Int64?, _ right: Int64?) -> Bool {
+    static func sortsBefore(_ left: Int64?, _ right: Int64?) -> Bool {
         guard let right else { return false }
         guard let left else { return true }
         return left < right
@@ -244,13 +378,20 @@ package struct SimulatedWorld: Sendable {
         return faults.remove(at: index).fault
     }
 
-    /// Which endpoint a path addresses.
+    /// Which endpoint a path addresses. The old `/v2/acts/` prefix is served like `/v2/actors/`, as
+    /// the API still does.
     package static func target(ofPath path: String) -> SimulatedFault.Target? {
         let segments = pathSegments(path)
-        switch (segments.count, segments.first, segments.dropFirst().first) {
-        case (4, "v2", "actor-tasks") where segments[3] == "runs": return .runList
-        case (3, "v2", "actor-tasks"): return .task
-        case (3, "v2", "actor-runs"): return .run
+        guard (2...4).contains(segments.count), segments[0] == "v2", segments.count < 4 || segments[3] == "runs"
+        else { return nil }
+        switch (segments[1], segments.count) {
+        case ("actor-tasks", 2): return .taskList
+        case ("actor-tasks", 3): return .task
+        case ("actor-tasks", 4): return .runList
+        case ("actors", 3), ("acts", 3): return .actor
+        case ("actors", 4), ("acts", 4): return .actorRunList
+        case ("actor-runs", 2): return .accountRunList
+        case ("actor-runs", 3): return .run
         default: return nil
         }
     }
@@ -294,8 +435,12 @@ package struct SimulatedWorld: Sendable {
         let segments = Self.pathSegments(path)
         switch target {
         case .runList: return listRuns(task: segments[2], query: query, quirk: quirk)
-        case .task: return getTask(segments[2])
+        case .actorRunList: return listRuns(actor: segments[2], query: query, quirk: quirk)
+        case .accountRunList: return listAccountRuns(query: query, quirk: quirk)
         case .run: return getRun(segments[2])
+        case .taskList: return listTasks(query: query)
+        case .task: return getTask(segments[2])
+        case .actor: return getActor(segments[2])
         case .any: preconditionFailure("target(ofPath:) never returns .any")
         }
     }
@@ -304,111 +449,6 @@ package struct SimulatedWorld: Sendable {
     private mutating func record(path: String, query: [String: String]) {
         requestCount += 1
         if recordsRequests { requestLog.append(query.isEmpty ? path : path + "?" + Self.describe(query)) }
-    }
-
-    private func resolveTask(_ reference: String) -> SimulatedTask? {
-        if let task = tasks[reference] { return task }
-        return taskIdByName[reference].flatMap { tasks[$0] }
-    }
-
-    private func getTask(_ reference: String) -> SimulatedResponse {
-        guard let task = resolveTask(reference) else {
-            return .error(404, type: "record-not-found", message: "Actor task was not found")
-        }
-        let body =
-            #"{"data":{"id":"\#(task.id)","userId":"uSeR0000000000001","actId":"\#(task.actId)","#
-            + #""name":"\#(task.name)","username":"\#(task.username)","createdAt":"2024-01-01T00:00:00.000Z","#
-            + #""modifiedAt":"2024-01-01T00:00:00.000Z"}}"#
-        return SimulatedResponse(status: 200, body: Array(body.utf8))
-    }
-
-    private mutating func getRun(_ runId: String) -> SimulatedResponse {
-        guard let run = run(runId), !roll(imperfections.runNotFoundPercent) else {
-            return .error(404, type: "record-not-found", message: "Actor run was not found")
-        }
-        var body = Array(#"{"data":"#.utf8)
-        run.renderFull(into: &body)
-        body.append(UInt8(ascii: "}"))
-        return SimulatedResponse(status: 200, body: body)
-    }
-
-    private mutating func listRuns(
-        task reference: String,
-        query: [String: String],
-        quirk: SimulatedFault.PageQuirk?
-    )
-        -> SimulatedResponse
-    {
-        guard let task = resolveTask(reference) else {
-            return .error(404, type: "record-not-found", message: "Actor task was not found")
-        }
-        guard let offset = Self.nonNegativeInteger(query["offset"], default: 0),
-            let requestedLimit = Self.nonNegativeInteger(query["limit"], default: 1000)
-        else {
-            return .error(
-                400,
-                type: "invalid-input",
-                message: "Invalid input: offset and limit must be non-negative integers"
-            )
-        }
-        let limit = requestedLimit == 0 ? 1000 : min(requestedLimit, 1000)
-        let desc = query["desc"] == "1" || query["desc"] == "true"
-        var selected = task.runs
-        if task.mayHideRuns { selected.removeAll { $0.hiddenWhileUnfinished && !$0.isFinal } }
-        if let statuses = query["status"], !statuses.isEmpty, !imperfections.ignoresStatusFilter {
-            let wanted = Set(statuses.split(separator: ",").map(String.init))
-            selected.removeAll { !wanted.contains($0.status) }
-        }
-        if imperfections.unstableTieOrder { shuffleTies(&selected) }
-        if desc { selected.reverse() }
-        let pageSize = min(limit, imperfections.pageCap ?? limit)
-        let echoedLimit = imperfections.echoesRequestedLimit ? limit : pageSize
-        let start = min(imperfections.ignoresOffset ? 0 : offset, selected.count)
-        var page = Array(selected[start..<min(start + pageSize, selected.count)])
-        if page.count > 1, roll(imperfections.shortPagePercent) {
-            page.removeLast(1 + Int(generator.next() % UInt64(page.count - 1)))
-        }
-        if roll(imperfections.staleDuplicatePercent) { insertStaleDuplicate(into: &page) }
-        var total = selected.count
-        var count = page.count
-        switch quirk {
-        case .duplicateItem: if let first = page.first { page.insert(first, at: 1) }
-        case .reversedOrder: page.reverse()
-        case .wrongCount: count += 5
-        case .shrunkTotal: total = max(0, total - 100)
-        default: break
-        }
-        var body: [UInt8] = []
-        body.reserveCapacity(page.count * 640 + 128)
-        body.append(contentsOf: #"{"data":{"total":\#(total),"offset":\#(offset),"limit":\#(echoedLimit),"#.utf8)
-        body.append(contentsOf: #""desc":\#(desc),"count":\#(count),"items":["#.utf8)
-        for (index, run) in page.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            let itemStart = body.count
-            run.renderShort(into: &body)
-            guard index == 0 else { continue }
-            switch quirk {
-            case .hugeField(let size):
-                body.removeLast()
-                body.append(contentsOf: #","statusMessage":""#.utf8)
-                body.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: size))
-                body.append(contentsOf: #""}"#.utf8)
-            case .invalidUTF8:
-                let marker = Array(#""buildNumber":""#.utf8)
-                if let range = body[itemStart...].firstRange(of: marker) {
-                    body.insert(contentsOf: [0xC3, 0x28], at: range.upperBound)
-                }
-            default: break
-            }
-        }
-        body.append(contentsOf: "]}}".utf8)
-        return SimulatedResponse(status: 200, body: body)
-    }
-
-    private static func nonNegativeInteger(_ text: String?, default value: Int) -> Int? {
-        guard let text else { return value }
-        guard let number = Int(text), number >= 0 else { return nil }
-        return number
     }
 
     private static func describe(_ query: [String: String]) -> String {

@@ -14,7 +14,7 @@ struct BatchText {
         case defaultKeyValueStoreId, defaultDatasetId, defaultRequestQueueId
     }
 
-    /// Where each batch-wide text starts in `bytes`: the task ID, then the observation time.
+    /// Where each batch-wide text starts in `bytes`: the listed task's ID, then the observation time.
     private enum Shared: Int { case taskId, observedAt }
 
     private var bytes: [UInt8] = []
@@ -24,7 +24,7 @@ struct BatchText {
     init(_ batch: RunBatch) {
         bytes.reserveCapacity(64 + batch.runs.count * 320)
         spans.reserveCapacity(2 + batch.runs.count * Column.allCases.count)
-        append(batch.taskId)
+        append(batch.listedTaskId)
         append(batch.observedAt)
         for run in batch.runs {
             // In `Column` order.
@@ -69,7 +69,7 @@ struct BatchText {
             try bind(span: 2 + run * Column.allCases.count + column.rawValue, to: statement, at: index)
         }
 
-        /// Binds the batch's task ID.
+        /// Binds the ID of the task whose list the batch came from (empty for other sources).
         func bindTaskId(to statement: Statement, at index: Int32) throws {
             try bind(span: Shared.taskId.rawValue, to: statement, at: index)
         }

@@ -11,28 +11,21 @@ import SQLiteCore
 /// one is rewritten, and a status-change row is added exactly when the run is new or its status
 /// differs. Duplicates within a batch are handled by the same rule, in order.
 extension RunStore {
-    /// Writes a batch, atomically, into the shared transaction and returns what changed.
-    ///
-    /// `earlier` are the epochs of the caller's previous batches that it has not yet seen commit: if
-    /// any of them was lost, nothing is written and `StoreCommitError` is thrown, so that a cursor is
-    /// never stored past runs that are not. The changes are durable, and may be reported, once
-    /// `commit(epochs:)` says that the batch's epoch (`AppliedBatch.epoch`) committed.
-    package func apply(_ batch: RunBatch, after earlier: Set<UInt64> = []) async throws -> AppliedBatch {
-        try await apply(BatchPlan(batch), after: earlier)
+    /// Writes a batch, atomically, into the shared transaction and returns what changed. The changes
+    /// are durable, and may be reported, once `commit(epochs:)` says that the batch's epoch
+    /// (`AppliedBatch.epoch`) committed; a pass writes through a `WriteSession`, which keeps track.
+    package func apply(_ batch: RunBatch) async throws -> AppliedBatch {
+        try await apply(BatchPlan(batch))
     }
 
-    /// `apply(_:after:)` for a batch already planned, optionally the next of `chain`: queued
-    /// behind the caller's previous batch, and written only if that one was (see `WriteChain`).
-    package func apply(
-        _ plan: BatchPlan,
-        after earlier: Set<UInt64> = [],
-        chain: WriteChain? = nil
-    ) async throws -> AppliedBatch {
+    /// `apply(_:)` for a batch already planned, optionally the next of `chain`: queued behind the
+    /// chain's previous batch, and written only if that one was and no transaction the chain joined
+    /// was lost (see `WriteChain`), so that a cursor is never stored past runs that are not.
+    func apply(_ plan: BatchPlan, chain: WriteChain? = nil) async throws -> AppliedBatch {
         let batch = plan.batch
         let shared = self.shared
         var (result, changed) = try await queue.perform { db in
             do {
-                try shared.checkNotLost(earlier)
                 try chain?.check(shared)
                 let epoch = try shared.begin(db)
                 chain?.joined(epoch)
@@ -48,7 +41,8 @@ extension RunStore {
         result.changes = changed.map { change in
             let run = batch.runs[change.run]
             return StatusChange(
-                taskId: batch.taskId,
+                taskId: change.taskId,
+                actId: run.actId,
                 runId: run.id,
                 from: change.from,
                 to: run.status,
@@ -83,150 +77,180 @@ extension RunStore {
     }
 
     /// Writes the batch; returns the counts, and the status changes as the positions of their runs
-    /// with the status before (the caller builds `StatusChange`s, off the queue).
+    /// with the status before and the run's task (the caller builds `StatusChange`s, off the queue).
+    ///
+    /// A run's task is its `actorTaskId`; without one, the task whose list it came from; without
+    /// that (an Actor's or the account's list), the task it was stored under, or none (empty).
     static func write(
         _ plan: BatchPlan,
         in db: Database
     ) throws -> (
-        result: AppliedBatch, changed: [(run: Int, from: String?)]
+        result: AppliedBatch, changed: [(run: Int, from: String?, taskId: String)]
     ) {
         let batch = plan.batch
+        // Counted from the rows before the batch: its own changes to them follow below.
+        try ensureState(of: batch.source, at: batch.observedAt, in: db)
         var result = AppliedBatch()
-        var changed: [(run: Int, from: String?)] = []
+        var changed: [(run: Int, from: String?, taskId: String)] = []
         changed.reserveCapacity(batch.runs.count)
         let select = try db.cachedStatement(selectSQL)
         let insert = try db.cachedStatement(insertSQL)
         let update = try db.cachedStatement(updateSQL)
         let change = try db.cachedStatement(changeSQL)
-        let taskIdBytes = Array(batch.taskId.utf8)
-        /// Per task, how many runs this batch made live (stored, revived, moved in) minus those it
-        /// marked deleted or moved out: `sync_state.live_runs` follows in the same transaction.
-        var liveDelta: [String: Int] = [:]
+        let listedTaskId = batch.listedTaskId
+        /// Runs this batch made live (stored, revived, moved in) minus those it marked deleted or
+        /// moved out, per task and Actor: every source's `sync_state.live_runs` follows in the same
+        /// transaction.
+        var liveDelta = LiveDelta()
         try plan.text.withColumns { text in
             // The statements read the batch's text in place: their bindings must not outlive it.
             defer { for statement in [select, insert, update, change] { try? statement.reset() } }
             // Bound once per batch: running a statement resets it but keeps its bindings, and every
             // other parameter is bound again for each run.
             for statement in [insert, update] {
-                try text.bindTaskId(to: statement, at: 2)
                 try text.bindObservedAt(to: statement, at: 17)
             }
-            try text.bindTaskId(to: change, at: 2)
             try text.bindObservedAt(to: change, at: 5)
             try batch.runs.withUnsafeBufferPointer { runs in
                 for index in plan.order {
+                    let run = runs[index]
+                    let listedTask = run.actorTaskId.flatMap { $0.isEmpty ? nil : $0 }
+                    // ?2: the run's own task, else the listed task's (empty for other lists).
+                    let bindTask = { (statement: Statement) in
+                        if listedTask != nil {
+                            try text.bind(.actorTaskId, of: index, to: statement, at: 2)
+                        } else {
+                            try text.bindTaskId(to: statement, at: 2)
+                        }
+                    }
                     // New runs (every run of a backfill) take one statement: the insert's own uniqueness
                     // check is the lookup. Only a conflict pays for reading the stored row.
-                    try writeColumns(of: runs[index], at: index, from: text, plan: plan, with: insert)
+                    try bindTask(insert)
+                    try writeColumns(of: run, at: index, from: text, plan: plan, with: insert)
                     var previousStatus: String?
+                    let taskId: String
                     if db.changes == 1 {
                         result.inserted += 1
-                        liveDelta[batch.taskId, default: 0] += 1
+                        taskId = listedTask ?? listedTaskId
+                        liveDelta.add(1, taskId: taskId, actId: run.actId)
                     } else {
                         try select.reset()
                         try text.bind(.id, of: index, to: select, at: 1)
                         guard try select.step() else {
                             throw SQLiteError(
                                 extendedCode: 1,
-                                message: "run \(runs[index].id) neither inserted nor found",
+                                message: "run \(run.id) neither inserted nor found",
                                 sql: selectSQL
                             )
                         }
                         previousStatus = select.text(at: 0)
                         let wasDeleted = select.int64(at: 2) != 0
-                        let sameTask = taskIdBytes.withUnsafeBytes { select.columnBytesEqual(at: 3, to: $0) }
+                        let storedTask = select.text(at: 3) ?? ""
+                        let storedAct = select.text(at: 4)
+                        taskId = listedTask ?? (listedTaskId.isEmpty ? storedTask : listedTaskId)
+                        let actId = run.actId ?? storedAct
+                        let moved = storedTask != taskId || storedAct != actId
                         let identical =
-                            !wasDeleted && sameTask
-                            && runs[index].rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
+                            !wasDeleted && !moved
+                            && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
                         // A run seen again after it was marked deleted is live again; one listed under
-                        // another task than it was stored under moves to this one (both kept counted).
+                        // another task than it was stored under moves to it (both kept counted).
                         if wasDeleted {
                             result.revived += 1
-                            liveDelta[batch.taskId, default: 0] += 1
-                        } else if !sameTask {
-                            liveDelta[batch.taskId, default: 0] += 1
-                            liveDelta[select.text(at: 3) ?? "", default: 0] -= 1
+                            liveDelta.add(1, taskId: taskId, actId: actId)
+                        } else if moved {
+                            liveDelta.add(1, taskId: taskId, actId: actId)
+                            liveDelta.add(-1, taskId: storedTask, actId: storedAct)
                         }
                         try select.reset()
                         guard !identical else {
                             result.unchanged += 1
                             continue
                         }
-                        try writeColumns(of: runs[index], at: index, from: text, plan: plan, with: update)
+                        try bindTask(update)
+                        try writeColumns(of: run, at: index, from: text, plan: plan, with: update)
                         result.updated += 1
-                        guard previousStatus != runs[index].status else { continue }
+                        guard previousStatus != run.status else { continue }
                     }
                     try text.bind(.id, of: index, to: change, at: 1)
+                    try change.bind(.text(taskId), at: 2)
                     try change.bind(SQLiteValue(previousStatus), at: 3)
                     try text.bind(.status, of: index, to: change, at: 4)
                     try text.bind(.startedAt, of: index, to: change, at: 6)
                     try text.bind(.finishedAt, of: index, to: change, at: 7)
                     try change.run()
-                    changed.append((index, previousStatus))
+                    changed.append((index, previousStatus, taskId))
                 }
             }
         }
         if !batch.deletedRunIds.isEmpty {
-            let markDeleted = try db.cachedStatement(
-                """
-                UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL
-                RETURNING task_id
-                """
-            )
-            for runId in batch.deletedRunIds {
-                try markDeleted.reset()
-                try markDeleted.bind([.text(runId), .text(batch.observedAt)])
-                while try markDeleted.step() {
-                    result.markedDeleted += 1
-                    liveDelta[markDeleted.text(at: 0) ?? "", default: 0] -= 1
-                }
-            }
+            result.markedDeleted += try markDeleted(batch.deletedRunIds, at: batch.observedAt, into: &liveDelta, in: db)
         }
         if !batch.sweeps.isEmpty {
             let swept = try sweep(batch, in: db)
-            result.markedDeleted += swept.count
-            liveDelta[batch.taskId, default: 0] -= swept.count
+            result.markedDeleted += try markDeleted(swept, at: batch.observedAt, into: &liveDelta, in: db)
         }
-        try addLiveRuns(liveDelta, at: batch.observedAt, in: db)
+        try liveDelta.apply(in: db)
         if let cursor = batch.cursor {
             try db.execute(
                 """
-                INSERT INTO sync_state (task_id, next_offset, anchor_run_id, anchor_started_at, updated_at)
-                VALUES (?1, ?2, ?3, ?4, ?5)
-                ON CONFLICT(task_id) DO UPDATE SET next_offset = excluded.next_offset,
-                    anchor_run_id = excluded.anchor_run_id, anchor_started_at = excluded.anchor_started_at,
-                    updated_at = excluded.updated_at
+                UPDATE sync_state SET next_offset = ?3, anchor_run_id = ?4, anchor_started_at = ?5, updated_at = ?6
+                WHERE source_kind = ?1 AND source_id = ?2
                 """,
                 [
-                    .text(batch.taskId), .integer(Int64(cursor.nextOffset)), SQLiteValue(cursor.anchorRunId),
-                    SQLiteValue(cursor.anchorStartedAt), .text(batch.observedAt),
+                    .text(batch.source.kind.rawValue), .text(batch.source.id), .integer(Int64(cursor.nextOffset)),
+                    SQLiteValue(cursor.anchorRunId), SQLiteValue(cursor.anchorStartedAt), .text(batch.observedAt),
                 ]
             )
         }
         return (result, changed)
     }
 
-    /// Marks deleted the task's stored live runs that started strictly inside one of the batch's
-    /// sweep spans but are not in the batch: a page holds every run between its first and last
-    /// `startedAt`, so they are gone (a user's delete in the middle of the list, or retention among
-    /// runs of one instant). The text bounds use the index; instants decide.
-    static func sweep(_ batch: RunBatch, in db: Database) throws -> [String] {
+    /// Marks runs deleted upstream (never removes them); returns how many were live.
+    static func markDeleted(
+        _ runIds: some Sequence<String>,
+        at time: String,
+        into liveDelta: inout LiveDelta,
+        in db: Database
+    ) throws -> Int {
+        let mark = try db.cachedStatement(
+            """
+            UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL
+            RETURNING task_id, act_id
+            """
+        )
+        var marked = 0
+        for runId in runIds {
+            try mark.reset()
+            try mark.bind([.text(runId), .text(time)])
+            while try mark.step() {
+                marked += 1
+                liveDelta.add(-1, taskId: mark.text(at: 0) ?? "", actId: mark.text(at: 1))
+            }
+        }
+        try mark.reset()
+        return marked
+    }
+
+    /// The source's stored live runs that started strictly inside one of the batch's sweep spans
+    /// but are not in the batch: a page holds every run between its first and last `startedAt`, so
+    /// they are gone (a user's delete in the middle of the list, or retention among runs of one
+    /// instant). The text bounds use the index; instants decide.
+    static func sweep(_ batch: RunBatch, in db: Database) throws -> Set<String> {
         let listed = Set(batch.runs.lazy.map(\.id))
         let select = try db.cachedStatement(
             """
             SELECT id, started_at FROM runs
-            WHERE task_id = ?1 AND started_at > ?2 AND started_at < ?3 AND deleted_at IS NULL
+            WHERE \(SourceScope.condition(batch.source)) AND started_at > ?2 AND started_at < ?3
+                AND deleted_at IS NULL
             """
-        )
-        let mark = try db.cachedStatement(
-            "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
         )
         var gone = Set<String>()
         for (first, last) in batch.sweeps {
             guard let low = ISOTimestamp.milliseconds(first), let high = ISOTimestamp.milliseconds(last), low < high
             else { continue }
             try select.reset()
-            try select.bind([.text(batch.taskId), .text(first), .text(last)])
+            try select.bind([SourceScope.parameter(batch.source), .text(first), .text(last)])
             while try select.step() {
                 guard let id = select.text(at: 0), !listed.contains(id),
                     let instant = select.text(at: 1).flatMap(ISOTimestamp.milliseconds), low < instant, instant < high
@@ -234,25 +258,8 @@ extension RunStore {
                 gone.insert(id)
             }
         }
-        for id in gone {
-            try mark.reset()
-            try mark.bind([.text(id), .text(batch.observedAt)])
-            try mark.run()
-        }
-        return Array(gone)
-    }
-
-    /// Adds to the tasks' `live_runs`, creating a task's state row if it has none.
-    static func addLiveRuns(_ delta: [String: Int], at time: String, in db: Database) throws {
-        for (taskId, count) in delta where count != 0 {
-            try db.execute(
-                """
-                INSERT INTO sync_state (task_id, updated_at, live_runs) VALUES (?1, ?2, ?3)
-                ON CONFLICT(task_id) DO UPDATE SET live_runs = live_runs + excluded.live_runs
-                """,
-                [.text(taskId), .text(time), .integer(Int64(count))]
-            )
-        }
+        try select.reset()
+        return gone
     }
 
     /// The positions of `runs` in the byte order of their IDs (SQLite's BINARY collation), stable for
@@ -277,7 +284,8 @@ extension RunStore {
         }
     }
 
-    private static let selectSQL = "SELECT status, raw_json, deleted_at IS NOT NULL, task_id FROM runs WHERE id = ?"
+    private static let selectSQL =
+        "SELECT status, raw_json, deleted_at IS NOT NULL, task_id, act_id FROM runs WHERE id = ?"
 
     private static let insertSQL = """
         INSERT INTO runs (id, task_id, actor_task_id, act_id, user_id, status, started_at, finished_at,
@@ -287,9 +295,10 @@ extension RunStore {
         ON CONFLICT(id) DO NOTHING
         """
 
-    /// A run belongs to the task whose list it was last read from (each task is read by its ID).
+    /// A run keeps the task and Actor it was stored under unless the API names others (?2 is empty
+    /// for a run without a task listed by an Actor or the account).
     private static let updateSQL = """
-        UPDATE runs SET task_id = ?2, actor_task_id = ?3, act_id = ?4, user_id = ?5, status = ?6, started_at = ?7,
+        UPDATE runs SET task_id = coalesce(nullif(?2, ''), task_id), actor_task_id = ?3, act_id = coalesce(?4, act_id), user_id = ?5, status = ?6, started_at = ?7,
             finished_at = ?8, build_id = ?9, build_number = ?10, origin = ?11, usage_total_usd = ?12,
             default_key_value_store_id = ?13, default_dataset_id = ?14, default_request_queue_id = ?15,
             raw_json = ?16, updated_at = ?17, duration_seconds = ?18, deleted_at = NULL
@@ -302,7 +311,8 @@ extension RunStore {
         """
 
     /// Binds a run's columns to the insert or the update and runs it; the raw JSON is read in place
-    /// from the page it came in. The task ID (?2) and the observation time (?17) are bound per batch.
+    /// from the page it came in. The task (?2) is bound by the caller, the observation time (?17) per
+    /// batch.
     private static func writeColumns(
         of run: RunRecord,
         at index: Int,

@@ -71,8 +71,8 @@ package final class RunStore: Sendable {
         }
     }
 
-    /// Per-task figures read through a read-only connection, for users who may not write the file.
-    package static func readStatuses(path: String) throws -> [TaskSyncStatus] {
+    /// Per-source figures read through a read-only connection, for users who may not write the file.
+    package static func readStatuses(path: String) throws -> [SourceSyncStatus] {
         do {
             return try statuses(readingOnly: path)
         } catch let error as SQLiteError where error.isNotADatabase {
@@ -80,13 +80,13 @@ package final class RunStore: Sendable {
         }
     }
 
-    private static func statuses(readingOnly path: String) throws -> [TaskSyncStatus] {
+    private static func statuses(readingOnly path: String) throws -> [SourceSyncStatus] {
         let database = try Database(path: path, readOnly: true)
         defer { try? database.close(optimize: false) }
         try checkOwnership(database)
         let version = try database.scalar("PRAGMA user_version").integer ?? 0
         guard version > 0 else { return [] }
-        return try taskStatuses(in: database, version: Int32(version))
+        return try sourceStatuses(in: database, version: Int32(version))
     }
 
     /// Refuses, with reads only, a file that is not ours or is newer than this binary.
@@ -179,15 +179,18 @@ package final class RunStore: Sendable {
 
     // MARK: Reads for the engine
 
-    /// The stored cursor of a task, or `.start` when it was never read.
-    package func cursor(for taskId: String) async throws -> TaskCursor {
-        try await queue.perform { try Self.cursor(for: taskId, in: $0) }
+    /// The stored cursor of a source, or `.start` when it was never read.
+    package func cursor(for source: RunSource) async throws -> TaskCursor {
+        try await queue.perform { try Self.cursor(for: source, in: $0) }
     }
 
-    static func cursor(for taskId: String, in db: Database) throws -> TaskCursor {
+    static func cursor(for source: RunSource, in db: Database) throws -> TaskCursor {
         let row = try db.rows(
-            "SELECT next_offset, anchor_run_id, anchor_started_at FROM sync_state WHERE task_id = ?",
-            [.text(taskId)]
+            """
+            SELECT next_offset, anchor_run_id, anchor_started_at FROM sync_state
+            WHERE source_kind = ?1 AND source_id = ?2
+            """,
+            key(source)
         ).first
         guard let row else { return .start }
         return TaskCursor(
@@ -197,68 +200,93 @@ package final class RunStore: Sendable {
         )
     }
 
-    /// Whether the task's first complete read (its backfill) has finished.
-    package func hasCompletedBackfill(_ taskId: String) async throws -> Bool {
+    /// `?1` and `?2` of a query on `sync_state`.
+    static func key(_ source: RunSource) -> [SQLiteValue] {
+        [.text(source.kind.rawValue), .text(source.id)]
+    }
+
+    /// Whether the source's first complete read (its backfill) has finished.
+    package func hasCompletedBackfill(_ source: RunSource) async throws -> Bool {
         try await queue.perform { db in
-            try !db.scalar("SELECT backfill_completed_at FROM sync_state WHERE task_id = ?", [.text(taskId)]).isNull
+            try !db.scalar(
+                "SELECT backfill_completed_at FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
+                Self.key(source)
+            ).isNull
         }
     }
 
-    /// Stored runs of a task that are not final and not deleted: the runs to refresh each pass.
+    /// Gives a source its state row, if it has none, with the count of the runs already stored that
+    /// it lists: a source added to a database that holds its runs (read through another source)
+    /// starts with its count right.
+    package func register(_ source: RunSource, at time: String) async throws {
+        try await ownTransaction { try Self.ensureState(of: source, at: time, in: $0) }
+    }
+
+    /// Stored runs of a source that are not final and not deleted: the runs to refresh each pass.
     ///
     /// `INDEXED BY` pins the partial index: without statistics the planner may prefer walking the
-    /// task's whole history in `started_at` order to sorting the few unfinished runs, which would make
-    /// every idle pass cost O(history).
-    package func unfinishedRuns(of taskId: String) async throws -> [UnfinishedRun] {
+    /// source's whole history in `started_at` order to sorting the few unfinished runs, which would
+    /// make every idle pass cost O(history).
+    package func unfinishedRuns(of source: RunSource) async throws -> [UnfinishedRun] {
         try await queue.perform { db in
             try db.rows(
                 """
-                SELECT id, status, started_at FROM runs INDEXED BY runs_unfinished
-                WHERE task_id = ? AND \(Schema.unfinishedCondition)
+                SELECT id, status, started_at FROM runs INDEXED BY \(SourceScope.unfinishedIndex(source))
+                WHERE \(SourceScope.condition(source)) AND \(Schema.unfinishedCondition)
                 ORDER BY started_at, id
                 """,
-                [.text(taskId)]
+                [SourceScope.parameter(source)]
             ).map { UnfinishedRun(id: $0[0].text ?? "", status: $0[1].text ?? "", startedAt: $0[2].text) }
         }
     }
 
-    /// The start instants (Unix milliseconds) of a task's live stored runs from about `instant` on,
+    /// The start instants (Unix milliseconds) of a source's live stored runs from about `instant` on,
     /// the most recent `limit` of them, for estimating where runs sit in the list. The text bound is
     /// a second early, in the API's notation.
-    package func liveStartTimes(of taskId: String, from instant: Int64, limit: Int = 50_000) async throws -> [Int64] {
+    package func liveStartTimes(
+        of source: RunSource,
+        from instant: Int64,
+        limit: Int = 50_000
+    ) async throws -> [Int64] {
         let bound = Self.second(of: instant - 1000)
         return try await queue.perform { db in
             try db.rows(
                 """
-                SELECT started_at FROM runs WHERE task_id = ?1 AND started_at >= ?2 AND deleted_at IS NULL
+                SELECT started_at FROM runs
+                WHERE \(SourceScope.condition(source)) AND started_at >= ?2 AND deleted_at IS NULL
                 ORDER BY started_at DESC LIMIT ?3
                 """,
-                [.text(taskId), .text(bound), .integer(Int64(limit))]
+                [SourceScope.parameter(source), .text(bound), .integer(Int64(limit))]
             ).compactMap { $0[0].text.flatMap(ISOTimestamp.milliseconds) }.filter { $0 >= instant }
         }
     }
 
-    /// Marks a task's stored live runs that started before `oldestLive` as deleted upstream (data
+    /// Marks a source's stored live runs that started before `oldestLive` as deleted upstream (data
     /// retention removed them); returns how many.
     ///
     /// The engine calls this with the `startedAt` of the oldest run the API still lists. Instants are
     /// compared, not text: `…:05Z` and `…:05.500Z` sort the other way round as text. The index on
-    /// `(task_id, started_at)` narrows the candidates to the runs from one second before the head of
-    /// the previous check (older ones were marked then) to one second after this head, as text in the
+    /// `started_at` narrows the candidates to the runs from one second before the head of the
+    /// previous check (older ones were marked then) to one second after this head, as text in the
     /// API's notation (UTC, `Z`); the rows are stepped through, not collected.
-    package func markRetentionDeleted(taskId: String, oldestLive: String, at time: String) async throws -> Int {
+    package func markRetentionDeleted(source: RunSource, oldestLive: String, at time: String) async throws -> Int {
         guard let head = ISOTimestamp.milliseconds(oldestLive) else { return 0 }
         return try await ownTransaction { db in
-            let previous = try db.scalar("SELECT head_started_at FROM sync_state WHERE task_id = ?", [.text(taskId)])
+            try Self.ensureState(of: source, at: time, in: db)
+            let previous = try db.scalar(
+                "SELECT head_started_at FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
+                Self.key(source)
+            )
             let lowest = previous.text.flatMap(ISOTimestamp.milliseconds).map { min($0, head) }
             let select = try db.cachedStatement(
                 """
                 SELECT id, started_at FROM runs
-                WHERE task_id = ?1 AND started_at >= ?2 AND started_at < ?3 AND deleted_at IS NULL
+                WHERE \(SourceScope.condition(source)) AND started_at >= ?2 AND started_at < ?3
+                    AND deleted_at IS NULL
                 """
             )
             try select.bind([
-                .text(taskId), .text(lowest.map { Self.second(of: $0 - 1000) } ?? ""),
+                SourceScope.parameter(source), .text(lowest.map { Self.second(of: $0 - 1000) } ?? ""),
                 .text(Self.second(of: head + 1000)),
             ])
             var gone: [String] = []
@@ -269,20 +297,14 @@ package final class RunStore: Sendable {
                 gone.append(id)
             }
             try select.reset()
-            let mark = try db.cachedStatement(
-                "UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL"
-            )
-            for id in gone {
-                try mark.reset()
-                try mark.bind([.text(id), .text(time)])
-                try mark.run()
-            }
-            try Self.ensureState(taskId: taskId, at: time, in: db)
+            var liveDelta = LiveDelta()
+            let marked = try Self.markDeleted(gone, at: time, into: &liveDelta, in: db)
+            try liveDelta.apply(in: db)
             try db.execute(
-                "UPDATE sync_state SET head_started_at = ?2, live_runs = live_runs - ?3 WHERE task_id = ?1",
-                [.text(taskId), .text(oldestLive), .integer(Int64(gone.count))]
+                "UPDATE sync_state SET head_started_at = ?3 WHERE source_kind = ?1 AND source_id = ?2",
+                Self.key(source) + [.text(oldestLive)]
             )
-            return gone.count
+            return marked
         }
     }
 
@@ -292,16 +314,18 @@ package final class RunStore: Sendable {
         return String(date.formatted(Date.ISO8601FormatStyle()).prefix(19))
     }
 
-    /// The task's live stored runs that started at exactly `instant` (Unix milliseconds).
-    package func liveRuns(of taskId: String, startedAt instant: Int64) async throws -> [String] {
+    /// The source's live stored runs that started at exactly `instant` (Unix milliseconds).
+    package func liveRuns(of source: RunSource, startedAt instant: Int64) async throws -> [String] {
         try await queue.perform { db in
             try db.rows(
                 """
                 SELECT id, started_at FROM runs
-                WHERE task_id = ?1 AND started_at >= ?2 AND started_at < ?3 AND deleted_at IS NULL
+                WHERE \(SourceScope.condition(source)) AND started_at >= ?2 AND started_at < ?3
+                    AND deleted_at IS NULL
                 """,
                 [
-                    .text(taskId), .text(Self.second(of: instant - 1000)), .text(Self.second(of: instant + 1000)),
+                    SourceScope.parameter(source), .text(Self.second(of: instant - 1000)),
+                    .text(Self.second(of: instant + 1000)),
                 ]
             ).compactMap { row in
                 row[1].text.flatMap(ISOTimestamp.milliseconds) == instant ? row[0].text : nil
@@ -309,42 +333,67 @@ package final class RunStore: Sendable {
         }
     }
 
-    /// The task's live stored runs without a `startedAt` (the API sorts them first).
-    package func liveUndatedRuns(of taskId: String) async throws -> [String] {
+    /// The source's live stored runs without a `startedAt` (the API sorts them first).
+    package func liveUndatedRuns(of source: RunSource) async throws -> [String] {
         try await queue.perform { db in
             try db.rows(
-                "SELECT id FROM runs WHERE task_id = ? AND started_at IS NULL AND deleted_at IS NULL",
-                [.text(taskId)]
+                """
+                SELECT id FROM runs
+                WHERE \(SourceScope.condition(source)) AND started_at IS NULL AND deleted_at IS NULL
+                """,
+                [SourceScope.parameter(source)]
             ).compactMap { $0[0].text }
         }
     }
 
-    /// What the engine's completeness check needs of a task: its live stored runs, and the excess of
-    /// the API's `total` over them that the last complete re-read could not explain.
-    package func liveCount(of taskId: String) async throws -> (liveRuns: Int, listExcess: Int?) {
+    /// What the engine's completeness check needs of a source: its live stored runs, and the excess
+    /// of the API's `total` over them that the last complete re-read could not explain.
+    package func liveCount(of source: RunSource) async throws -> (liveRuns: Int, listExcess: Int?) {
         try await queue.perform { db in
             let row = try db.rows(
-                "SELECT live_runs, list_excess FROM sync_state WHERE task_id = ?",
-                [.text(taskId)]
+                "SELECT live_runs, list_excess FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
+                Self.key(source)
             ).first
             return (Int(row?[0].integer ?? 0), row?[1].integer.map(Int.init))
         }
     }
 
+    /// The source's live stored runs that started at or after `instant` (ISO 8601), compared as
+    /// instants: what a keyset read from that watermark should list.
+    package func liveCount(of source: RunSource, startedFrom instant: String) async throws -> Int {
+        guard let bound = ISOTimestamp.milliseconds(instant) else { return 0 }
+        return try await queue.perform { db in
+            let select = try db.cachedStatement(
+                """
+                SELECT started_at FROM runs
+                WHERE \(SourceScope.condition(source)) AND started_at >= ?2 AND deleted_at IS NULL
+                """
+            )
+            try select.bind([SourceScope.parameter(source), .text(Self.second(of: bound - 1000))])
+            var count = 0
+            while try select.step() {
+                if let started = select.text(at: 0).flatMap(ISOTimestamp.milliseconds), started >= bound { count += 1 }
+            }
+            try select.reset()
+            return count
+        }
+    }
+
     /// Records (or clears, with nil) the excess of the API's `total` that a complete re-read left.
-    package func setListExcess(_ excess: Int?, of taskId: String, at time: String) async throws {
+    package func setListExcess(_ excess: Int?, of source: RunSource, at time: String) async throws {
         try await ownTransaction { db in
-            try Self.ensureState(taskId: taskId, at: time, in: db)
+            try Self.ensureState(of: source, at: time, in: db)
             try db.execute(
-                "UPDATE sync_state SET list_excess = ?2 WHERE task_id = ?1",
-                [.text(taskId), SQLiteValue(excess.map(Int64.init))]
+                "UPDATE sync_state SET list_excess = ?3 WHERE source_kind = ?1 AND source_id = ?2",
+                Self.key(source) + [SQLiteValue(excess.map(Int64.init))]
             )
         }
     }
 
     /// Moves what is stored under a task's other spelling (its `username~task-name`, or an old
-    /// name) to its ID: the runs, their change rows, and the cursor unless the ID has one; the
-    /// spelling is kept as the task's name. Returns how many runs moved.
+    /// name, which databases before version 4 keyed runs by) to its ID: the runs, their change rows,
+    /// and the cursor unless the ID has one; a `username~task-name` spelling is kept as the task's
+    /// name. Returns how many runs moved.
     package func adoptTask(spelling: String, as taskId: String, at time: String) async throws -> Int {
         guard spelling != taskId else { return 0 }
         return try await ownTransaction { db in
@@ -354,75 +403,195 @@ package final class RunStore: Sendable {
             )
             try db.execute("UPDATE runs SET task_id = ?2 WHERE task_id = ?1", [.text(spelling), .text(taskId)])
             let moved = Int(db.changes)
-            let live =
-                try db.scalar(
-                    "SELECT live_runs FROM sync_state WHERE task_id = ?",
-                    [.text(spelling)]
-                ).integer ?? 0
             try db.execute(
-                "UPDATE OR IGNORE sync_state SET task_id = ?2 WHERE task_id = ?1",
+                "UPDATE OR IGNORE sync_state SET source_id = ?2 WHERE source_kind = 'task' AND source_id = ?1",
                 [.text(spelling), .text(taskId)]
             )
-            if db.changes == 0 {
-                try db.execute("DELETE FROM sync_state WHERE task_id = ?", [.text(spelling)])
-                try Self.addLiveRuns([taskId: Int(live)], at: time, in: db)
-            }
-            try Self.ensureState(taskId: taskId, at: time, in: db)
             try db.execute(
-                "UPDATE sync_state SET task_name = ?2 WHERE task_id = ?1",
-                [.text(taskId), .text(spelling)]
+                "DELETE FROM sync_state WHERE source_kind = 'task' AND source_id = ?",
+                [.text(spelling)]
             )
+            // The ID's own row counts the moved runs now (or is created with them).
+            try db.execute(
+                """
+                UPDATE sync_state SET live_runs = (
+                    SELECT count(*) FROM runs WHERE task_id = ?1 AND deleted_at IS NULL)
+                WHERE source_kind = 'task' AND source_id = ?1
+                """,
+                [.text(taskId)]
+            )
+            try Self.ensureState(of: .task(taskId), at: time, in: db)
+            if spelling.contains("~") { try Self.setName(spelling, of: .task(taskId), at: time, in: db) }
             return moved
+        }
+    }
+
+    // MARK: Names and sources
+
+    /// Records the `username~name` of a task or an Actor, for `status` and the views; an empty name
+    /// records that the API gave none (the task or Actor is gone), so that it is not asked again
+    /// before the next refresh.
+    package func setName(_ name: String, of source: RunSource, at time: String) async throws {
+        try await ownTransaction { try Self.setName(name, of: source, at: time, in: $0) }
+    }
+
+    static func setName(_ name: String, of source: RunSource, at time: String, in db: Database) throws {
+        guard source != .account else { return }
+        try db.execute(
+            """
+            INSERT INTO names (kind, id, name, refreshed_at) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT(kind, id) DO UPDATE SET name = excluded.name, refreshed_at = excluded.refreshed_at
+            """,
+            key(source) + [.text(name), .text(time)]
+        )
+    }
+
+    /// The tasks and Actors stored runs belong to whose name is unknown or older than `before`.
+    package func unnamed(refreshedBefore before: String, limit: Int) async throws -> [RunSource] {
+        try await queue.perform { db in
+            let query = """
+                SELECT u.kind, u.id FROM (
+                    SELECT DISTINCT 'task' AS kind, task_id AS id FROM runs WHERE task_id <> ''
+                    UNION SELECT DISTINCT 'actor', act_id FROM runs WHERE act_id IS NOT NULL AND act_id <> '') AS u
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM names AS n WHERE n.kind = u.kind AND n.id = u.id AND n.refreshed_at >= ?1)
+                ORDER BY u.kind, u.id LIMIT ?2
+                """
+            return try db.rows(query, [.text(before), .integer(Int64(limit))]).compactMap { row in
+                RunSource(kind: row[0].text ?? "", id: row[1].text ?? "")
+            }
+        }
+    }
+
+    /// The tasks a discovery last saw, with whether each is gone upstream (`removed_at`).
+    package func discoveredTasks() async throws -> [(taskId: String, removed: Bool)] {
+        try await queue.perform { db in
+            try db.rows(
+                "SELECT source_id, removed_at IS NOT NULL FROM sync_state WHERE source_kind = 'task' ORDER BY source_id"
+            ).map { ($0[0].text ?? "", ($0[1].integer ?? 0) != 0) }
+        }
+    }
+
+    /// Marks a task gone upstream (nil: listed again); its runs stay. Returns whether this changed it.
+    @discardableResult
+    package func setRemoved(_ removedAt: String?, task taskId: String, at time: String) async throws -> Bool {
+        try await ownTransaction { db in
+            try Self.ensureState(of: .task(taskId), at: time, in: db)
+            try db.execute(
+                """
+                UPDATE sync_state SET removed_at = ?2
+                WHERE source_kind = 'task' AND source_id = ?1 AND (removed_at IS NULL) <> (?2 IS NULL)
+                """,
+                [.text(taskId), SQLiteValue(removedAt)]
+            )
+            return db.changes > 0
         }
     }
 
     // MARK: Pass bookkeeping
 
-    /// Records the end of a pass over a task: success clears the error, failure records it.
-    package func recordPass(taskId: String, at time: String, error: String?, backfillCompleted: Bool) async throws {
+    /// Records the end of a pass over a source: success clears the error, failure records it.
+    package func recordPass(source: RunSource, at time: String, error: String?, backfillCompleted: Bool) async throws {
         try await ownTransaction { db in
-            try Self.ensureState(taskId: taskId, at: time, in: db)
+            try Self.ensureState(of: source, at: time, in: db)
             if let error {
                 try db.execute(
                     """
-                    UPDATE sync_state SET last_pass_at = ?1, last_error = ?2, last_error_at = ?1,
-                        consecutive_failures = consecutive_failures + 1, updated_at = ?1
-                    WHERE task_id = ?3
+                    UPDATE sync_state SET last_pass_at = ?3, last_error = ?4, last_error_at = ?3,
+                        consecutive_failures = consecutive_failures + 1, updated_at = ?3
+                    WHERE source_kind = ?1 AND source_id = ?2
                     """,
-                    [.text(time), .text(error), .text(taskId)]
+                    Self.key(source) + [.text(time), .text(error)]
                 )
             } else {
                 try db.execute(
                     """
-                    UPDATE sync_state SET last_pass_at = ?1, last_success_at = ?1, last_error = NULL,
-                        consecutive_failures = 0, updated_at = ?1,
-                        backfill_completed_at = CASE WHEN ?2 THEN coalesce(backfill_completed_at, ?1)
+                    UPDATE sync_state SET last_pass_at = ?3, last_success_at = ?3, last_error = NULL,
+                        consecutive_failures = 0, updated_at = ?3,
+                        backfill_completed_at = CASE WHEN ?4 THEN coalesce(backfill_completed_at, ?3)
                             ELSE backfill_completed_at END
-                    WHERE task_id = ?3
+                    WHERE source_kind = ?1 AND source_id = ?2
                     """,
-                    [.text(time), .integer(backfillCompleted ? 1 : 0), .text(taskId)]
+                    Self.key(source) + [.text(time), .integer(backfillCompleted ? 1 : 0)]
                 )
             }
         }
     }
 
-    static func ensureState(taskId: String, at time: String, in db: Database) throws {
+    /// Creates a source's state row if it has none, counting the live runs already stored that the
+    /// source lists (a primary-key lookup when the row exists).
+    static func ensureState(of source: RunSource, at time: String, in db: Database) throws {
+        let exists = try db.cachedStatement("SELECT 1 FROM sync_state WHERE source_kind = ?1 AND source_id = ?2")
+        try exists.bind(key(source))
+        let found = try exists.step()
+        try exists.reset()
+        guard !found else { return }
         try db.execute(
-            "INSERT INTO sync_state (task_id, updated_at) VALUES (?, ?) ON CONFLICT(task_id) DO NOTHING",
-            [.text(taskId), .text(time)]
+            """
+            INSERT INTO sync_state (source_kind, source_id, updated_at, live_runs)
+            VALUES (?2, ?1, ?3, (SELECT count(*) FROM runs WHERE \(SourceScope.condition(source)) AND deleted_at IS NULL))
+            """,
+            [SourceScope.parameter(source), .text(source.kind.rawValue), .text(time)]
         )
     }
 
     // MARK: Reports
 
-    /// Per-task figures for `status`, from the database alone.
-    package func taskStatuses() async throws -> [TaskSyncStatus] {
-        try await queue.perform { try Self.taskStatuses(in: $0) }
+    /// Per-source figures for `status`, from the database alone.
+    package func sourceStatuses() async throws -> [SourceSyncStatus] {
+        try await queue.perform { try Self.sourceStatuses(in: $0) }
     }
 
-    static func taskStatuses(in db: Database, version: Int32 = Schema.currentVersion) throws -> [TaskSyncStatus] {
-        // A version 1 file (the daemon migrates it at its next start) has another `runs_unfinished`
-        // condition: counted without pinning the index. Task names came with version 4.
+    static func sourceStatuses(in db: Database, version: Int32 = Schema.currentVersion) throws -> [SourceSyncStatus] {
+        guard version >= 5 else { return try legacyStatuses(in: db, version: version) }
+        let states = try db.rows(
+            """
+            SELECT s.source_kind, s.source_id, s.next_offset, s.anchor_run_id, s.anchor_started_at,
+                   s.last_success_at, s.last_error, s.last_error_at, s.consecutive_failures,
+                   s.backfill_completed_at, nullif(n.name, ''), s.removed_at
+            FROM sync_state AS s LEFT JOIN names AS n ON n.kind = s.source_kind AND n.id = s.source_id
+            """
+        )
+        return try states.compactMap { row -> SourceSyncStatus? in
+            guard let source = RunSource(kind: row[0].text ?? "", id: row[1].text ?? "") else { return nil }
+            let scope = SourceScope.condition(source)
+            let parameter = [SourceScope.parameter(source)]
+            return SourceSyncStatus(
+                source: source,
+                cursor: TaskCursor(
+                    nextOffset: Int(row[2].integer ?? 0),
+                    anchorRunId: row[3].text,
+                    anchorStartedAt: row[4].text
+                ),
+                lastSuccessAt: row[5].text,
+                lastError: row[6].text,
+                lastErrorAt: row[7].text,
+                consecutiveFailures: Int(row[8].integer ?? 0),
+                backfillCompletedAt: row[9].text,
+                runsStored: Int(try db.scalar("SELECT count(*) FROM runs WHERE \(scope)", parameter).integer ?? 0),
+                unfinishedRuns: Int(
+                    try db.scalar(
+                        """
+                        SELECT count(*) FROM runs INDEXED BY \(SourceScope.unfinishedIndex(source))
+                        WHERE \(scope) AND \(Schema.unfinishedCondition)
+                        """,
+                        parameter
+                    ).integer ?? 0
+                ),
+                deletedRuns: Int(
+                    try db.scalar("SELECT count(*) FROM runs WHERE \(scope) AND deleted_at IS NOT NULL", parameter)
+                        .integer ?? 0
+                ),
+                name: row[10].text,
+                removedAt: row[11].text
+            )
+        }.sorted { $0.source < $1.source }
+    }
+
+    /// `status` of a file the daemon has not yet migrated (it reads without writing): tasks only.
+    private static func legacyStatuses(in db: Database, version: Int32) throws -> [SourceSyncStatus] {
+        // A version 1 file has another `runs_unfinished` condition: counted without pinning the
+        // index. Task names came with version 4.
         let unfinished = version >= 2 ? "runs INDEXED BY runs_unfinished" : "runs"
         let taskName = version >= 4 ? "s.task_name" : "NULL"
         return try db.rows(
@@ -437,8 +606,8 @@ package final class RunStore: Sendable {
             FROM sync_state AS s ORDER BY s.task_id
             """
         ).map { row in
-            TaskSyncStatus(
-                taskId: row[0].text ?? "",
+            SourceSyncStatus(
+                source: .task(row[0].text ?? ""),
                 cursor: TaskCursor(
                     nextOffset: Int(row[1].integer ?? 0),
                     anchorRunId: row[2].text,
@@ -452,7 +621,8 @@ package final class RunStore: Sendable {
                 runsStored: Int(row[9].integer ?? 0),
                 unfinishedRuns: Int(row[10].integer ?? 0),
                 deletedRuns: Int(row[11].integer ?? 0),
-                taskName: row[12].text
+                name: row[12].text,
+                removedAt: nil
             )
         }
     }

@@ -15,7 +15,7 @@ enum Schema {
         """
 
     /// Migration `i` brings the file from `user_version` i to i+1.
-    static let migrations: [String] = [version1, version2, version3, version4]
+    static let migrations: [String] = [version1, version2, version3, version4, version5]
 
     static var currentVersion: Int32 { Int32(migrations.count) }
 
@@ -172,5 +172,100 @@ enum Schema {
             SELECT task_id, max(updated_at), count(*) FROM runs
             WHERE deleted_at IS NULL AND task_id NOT IN (SELECT task_id FROM sync_state)
             GROUP BY task_id;
+        """
+
+    /// Version 5: sources (docs/sync.md, "Sources"). A run's task and Actor are the API's own fields;
+    /// the state of each list the daemon reads is keyed by the list's kind and ID; names live in a
+    /// table of their own, for the views.
+    /// - `runs.task_id` is the run's task (`actor_task_id`), or empty for a run started without a
+    ///   task (an Actor's run listed by an Actor or account source). Rows keep their values.
+    /// - `sync_state` is keyed by `(source_kind, source_id)`: `task` and the task's ID, `actor` and
+    ///   the Actor's ID, or `account` and an empty ID. Every row and cursor is kept as a task's. Its
+    ///   `task_name` moves to `names`; `removed_at` is set while a discovered task is gone upstream.
+    /// - `names`: the `username~name` of tasks and Actors, as the API last gave them (empty when it
+    ///   gave none: the views show NULL).
+    /// - Indexes for the Actor and account lists' range queries and unfinished runs.
+    /// - The three views gain the task's name and the Actor (ID and name), as their last columns.
+    private static let version5 = """
+        ALTER TABLE sync_state RENAME TO sync_state_v4;
+        CREATE TABLE sync_state (
+            source_kind TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            next_offset INTEGER NOT NULL DEFAULT 0,
+            anchor_run_id TEXT,
+            anchor_started_at TEXT,
+            backfill_completed_at TEXT,
+            last_pass_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            live_runs INTEGER NOT NULL DEFAULT 0,
+            list_excess INTEGER,
+            head_started_at TEXT,
+            removed_at TEXT,
+            PRIMARY KEY (source_kind, source_id)
+        );
+        INSERT INTO sync_state (source_kind, source_id, next_offset, anchor_run_id, anchor_started_at,
+                backfill_completed_at, last_pass_at, last_success_at, last_error, last_error_at,
+                consecutive_failures, updated_at, live_runs, list_excess, head_started_at)
+            SELECT 'task', task_id, next_offset, anchor_run_id, anchor_started_at, backfill_completed_at,
+                last_pass_at, last_success_at, last_error, last_error_at, consecutive_failures, updated_at,
+                live_runs, list_excess, head_started_at
+            FROM sync_state_v4;
+
+        CREATE TABLE names (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            refreshed_at TEXT NOT NULL,
+            PRIMARY KEY (kind, id)
+        );
+        INSERT INTO names (kind, id, name, refreshed_at)
+            SELECT 'task', task_id, task_name, updated_at FROM sync_state_v4
+            WHERE task_name IS NOT NULL AND task_name <> task_id;
+        DROP TABLE sync_state_v4;
+
+        CREATE INDEX runs_actor_started ON runs(act_id, started_at);
+        CREATE INDEX runs_started ON runs(started_at);
+        CREATE INDEX runs_unfinished_actor ON runs(act_id) WHERE \(unfinishedCondition);
+
+        DROP VIEW recent_failures;
+        DROP VIEW latest_runs;
+        DROP VIEW daily_run_counts;
+
+        CREATE VIEW recent_failures AS
+            SELECT r.id AS run_id, r.task_id, r.status, r.started_at, r.finished_at, r.duration_seconds,
+                   r.usage_total_usd, 'https://console.apify.com/view/runs/' || r.id AS console_url,
+                   nullif(tn.name, '') AS task_name, r.act_id AS actor_id, nullif(an.name, '') AS actor_name
+            FROM runs AS r
+            LEFT JOIN names AS tn ON tn.kind = 'task' AND tn.id = r.task_id
+            LEFT JOIN names AS an ON an.kind = 'actor' AND an.id = r.act_id
+            WHERE r.status IN ('FAILED', 'TIMED-OUT', 'ABORTED')
+            ORDER BY r.started_at DESC;
+
+        CREATE VIEW latest_runs AS
+            SELECT r.task_id, r.id AS run_id, r.status, r.started_at, r.finished_at, r.duration_seconds,
+                   r.usage_total_usd, nullif(tn.name, '') AS task_name, r.act_id AS actor_id, nullif(an.name, '') AS actor_name
+            FROM runs AS r
+            LEFT JOIN names AS tn ON tn.kind = 'task' AND tn.id = r.task_id
+            LEFT JOIN names AS an ON an.kind = 'actor' AND an.id = r.act_id
+            WHERE r.id = CASE WHEN r.task_id <> '' THEN (
+                    SELECT id FROM runs AS x WHERE x.task_id = r.task_id
+                    ORDER BY x.started_at DESC, x.id DESC LIMIT 1)
+                ELSE (
+                    SELECT id FROM runs AS x WHERE x.act_id IS r.act_id AND x.task_id = ''
+                    ORDER BY x.started_at DESC, x.id DESC LIMIT 1)
+                END;
+
+        CREATE VIEW daily_run_counts AS
+            SELECT r.task_id, substr(r.started_at, 1, 10) AS day, r.status, count(*) AS runs,
+                   round(sum(coalesce(r.usage_total_usd, 0)), 6) AS usage_total_usd,
+                   nullif(tn.name, '') AS task_name, r.act_id AS actor_id, nullif(an.name, '') AS actor_name
+            FROM runs AS r
+            LEFT JOIN names AS tn ON tn.kind = 'task' AND tn.id = r.task_id
+            LEFT JOIN names AS an ON an.kind = 'actor' AND an.id = r.act_id
+            GROUP BY r.task_id, r.act_id, day, r.status;
         """
 }

@@ -1,6 +1,9 @@
 /// A status change the store recorded: a run seen for the first time (`from` nil) or in a new status.
 package struct StatusChange: Sendable, Equatable {
+    /// The run's task, empty for a run started without one.
     package var taskId: String
+    /// The run's Actor, when the API named it.
+    package var actId: String?
     package var runId: String
     package var from: String?
     package var to: String
@@ -10,6 +13,7 @@ package struct StatusChange: Sendable, Equatable {
 
     package init(
         taskId: String,
+        actId: String? = nil,
         runId: String,
         from: String?,
         to: String,
@@ -18,6 +22,7 @@ package struct StatusChange: Sendable, Equatable {
         observedAt: String
     ) {
         self.taskId = taskId
+        self.actId = actId
         self.runId = runId
         self.from = from
         self.to = to

@@ -18,12 +18,20 @@ import RunStore
 /// accounted for.
 struct ForwardRead {
     let engine: SyncEngine
-    let taskId: String
+    let source: RunSource
     let logger: Logger
     let budget: RequestBudget
+    /// Where the pages go: written in order, each only after every earlier one was.
+    let session: WriteSession
     /// Whether written pages also mark stored runs they prove gone (`RunBatch.sweeps`): not in a
     /// first backfill, where nothing stored can be missing from the list.
     var sweeps = true
+    /// The keyset cursor (docs/sync.md, "Two cursors"): the list is read from `startedAfter`, so
+    /// that deletions of older runs do not move it, and the cursors written say where to read from
+    /// by the watermark alone (offset 0 of the list from the watermark on).
+    var keysetCursor = false
+    /// This read's lower bound: the list of runs started at or after it (nil: the whole list).
+    var startedAfter: String?
 
     /// Measured with the benchmark (see the README): up to 4 pages per batch and 2 waiting pages keep
     /// peak memory at 42 MiB; a third waiting page was 3% faster for 5 MiB more, too close to the
@@ -75,20 +83,19 @@ struct ForwardRead {
         case fetched(Step)
         case fetchFailed(any Error)
         case planned(BatchPlan)
-        case written(AppliedBatch)
+        case written
         case writeFailed(any Error)
     }
 
     /// Reads from `stored` to the end of the list; returns the final cursor.
     func run(from stored: TaskCursor, report: inout TaskPassReport) async throws -> TaskCursor {
         var cursor = stored
-        var writtenCursor = stored
+        var writtenCursor = persisted(stored)
         var queue: [Step] = []
         var planning = false
         var planned: BatchPlan?
         var writesInFlight = 0
         var writeFailed = false
-        let chain = WriteChain()
         var fetchInFlight = false
         /// Where to fetch next, when a fetch is due but the queue is full.
         var pendingFetch: Position? = Position(
@@ -119,15 +126,15 @@ struct ForwardRead {
                 else { return }
                 let pages = Array(queue.prefix(Self.maximumPagesPerBatch))
                 queue.removeFirst(pages.count)
-                let last = pages.last!.cursorAfter
+                let last = persisted(pages.last!.cursorAfter)
                 let cursor = last == writtenCursor ? nil : last
                 let observedAt = engine.timestamp()
                 writtenCursor = last
                 planning = true
                 let sweeps = self.sweeps
-                group.addTask { [taskId] in
+                group.addTask { [source] in
                     let runs = pages.flatMap(\.page.items)
-                    var batch = RunBatch(taskId: taskId, runs: runs, cursor: cursor, observedAt: observedAt)
+                    var batch = RunBatch(source: source, runs: runs, cursor: cursor, observedAt: observedAt)
                     if sweeps { batch.sweeps = pages.compactMap(\.span) }
                     return .planned(BatchPlan(batch))
                 }
@@ -136,11 +143,10 @@ struct ForwardRead {
                 guard writesInFlight < Self.maximumWritesInFlight, let plan = planned else { return }
                 planned = nil
                 writesInFlight += 1
-                let store = engine.store
-                let earlier = report.pendingEpochs
-                group.addTask {
+                group.addTask { [session] in
                     do {
-                        return .written(try await store.apply(plan, after: earlier, chain: chain))
+                        _ = try await session.apply(plan)
+                        return .written
                     } catch {
                         return .writeFailed(error)
                     }
@@ -156,11 +162,17 @@ struct ForwardRead {
                     report.itemsRead += step.itemsRead
                     if let path = step.path { report.cursorPath = report.cursorPath.escalated(to: path) }
                     if let shift = step.shift { report.shift = shift }
-                    if let total = step.page.total { report.listTotal = total }
                     if step.next?.tieRun == true { report.unproven = true }
-                    report.listEnd = step.start + step.page.items.count
-                    if step.start == 0, let oldest = step.page.items.lazy.compactMap(\.startedAt).first {
-                        report.oldestListed = oldest
+                    if let startedAfter {
+                        // Offsets in a list that starts at an instant: not the whole list's.
+                        report.tailStart = startedAfter
+                        report.tailTotal = step.page.total ?? report.tailTotal
+                    } else {
+                        if let total = step.page.total { report.listTotal = total }
+                        report.listEnd = step.start + step.page.items.count
+                        if step.start == 0, let oldest = step.page.items.lazy.compactMap(\.startedAt).first {
+                            report.oldestListed = oldest
+                        }
                     }
                     cursor = step.cursorAfter
                     queue.append(step)
@@ -171,9 +183,8 @@ struct ForwardRead {
                 case .planned(let plan):
                     planning = false
                     if !writeFailed { planned = plan }
-                case .written(let applied):
+                case .written:
                     writesInFlight -= 1
-                    report.add(applied)
                 case .writeFailed(let error):
                     writesInFlight -= 1
                     writeFailed = true
@@ -188,7 +199,13 @@ struct ForwardRead {
             }
         }
         if let firstError { throw firstError }
-        return cursor
+        return persisted(cursor)
+    }
+
+    /// The cursor as stored: a keyset cursor is read from its watermark, at offset 0.
+    private func persisted(_ cursor: TaskCursor) -> TaskCursor {
+        guard keysetCursor else { return cursor }
+        return TaskCursor(nextOffset: 0, anchorRunId: cursor.anchorRunId, anchorStartedAt: cursor.anchorStartedAt)
     }
 
     /// Fetches the page at `position` and verifies it; locates the watermark again until a page is
@@ -320,9 +337,21 @@ struct ForwardRead {
             step.requests += 1
             try budget.spend()
             do {
-                let page = try await engine.client.listRuns(task: taskId, offset: offset, limit: limit)
+                let page = try await engine.client.listRuns(
+                    source,
+                    offset: offset,
+                    limit: limit,
+                    startedAfter: startedAfter
+                )
                 if let echoed = page.offset, echoed != offset {
                     throw SyncFault.offsetIgnored(asked: offset, answered: echoed)
+                }
+                if let startedAfter, let bound = ISOTimestamp.milliseconds(startedAfter),
+                    let early = page.items.first(where: {
+                        $0.startedAt.flatMap(ISOTimestamp.milliseconds).map { $0 < bound } ?? true
+                    })
+                {
+                    throw SyncFault.startedAfterIgnored(asked: startedAfter, listed: early.startedAt)
                 }
                 step.itemsRead += page.items.count
                 return page

@@ -1,3 +1,4 @@
+import RunModel
 import Synchronization
 
 /// When the count check reads the head of a task's list even though the counts agree.
@@ -12,19 +13,19 @@ import Synchronization
 package final class HeadCheckSchedule: Sendable {
     package static let period = 10
 
-    private let passesSinceCheck = Mutex<[String: Int]>([:])
+    private let passesSinceCheck = Mutex<[RunSource: Int]>([:])
 
-    /// Counts a pass of `taskId`; true when its head is due to be read.
-    func due(_ taskId: String) -> Bool {
+    /// Counts a pass of `source`; true when its head is due to be read.
+    func due(_ source: RunSource) -> Bool {
         passesSinceCheck.withLock { passes in
-            let count = passes[taskId] ?? Self.period
-            passes[taskId] = count + 1
+            let count = passes[source] ?? Self.period
+            passes[source] = count + 1
             return count >= Self.period
         }
     }
 
-    /// Records that the head of `taskId` was just read, and whether stored runs were found deleted.
-    func checked(_ taskId: String, foundDeletions: Bool) {
-        passesSinceCheck.withLock { $0[taskId] = foundDeletions ? Self.period : 1 }
+    /// Records that the head of `source` was just read, and whether stored runs were found deleted.
+    func checked(_ source: RunSource, foundDeletions: Bool) {
+        passesSinceCheck.withLock { $0[source] = foundDeletions ? Self.period : 1 }
     }
 }

@@ -1,3 +1,4 @@
+import RunModel
 import RunStore
 import Synchronization
 
@@ -19,13 +20,13 @@ final class RefreshBackoff: Sendable {
         var wait: Int
     }
 
-    private let entries = Mutex<[String: [String: Entry]]>([:])
+    private let entries = Mutex<[RunSource: [String: Entry]]>([:])
 
     /// The runs to ask for in this pass.
-    func due(_ runs: [UnfinishedRun], of taskId: String) -> [UnfinishedRun] {
+    func due(_ runs: [UnfinishedRun], of source: RunSource) -> [UnfinishedRun] {
         entries.withLock { all in
-            var task = all[taskId] ?? [:]
-            defer { all[taskId] = task.isEmpty ? nil : task }
+            var task = all[source] ?? [:]
+            defer { all[source] = task.isEmpty ? nil : task }
             let tracked = Set(runs.map(\.id))
             task = task.filter { tracked.contains($0.key) }
             return runs.filter { run in
@@ -40,14 +41,14 @@ final class RefreshBackoff: Sendable {
     }
 
     /// Records what asking for `run` found: its status now, or nil when it is gone.
-    func refreshed(_ run: UnfinishedRun, now status: String?, of taskId: String) {
+    func refreshed(_ run: UnfinishedRun, now status: String?, of source: RunSource) {
         entries.withLock { all in
             guard let status, status == run.status, !Self.known.contains(status) else {
-                all[taskId]?[run.id] = nil
+                all[source]?[run.id] = nil
                 return
             }
-            let wait = min(Self.maximumSkippedPasses, max(1, (all[taskId]?[run.id]?.wait ?? 0) * 2))
-            all[taskId, default: [:]][run.id] = Entry(status: status, skip: wait, wait: wait)
+            let wait = min(Self.maximumSkippedPasses, max(1, (all[source]?[run.id]?.wait ?? 0) * 2))
+            all[source, default: [:]][run.id] = Entry(status: status, skip: wait, wait: wait)
         }
     }
 }

@@ -25,6 +25,7 @@ package struct SyncEngine: Sendable {
     package let pageSize: Int
     let backoff = RefreshBackoff()
     let headChecks = HeadCheckSchedule()
+    let startedAfterSupport = StartedAfterSupport()
 
     package init(
         client: ApifyClient,
@@ -48,58 +49,75 @@ package struct SyncEngine: Sendable {
     static let minimumRunsForRanges = 3
 
     /// One pass over one task. On error, what was stored before it stays stored, with its cursor.
-    package func sync(task taskId: String) async throws -> TaskPassReport {
-        var report = TaskPassReport(taskId: taskId)
-        let stored = try await store.cursor(for: taskId)
-        report.isBackfill = !(try await store.hasCompletedBackfill(taskId))
+    package func sync(_ source: RunSource) async throws -> TaskPassReport {
+        var report = TaskPassReport(source: source)
+        let stored = try await store.cursor(for: source)
+        report.isBackfill = !(try await store.hasCompletedBackfill(source))
         report.cursorPath = stored.anchorRunId == nil ? .fresh : .continued
         var logger = self.logger
-        logger[metadataKey: "task"] = "\(taskId)"
+        logger[metadataKey: source.logField.key] = "\(source.logField.value)"
         let budget = RequestBudget(limit: RequestBudget.forList(total: 0, pageSize: pageSize))
+        let session = store.session()
         do {
-            report.cursor = try await ForwardRead(
+            // The keyset cursor where the list takes `startedAfter` (docs/sync.md, "Two cursors"); a
+            // list never read whole is read from its start by offset.
+            let keyset = source.acceptsStartedAfter && !startedAfterSupport.isRefused(source)
+            var read = ForwardRead(
                 engine: self,
-                taskId: taskId,
+                source: source,
                 logger: logger,
                 budget: budget,
-                sweeps: stored.anchorRunId != nil
-            ).run(from: stored, report: &report)
-            try await refreshUnfinished(taskId, budget: budget, logger: logger, report: &report)
-            try await settle(&report)
-            try await checkCount(taskId, budget: budget, logger: logger, report: &report)
-            try await settle(&report)
-            try await store.recordPass(taskId: taskId, at: timestamp(), error: nil, backfillCompleted: true)
+                session: session,
+                sweeps: stored.anchorRunId != nil,
+                keysetCursor: keyset,
+                startedAfter: keyset ? stored.anchorStartedAt : nil
+            )
+            do {
+                report.cursor = try await read.run(from: stored, report: &report)
+            } catch SyncFault.startedAfterIgnored(let asked, let listed) {
+                if startedAfterSupport.refuse(source) {
+                    logger.warning(
+                        "the API ignored startedAfter; reading this list by offset until restart",
+                        metadata: [
+                            "event": "started_after_ignored", "asked": "\(asked)", "listed": "\(listed ?? "null")",
+                        ]
+                    )
+                }
+                (read.keysetCursor, read.startedAfter) = (false, nil)
+                (report.tailStart, report.tailTotal) = (nil, nil)
+                report.cursor = try await read.run(from: stored, report: &report)
+            }
+            try await refreshUnfinished(source, budget: budget, session: session, logger: logger, report: &report)
+            try await settle(&report, session)
+            try await checkCount(source, budget: budget, session: session, logger: logger, report: &report)
+            try await settle(&report, session)
+            try await store.recordPass(source: source, at: timestamp(), error: nil, backfillCompleted: true)
         } catch {
             // What was written before the error is committed and reported; what could not commit is not.
-            try? await settle(&report)
+            try? await settle(&report, session)
             // A pass interrupted by shutdown is not a failure of the task: nothing to record.
             let interrupted = Task.isCancelled || error is CancellationError
             if !interrupted {
                 let message = String(describing: error)
-                try? await store.recordPass(taskId: taskId, at: timestamp(), error: message, backfillCompleted: false)
+                try? await store.recordPass(source: source, at: timestamp(), error: message, backfillCompleted: false)
             }
-            throw SyncError(taskId: taskId, underlying: error, report: report, interrupted: interrupted)
+            throw SyncError(source: source, underlying: error, report: report, interrupted: interrupted)
         }
         return report
     }
 
-    /// Commits the shared transactions this pass wrote into; counts what committed, and fails if
-    /// any of them did not.
-    private func settle(_ report: inout TaskPassReport) async throws {
-        let epochs = report.pendingEpochs
-        guard !epochs.isEmpty else { return }
-        let failed = try await store.commit(epochs: epochs)
-        report.settle(failed: failed)
-        if let failure = failed.sorted(by: { $0.key < $1.key }).first {
-            throw StoreCommitError(epoch: failure.key, message: failure.value)
-        }
+    /// Commits what this pass wrote so far; counts what committed, and fails if any of it did not.
+    private func settle(_ report: inout TaskPassReport, _ session: WriteSession) async throws {
+        let settled = try await session.settle()
+        report.count(settled.committed)
+        if let failure = settled.failure { throw failure }
     }
 
     func timestamp() -> String { Timestamp.string(from: now()) }
 
     /// One list request of the pass, counted against its budget.
     private func list(
-        _ taskId: String,
+        _ source: RunSource,
         offset: Int,
         limit: Int? = nil,
         desc: Bool = false,
@@ -113,7 +131,7 @@ package struct SyncEngine: Sendable {
             try budget.spend()
             do {
                 let page = try await client.listRuns(
-                    task: taskId,
+                    source,
                     offset: offset,
                     limit: limit,
                     desc: desc,
@@ -132,24 +150,23 @@ package struct SyncEngine: Sendable {
     /// Stores runs read outside the forward read (no cursor moves).
     private func store(
         _ runs: [RunRecord],
-        of taskId: String,
+        of source: RunSource,
         deleted: [String] = [],
+        session: WriteSession,
         report: inout TaskPassReport
     ) async throws {
         guard !runs.isEmpty || !deleted.isEmpty else { return }
-        report.add(
-            try await store.apply(
-                RunBatch(taskId: taskId, runs: runs, deletedRunIds: deleted, observedAt: timestamp()),
-                after: report.pendingEpochs
-            )
+        _ = try await session.apply(
+            RunBatch(source: source, runs: runs, deletedRunIds: deleted, observedAt: timestamp())
         )
     }
 
     // MARK: Unfinished runs
 
     private func refreshUnfinished(
-        _ taskId: String,
+        _ source: RunSource,
         budget: RequestBudget,
+        session: WriteSession,
         logger: Logger,
         report: inout TaskPassReport
     ) async throws {
@@ -159,13 +176,13 @@ package struct SyncEngine: Sendable {
         let wanted = Set(RunStatus.unfinished)
         while true {
             let page = try await list(
-                taskId,
+                source,
                 offset: offset,
                 statuses: RunStatus.unfinished,
                 budget: budget,
                 report: &report
             )
-            try await store(page.items, of: taskId, report: &report)
+            try await store(page.items, of: source, session: session, report: &report)
             let ids = Set(page.items.lazy.map(\.id))
             if page.items.contains(where: { !wanted.contains($0.status) }) {
                 // The filter was ignored: the list goes on through the whole history. What came is
@@ -194,8 +211,8 @@ package struct SyncEngine: Sendable {
                     overlap: CursorPlanner.overlap(forLimit: ids.count)
                 ).next
         }
-        let tracked = try await store.unfinishedRuns(of: taskId).filter { !seen.contains($0.id) }
-        let due = backoff.due(tracked, of: taskId)
+        let tracked = try await store.unfinishedRuns(of: source).filter { !seen.contains($0.id) }
+        let due = backoff.due(tracked, of: source)
         guard !due.isEmpty else { return }
         // At most a request per run, whatever the ranges and the head probe save.
         budget.allow(2 * due.count + 3)
@@ -203,7 +220,7 @@ package struct SyncEngine: Sendable {
         if due.count >= Self.minimumRunsForRanges {
             // Runs older than the oldest listed run were removed by retention, not finished: marked
             // from one probe instead of a 404 each.
-            let head = try await checkHead(taskId, budget: budget, report: &report)
+            let head = try await checkHead(source, budget: budget, session: session, report: &report)
             // The count check compares the stored count with this total, which goes with the marks
             // made now: deletions after this request are neither counted nor marked.
             report.listTotal = head.total ?? report.listTotal
@@ -215,15 +232,15 @@ package struct SyncEngine: Sendable {
         }
         let dueNow = due.filter { remaining[$0.id] != nil }
         if dueNow.count >= Self.minimumRunsForRanges, let end = report.listEnd {
-            let offsets = try await estimatedOffsets(of: dueNow, taskId: taskId, listEnd: end)
+            let offsets = try await estimatedOffsets(of: dueNow, source: source, listEnd: end)
             let starts = RangePlanner.pageStarts(offsets: offsets.map(\.offset), pageSize: pageSize)
             if starts.count < dueNow.count {
                 for start in starts {
-                    let page = try await list(taskId, offset: start, budget: budget, report: &report)
-                    try await store(page.items, of: taskId, report: &report)
+                    let page = try await list(source, offset: start, budget: budget, report: &report)
+                    try await store(page.items, of: source, session: session, report: &report)
                     for run in page.items {
                         if let before = remaining.removeValue(forKey: run.id) {
-                            backoff.refreshed(before, now: run.status, of: taskId)
+                            backoff.refreshed(before, now: run.status, of: source)
                         }
                     }
                 }
@@ -245,13 +262,13 @@ package struct SyncEngine: Sendable {
             if let current {
                 report.itemsRead += 1
                 refreshed.append(current)
-                backoff.refreshed(run, now: current.status, of: taskId)
+                backoff.refreshed(run, now: current.status, of: source)
             } else {
                 deleted.append(run.id)
-                backoff.refreshed(run, now: nil, of: taskId)
+                backoff.refreshed(run, now: nil, of: source)
             }
         }
-        try await store(refreshed, of: taskId, deleted: deleted, report: &report)
+        try await store(refreshed, of: source, deleted: deleted, session: session, report: &report)
     }
 
     /// Where each run probably sits in the list: the list's end minus the number of stored live runs
@@ -259,12 +276,12 @@ package struct SyncEngine: Sendable {
     /// recent runs looked at, get no estimate (and are fetched one by one).
     private func estimatedOffsets(
         of runs: [UnfinishedRun],
-        taskId: String,
+        source: RunSource,
         listEnd: Int
     ) async throws -> [(id: String, offset: Int)] {
         let dated = runs.compactMap { run in run.startedAt.flatMap(ISOTimestamp.milliseconds).map { (run.id, $0) } }
         guard let oldest = dated.map(\.1).min() else { return [] }
-        let starts = try await store.liveStartTimes(of: taskId, from: oldest).sorted()
+        let starts = try await store.liveStartTimes(of: source, from: oldest).sorted()
         return dated.compactMap { id, instant in
             // Runs at or after this one, by instant (a binary search); the run itself is among them.
             var (low, high) = (0, starts.count)
@@ -285,15 +302,16 @@ package struct SyncEngine: Sendable {
     /// `startedAt`) by identity: the head is then read as a page, and the stored ones it does not
     /// hold are gone.
     private func checkHead(
-        _ taskId: String,
+        _ source: RunSource,
         budget: RequestBudget,
+        session: WriteSession,
         report: inout TaskPassReport
     ) async throws -> (total: Int?, oldest: String?) {
         let markedBefore = report.markedDeleted
-        defer { headChecks.checked(taskId, foundDeletions: report.markedDeleted > markedBefore) }
-        let undated = try await store.liveUndatedRuns(of: taskId)
+        defer { headChecks.checked(source, foundDeletions: report.markedDeleted > markedBefore) }
+        let undated = try await store.liveUndatedRuns(of: source)
         var head = try await list(
-            taskId,
+            source,
             offset: 0,
             limit: undated.isEmpty ? 1 : pageSize,
             budget: budget,
@@ -302,9 +320,9 @@ package struct SyncEngine: Sendable {
         var oldest = head.items.lazy.compactMap(\.startedAt).first
         var tied: [String] = []
         if let instant = oldest.flatMap(ISOTimestamp.milliseconds) {
-            tied = try await store.liveRuns(of: taskId, startedAt: instant)
+            tied = try await store.liveRuns(of: source, startedAt: instant)
             if tied.count > 1 && head.items.count == 1 {
-                head = try await list(taskId, offset: 0, budget: budget, report: &report)
+                head = try await list(source, offset: 0, budget: budget, report: &report)
                 oldest = head.items.lazy.compactMap(\.startedAt).first
             }
         }
@@ -317,12 +335,12 @@ package struct SyncEngine: Sendable {
         if pastHead {
             let listedIds = Set(head.items.lazy.map(\.id))
             let gone = (undated + (tied.count > 1 ? tied : [])).filter { !listedIds.contains($0) }
-            try await store([], of: taskId, deleted: gone, report: &report)
-            try await settle(&report)
+            try await store([], of: source, deleted: gone, session: session, report: &report)
+            try await settle(&report, session)
         }
         if let oldest {
             report.markedDeleted += try await store.markRetentionDeleted(
-                taskId: taskId,
+                source: source,
                 oldestLive: oldest,
                 at: timestamp()
             )
@@ -338,35 +356,53 @@ package struct SyncEngine: Sendable {
     /// and the oldest listed run, then the marking of retention deletions, or the search for what
     /// was missed.
     private func checkCount(
-        _ taskId: String,
+        _ source: RunSource,
         budget: RequestBudget,
+        session: WriteSession,
         logger: Logger,
         report: inout TaskPassReport
     ) async throws {
-        guard let listed = report.listTotal else { return }
-        let (stored, excess) = try await store.liveCount(of: taskId)
+        let (stored, excess) = try await store.liveCount(of: source)
         let baseline = excess ?? 0
-        let periodic = headChecks.due(taskId)
-        guard listed - stored != baseline || periodic else { return }
+        let periodic = headChecks.due(source)
+        var total: Int
+        var headRead = false
+        if let listed = report.listTotal {
+            guard listed - stored != baseline || periodic else { return }
+            total = listed
+        } else if let tailStart = report.tailStart, let tailTotal = report.tailTotal {
+            // A keyset read saw only the runs from its watermark on: those are compared, and the whole
+            // list's total is read only when they differ, or for the periodic head check.
+            let storedTail = try await store.liveCount(of: source, startedFrom: tailStart)
+            guard tailTotal != storedTail || periodic else { return }
+            budget.allow(1)
+            guard let listed = try await checkHead(source, budget: budget, session: session, report: &report).total
+            else { return }
+            (total, headRead) = (listed, true)
+            guard listed - stored != baseline || periodic else { return }
+        } else {
+            return
+        }
         // The head (up to two reads), the newest and the oldest page; re-reads add their own.
         budget.allow(4)
         // A fresh total (runs created or deleted since the forward read's last page count too), and
         // the oldest listed run, which tells retention deletions from missed runs. A read that began
         // at offset 0 (a backfill) has just seen both.
-        var total = listed
         // A read of one page from offset 0 saw the head and the total together; a longer one saw the
         // head long before its last total, so the head is read again.
-        if let oldest = report.oldestListed, (report.listEnd ?? .max) <= pageSize {
+        if headRead {
+            // Read just now, by the keyset check above.
+        } else if let oldest = report.oldestListed, (report.listEnd ?? .max) <= pageSize {
             report.markedDeleted += try await store.markRetentionDeleted(
-                taskId: taskId,
+                source: source,
                 oldestLive: oldest,
                 at: timestamp()
             )
-            headChecks.checked(taskId, foundDeletions: false)
+            headChecks.checked(source, foundDeletions: false)
         } else {
-            total = try await checkHead(taskId, budget: budget, report: &report).total ?? listed
+            total = try await checkHead(source, budget: budget, session: session, report: &report).total ?? total
         }
-        var live = try await store.liveCount(of: taskId).liveRuns
+        var live = try await store.liveCount(of: source).liveRuns
         var rescanned = false
         let missing = total - live - baseline
         if missing > 0 {
@@ -382,14 +418,14 @@ package struct SyncEngine: Sendable {
             // The newest page (late inserts, runs that were hidden or answered 404), then the oldest
             // (undated runs sort first, and it shows where retention stands), then the whole list
             // while each read finds more.
-            let newest = try await list(taskId, offset: 0, desc: true, budget: budget, report: &report)
-            try await store(newest.items, of: taskId, report: &report)
-            try await settle(&report)
+            let newest = try await list(source, offset: 0, desc: true, budget: budget, report: &report)
+            try await store(newest.items, of: source, session: session, report: &report)
+            try await settle(&report, session)
             var oldest: String?
             if found() < missing {
-                let page = try await list(taskId, offset: 0, budget: budget, report: &report)
-                try await store(page.items, of: taskId, report: &report)
-                try await settle(&report)
+                let page = try await list(source, offset: 0, budget: budget, report: &report)
+                try await store(page.items, of: source, session: session, report: &report)
+                try await settle(&report, session)
                 total = page.total ?? total
                 oldest = page.items.lazy.compactMap(\.startedAt).first
             }
@@ -401,23 +437,29 @@ package struct SyncEngine: Sendable {
                 report.cursorPath = report.cursorPath.escalated(to: .rescanned)
                 budget.allow(RequestBudget.forList(total: total, pageSize: pageSize))
                 report.oldestListed = nil
-                report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger, budget: budget).run(
+                report.cursor = try await ForwardRead(
+                    engine: self,
+                    source: source,
+                    logger: logger,
+                    budget: budget,
+                    session: session
+                ).run(
                     from: .start,
                     report: &report
                 )
-                try await settle(&report)
+                try await settle(&report, session)
                 total = report.listTotal ?? total
                 oldest = report.oldestListed ?? oldest
                 if found() == foundBefore { break }
             }
             if let oldest {
                 report.markedDeleted += try await store.markRetentionDeleted(
-                    taskId: taskId,
+                    source: source,
                     oldestLive: oldest,
                     at: timestamp()
                 )
             }
-            live = try await store.liveCount(of: taskId).liveRuns
+            live = try await store.liveCount(of: source).liveRuns
         } else if missing < 0 {
             // More stored than listed, and not by retention at the head: runs deleted in the middle of
             // the list. A complete re-read marks them (each page marks the stored runs it proves gone).
@@ -428,20 +470,26 @@ package struct SyncEngine: Sendable {
             rescanned = true
             report.cursorPath = report.cursorPath.escalated(to: .rescanned)
             budget.allow(RequestBudget.forList(total: total, pageSize: pageSize))
-            report.cursor = try await ForwardRead(engine: self, taskId: taskId, logger: logger, budget: budget).run(
+            report.cursor = try await ForwardRead(
+                engine: self,
+                source: source,
+                logger: logger,
+                budget: budget,
+                session: session
+            ).run(
                 from: .start,
                 report: &report
             )
-            try await settle(&report)
+            try await settle(&report, session)
             total = report.listTotal ?? total
             if let oldest = report.oldestListed {
                 report.markedDeleted += try await store.markRetentionDeleted(
-                    taskId: taskId,
+                    source: source,
                     oldestLive: oldest,
                     at: timestamp()
                 )
             }
-            live = try await store.liveCount(of: taskId).liveRuns
+            live = try await store.liveCount(of: source).liveRuns
         }
         let difference = total - live
         // Recorded only what a complete re-read could not explain (a `total` the API keeps wrong);
@@ -451,7 +499,7 @@ package struct SyncEngine: Sendable {
         let proven = rescanned && (!report.unproven || difference < 0)
         let recorded = proven ? difference : difference == baseline ? baseline : 0
         if recorded != baseline {
-            try await store.setListExcess(recorded == 0 ? nil : recorded, of: taskId, at: timestamp())
+            try await store.setListExcess(recorded == 0 ? nil : recorded, of: source, at: timestamp())
         }
         if rescanned && difference > max(baseline, 0) {
             // Recorded above (unless a page was unproven: then the next pass looks again), so that the

@@ -1,18 +1,20 @@
+import RunModel
+
 /// A pass over a task that failed, with the task named and what it had done before failing.
 package struct SyncError: Error, CustomStringConvertible, Sendable {
-    package let taskId: String
+    package let source: RunSource
     package let underlying: any Error
     /// What the pass stored before the error; it stays stored.
     package let report: TaskPassReport
     /// The pass was cancelled (shutdown), not failed.
     package let interrupted: Bool
 
-    package init(taskId: String, underlying: any Error, report: TaskPassReport, interrupted: Bool) {
-        self.taskId = taskId
+    package init(source: RunSource, underlying: any Error, report: TaskPassReport, interrupted: Bool) {
+        self.source = source
         self.underlying = underlying
         self.report = report
         self.interrupted = interrupted
     }
 
-    package var description: String { "task \(taskId): \(underlying)" }
+    package var description: String { "\(source): \(underlying)" }
 }

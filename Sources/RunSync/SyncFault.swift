@@ -8,6 +8,9 @@ package enum SyncFault: Error, CustomStringConvertible, Sendable, Equatable {
     case requestBudgetExceeded(requests: Int)
     /// Complete re-reads of the list found fewer runs than its `total` says it holds.
     case countUnexplained(listed: Int, missing: Int)
+    /// A list read with `startedAfter` held a run started before it (or without a `startedAt`): the
+    /// parameter is not honoured, and the source is read by offset instead.
+    case startedAfterIgnored(asked: String, listed: String?)
 
     package var description: String {
         switch self {
@@ -20,6 +23,9 @@ package enum SyncFault: Error, CustomStringConvertible, Sendable, Equatable {
         case .requestBudgetExceeded(let requests):
             return "the pass made \(requests) requests, more than the list's length can need; "
                 + "stopping it (the API may not page as documented)"
+        case .startedAfterIgnored(let asked, let listed):
+            return "the API answered a run list with startedAfter=\(asked) with a run started at \(listed ?? "null"): "
+                + "it does not honour the startedAfter parameter"
         case .countUnexplained(let listed, let missing):
             return "the API says the list holds \(listed) runs, but \(missing) of them were not found by reading it "
                 + "whole; the difference is recorded and only a larger one is looked for again"

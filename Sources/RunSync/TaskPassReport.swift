@@ -1,3 +1,4 @@
+import RunModel
 import RunStore
 
 /// What one pass over one task did: the figures for logs, `status` and cost assertions.
@@ -23,7 +24,7 @@ package struct TaskPassReport: Sendable {
         }
     }
 
-    package var taskId: String
+    package var source: RunSource
     package var cursorPath: CursorPath = .continued
     /// How far the anchor had moved (positive: runs deleted before it).
     package var shift = 0
@@ -43,14 +44,16 @@ package struct TaskPassReport: Sendable {
     package private(set) var statusChangeCount = 0
     /// First sightings during the backfill, by status.
     package private(set) var backfillStatusCounts: [String: Int] = [:]
-    /// What batches wrote into shared transactions not yet known to have committed, by epoch.
-    private var pending: [UInt64: TaskPassReport] = [:]
     /// Whether this pass was (part of) the task's first complete read, whose failures are summarised.
     package var isBackfill = false
     package var cursor: TaskCursor = .start
     /// The `total` of the last page of the forward read, and the offset just past that page.
     package var listTotal: Int?
     package var listEnd: Int?
+    /// A keyset read's lower bound (`startedAfter`) and the `total` of its last page: the runs the
+    /// API lists from that instant on. Such a read sets neither `listTotal` nor `oldestListed`.
+    package var tailStart: String?
+    package var tailTotal: Int?
     /// How many more runs the API listed than were stored, when the count check found a difference.
     package var countMismatch: Int?
     /// The `startedAt` of the oldest run listed, when the forward read began at offset 0.
@@ -58,37 +61,17 @@ package struct TaskPassReport: Sendable {
     /// A page was accepted without proof (a `startedAt` group larger than a page: docs/sync.md).
     package var unproven = false
 
-    package init(taskId: String) {
-        self.taskId = taskId
+    package init(source: RunSource) {
+        self.source = source
     }
 
     /// New failures to report one by one: every failure transition, except first sightings of
     /// historical runs during the backfill, which the summary counts instead.
     package var events: [RunEvent] { changes.compactMap(RunEvent.init) }
 
-    /// Records a written batch; it counts once its epoch is known to have committed (`settle`).
-    mutating func add(_ applied: AppliedBatch) {
-        var tally = pending[applied.epoch] ?? TaskPassReport(taskId: taskId)
-        tally.isBackfill = isBackfill
-        tally.count(applied)
-        pending[applied.epoch] = tally
-    }
-
-    /// The epochs of the batches written and not yet settled.
-    var pendingEpochs: Set<UInt64> { Set(pending.keys) }
-
-    /// Counts the pending batches whose epoch committed and drops those whose epoch did not.
-    mutating func settle(failed: [UInt64: String]) {
-        for (epoch, tally) in pending.sorted(by: { $0.key < $1.key }) where failed[epoch] == nil {
-            inserted += tally.inserted
-            updated += tally.updated
-            revived += tally.revived
-            markedDeleted += tally.markedDeleted
-            statusChangeCount += tally.statusChangeCount
-            changes += tally.changes
-            backfillStatusCounts.merge(tally.backfillStatusCounts, uniquingKeysWith: +)
-        }
-        pending = [:]
+    /// Counts batches that committed (`WriteSession.settle()`).
+    mutating func count(_ committed: [AppliedBatch]) {
+        for applied in committed { count(applied) }
     }
 
     private mutating func count(_ applied: AppliedBatch) {

@@ -1,12 +1,18 @@
 import ApifyAPI
 import Foundation
+import RunModel
 
 /// The daemon's configuration file, validated strictly: every problem names the key and the file.
+///
+/// Its sources of runs (docs/sync.md, "Sources"): the `tasks` and `actors` it lists, every task of
+/// the account (`allTasks`, discovered and rediscovered every `discoveryIntervalSeconds`), and the
+/// account's whole run list (`account`). At least one is required.
 package struct Configuration: Sendable, Equatable {
-    package struct TaskEntry: Sendable, Equatable {
-        /// A task ID or `username~task-name`, as the API takes it.
+    /// A task or Actor the file lists.
+    package struct SourceEntry: Sendable, Equatable {
+        /// An ID or `username~name`, as the API takes it.
         package var id: String
-        /// This task's own interval, overriding `pollIntervalSeconds`.
+        /// This source's own interval, overriding `pollIntervalSeconds`.
         package var pollIntervalSeconds: Double?
 
         package init(id: String, pollIntervalSeconds: Double? = nil) {
@@ -15,13 +21,26 @@ package struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// A configured list to poll, as the file names it (not yet resolved to IDs), and its interval.
+    package struct PolledSource: Sendable, Equatable {
+        /// `.task` or `.actor` with the configured spelling, or `.account`.
+        package var reference: RunSource
+        package var pollIntervalSeconds: Double
+    }
+
     package var path: String
     package var apiBaseUrl = "https://api.apify.com"
     package var token: String?
     package var tokenFile: String?
     package var database: String
     package var pollIntervalSeconds: Double = 60
-    package var tasks: [TaskEntry]
+    package var tasks: [SourceEntry]
+    package var actors: [SourceEntry] = []
+    /// Polls every task of the account, discovered with `GET /v2/actor-tasks`.
+    package var allTasks = false
+    /// Polls the account's whole run list, `GET /v2/actor-runs`.
+    package var account = false
+    package var discoveryIntervalSeconds: Double = 3600
     package var maxConcurrentTasks = 4
     package var requestTimeoutSeconds: Double = 30
     package var maxRetries = 8
@@ -34,7 +53,7 @@ package struct Configuration: Sendable, Equatable {
         apiBaseUrl: String = "https://api.apify.com",
         database: String,
         pollIntervalSeconds: Double = 60,
-        tasks: [TaskEntry]
+        tasks: [SourceEntry]
     ) {
         self.path = path
         self.apiBaseUrl = apiBaseUrl
@@ -46,7 +65,8 @@ package struct Configuration: Sendable, Equatable {
     /// The keys a configuration file may hold.
     package static let keys: Set<String> = [
         "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
-        "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp",
+        "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp", "actors", "allTasks",
+        "account", "discoveryIntervalSeconds",
     ]
 
     /// Whether the API is reached over plain HTTP on another machine than this one.
@@ -58,8 +78,26 @@ package struct Configuration: Sendable, Equatable {
         return !loopback
     }
 
-    /// The poll interval of a task: its own, or the global one.
-    package func interval(of task: TaskEntry) -> Double { task.pollIntervalSeconds ?? pollIntervalSeconds }
+    /// The poll interval of a task or Actor: its own, or the global one.
+    package func interval(of entry: SourceEntry) -> Double { entry.pollIntervalSeconds ?? pollIntervalSeconds }
+
+    /// The lists named in the file, tasks first, then Actors, then the account (the tasks that
+    /// `allTasks` discovers come at run time).
+    package var polledSources: [PolledSource] {
+        tasks.map { PolledSource(reference: .task($0.id), pollIntervalSeconds: interval(of: $0)) }
+            + actors.map { PolledSource(reference: .actor($0.id), pollIntervalSeconds: interval(of: $0)) }
+            + (account ? [PolledSource(reference: .account, pollIntervalSeconds: pollIntervalSeconds)] : [])
+    }
+
+    /// `3 tasks, 1 actor, all tasks, account`, for messages.
+    package var sourceSummary: String {
+        var parts: [String] = []
+        if !tasks.isEmpty { parts.append("\(tasks.count) task(s)") }
+        if !actors.isEmpty { parts.append("\(actors.count) actor(s)") }
+        if allTasks { parts.append("all tasks") }
+        if account { parts.append("the account") }
+        return parts.joined(separator: ", ")
+    }
 
     /// Reads and validates the file at `path`.
     package static func load(path: String) throws(ConfigurationError) -> Configuration {
@@ -135,12 +173,6 @@ package struct Configuration: Sendable, Equatable {
         guard let database = try string("database") else {
             throw fail("database", "is required: the path of the SQLite file, e.g. /var/lib/apify-runs-sync/runs.db")
         }
-        guard let rawTasks = object["tasks"] else {
-            throw fail("tasks", "is required: a list of task IDs or username~task-name")
-        }
-        guard case .array(let taskList) = rawTasks else { throw fail("tasks", "must be an array") }
-        guard !taskList.isEmpty else { throw fail("tasks", "is empty: list at least one task") }
-
         var configuration = Configuration(path: path, database: Self.resolve(database, relativeTo: path), tasks: [])
         if let url = try string("apiBaseUrl") {
             guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
@@ -173,21 +205,58 @@ package struct Configuration: Sendable, Equatable {
         configuration.maxRetries = try integer("maxRetries", minimum: 0, maximum: 20) ?? 8
         configuration.busyTimeoutMilliseconds =
             try integer("busyTimeoutMilliseconds", minimum: 0, maximum: 600_000) ?? 5000
+        func flag(_ key: String) throws(ConfigurationError) -> Bool {
+            guard let value = object[key], value != .null else { return false }
+            guard case .bool(let set) = value else { throw fail(key, "must be true or false") }
+            return set
+        }
+        configuration.allTasks = try flag("allTasks")
+        configuration.account = try flag("account")
+        configuration.discoveryIntervalSeconds =
+            try number("discoveryIntervalSeconds", minimum: 60, maximum: 604_800) ?? 3600
+        configuration.tasks = try entries("tasks", of: "task", in: object, fail: fail)
+        configuration.actors = try entries("actors", of: "actor", in: object, fail: fail)
+        guard
+            !configuration.tasks.isEmpty || !configuration.actors.isEmpty || configuration.allTasks
+                || configuration.account
+        else {
+            throw fail(
+                "tasks",
+                "is required unless another source is set: list task IDs or username~task-name in \"tasks\", "
+                    + "Actors in \"actors\", or set \"allTasks\" or \"account\" to true"
+            )
+        }
+        return configuration
+    }
 
+    /// The entries of `tasks` or `actors`: IDs or `username~name` strings, or objects with an `id`
+    /// and a `pollIntervalSeconds`.
+    private static func entries(
+        _ listKey: String,
+        of kind: String,
+        in object: [String: JSONValue],
+        fail: (String?, String) -> ConfigurationError
+    ) throws(ConfigurationError) -> [SourceEntry] {
+        guard let raw = object[listKey], raw != .null else { return [] }
+        guard case .array(let list) = raw else { throw fail(listKey, "must be an array") }
+        var entries: [SourceEntry] = []
         var seen = Set<String>()
-        for (index, entry) in taskList.enumerated() {
-            let key = "tasks[\(index)]"
-            var task: TaskEntry
+        for (index, entry) in list.enumerated() {
+            let key = "\(listKey)[\(index)]"
+            var source: SourceEntry
             if case .string(let id) = entry {
-                task = TaskEntry(id: id)
+                source = SourceEntry(id: id)
             } else if case .object(let object) = entry {
                 if let unknown = object.keys.filter({ $0 != "id" && $0 != "pollIntervalSeconds" }).sorted().first {
-                    throw fail("\(key).\(unknown)", "unknown key; a task object takes id and pollIntervalSeconds")
+                    throw fail(
+                        "\(key).\(unknown)",
+                        "unknown key; a\(kind == "actor" ? "n" : "") \(kind) object takes id and pollIntervalSeconds"
+                    )
                 }
                 guard case .string(let id) = object["id"] else {
                     throw fail("\(key).id", "is required and must be a string")
                 }
-                task = TaskEntry(id: id)
+                source = SourceEntry(id: id)
                 if let interval = object["pollIntervalSeconds"], interval != .null {
                     guard case .number(let seconds) = interval else {
                         throw fail("\(key).pollIntervalSeconds", "must be a number")
@@ -198,21 +267,28 @@ package struct Configuration: Sendable, Equatable {
                             "must be between 1 and 86400, not \(seconds.cleanDescription)"
                         )
                     }
-                    task.pollIntervalSeconds = seconds
+                    source.pollIntervalSeconds = seconds
                 }
             } else {
-                throw fail(key, "must be a task ID, a username~task-name string, or an object with an id")
+                throw fail(
+                    key,
+                    "must be a\(kind == "actor" ? "n" : "") \(kind) ID, a username~\(kind)-name string, or an object with an id"
+                )
             }
-            guard Self.isValidTaskReference(task.id) else {
-                throw fail(key, "\(task.id.debugDescription) is not a task ID or username~task-name")
+            guard Self.isValidTaskReference(source.id) else {
+                throw fail(
+                    key,
+                    "\(source.id.debugDescription) is not a\(kind == "actor" ? "n" : "") \(kind) ID or username~\(kind)-name"
+                )
             }
-            guard seen.insert(task.id).inserted else { throw fail(key, "task \(task.id) is listed twice") }
-            configuration.tasks.append(task)
+            guard seen.insert(source.id).inserted else { throw fail(key, "\(kind) \(source.id) is listed twice") }
+            entries.append(source)
         }
-        return configuration
+        return entries
     }
 
-    /// A task ID (letters and digits) or `username~task-name` (no slashes, spaces or control characters).
+    /// A task or Actor ID (letters and digits) or `username~name` (no slashes, spaces or control
+    /// characters).
     package static func isValidTaskReference(_ reference: String) -> Bool {
         guard !reference.isEmpty, reference.count <= 200 else { return false }
         let parts = reference.split(separator: "~", omittingEmptySubsequences: false)

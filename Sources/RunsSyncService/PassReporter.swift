@@ -1,15 +1,17 @@
 import ApifyAPI
 import Logging
+import RunModel
 import RunStore
 import RunSync
 import Synchronization
 
-/// Turns pass results into log lines: each new failure once, a compact line per task that changed,
-/// the backfill summary, and a task's errors when they start and when they clear.
+/// Turns pass results into log lines: each new failure once, a compact line per source that changed,
+/// the backfill summary, and a source's errors when they start and when they clear. A source is
+/// named by `task=`, `actor=` or `source=account`.
 package final class PassReporter: Sendable {
     private let logger: Logger
-    /// Consecutive failures per task, to log an error when it starts and when it clears.
-    private let failing = Mutex<[String: Int]>([:])
+    /// Consecutive failures per source, to log an error when it starts and when it clears.
+    private let failing = Mutex<[RunSource: Int]>([:])
 
     package init(logger: Logger) {
         self.logger = logger
@@ -18,73 +20,80 @@ package final class PassReporter: Sendable {
     /// Logs a successful pass. Events come from transactions that have committed.
     package func passSucceeded(_ report: TaskPassReport, duration: Duration) {
         logEvents(of: report)
-        let previous = failing.withLock { $0.removeValue(forKey: report.taskId) }
+        let previous = failing.withLock { $0.removeValue(forKey: report.source) }
         if let previous {
             logger.info(
-                "task recovered",
-                metadata: ["event": "sync_recovered", "task": "\(report.taskId)", "failed_passes": "\(previous)"]
+                "source recovered",
+                metadata: Self.naming(report.source, ["event": "sync_recovered", "failed_passes": "\(previous)"])
             )
         }
         let changed = report.inserted + report.updated + report.markedDeleted + report.statusChangeCount > 0
         var metadata = summary(of: report)
         metadata["duration_ms"] = "\(duration.milliseconds)"
-        logger.log(level: changed ? .info : .debug, "task synced", metadata: metadata)
+        logger.log(level: changed ? .info : .debug, "source synced", metadata: metadata)
     }
 
     /// Logs a failed pass: what it committed before failing, and the error if it is new.
     package func passFailed(_ error: SyncError) {
         logEvents(of: error.report)
         let count = failing.withLock { failing -> Int in
-            failing[error.taskId, default: 0] += 1
-            return failing[error.taskId]!
+            failing[error.source, default: 0] += 1
+            return failing[error.source]!
         }
-        let metadata: Logger.Metadata = [
-            "event": "sync_error", "task": "\(error.taskId)", "error": "\(error.underlying)",
-            "failed_passes": "\(count)",
-        ]
-        logger.log(level: count == 1 ? .error : .debug, "task sync failed", metadata: metadata)
+        let metadata = Self.naming(
+            error.source,
+            ["event": "sync_error", "error": "\(error.underlying)", "failed_passes": "\(count)"]
+        )
+        logger.log(level: count == 1 ? .error : .debug, "source sync failed", metadata: metadata)
     }
 
     /// Logs a pass cut short by shutdown, and the events of what it had committed.
     package func passInterrupted(_ error: SyncError) {
         logEvents(of: error.report)
-        logger.info("pass interrupted by shutdown", metadata: ["event": "pass_interrupted", "task": "\(error.taskId)"])
+        logger.info(
+            "pass interrupted by shutdown",
+            metadata: Self.naming(error.source, ["event": "pass_interrupted"])
+        )
     }
-
-    /// Tasks failing at their last pass.
-    package var failingTasks: [String] { failing.withLock { $0.keys.sorted() } }
 
     private func logEvents(of report: TaskPassReport) {
         for event in report.events {
             let change = event.change
+            var metadata: Logger.Metadata = [
+                "event": "\(event.kind.rawValue)", "run_id": "\(change.runId)",
+                "status": "\(change.to)", "previous_status": "\(change.from ?? "none")",
+                "started_at": "\(change.startedAt ?? "")", "finished_at": "\(change.finishedAt ?? "")",
+                "console_url": "\(event.consoleURL)",
+            ]
+            // The run's own task and Actor, whichever source listed it.
+            if !change.taskId.isEmpty { metadata["task"] = "\(change.taskId)" }
+            if let actId = change.actId, !actId.isEmpty { metadata["actor"] = "\(actId)" }
             logger.log(
                 level: event.kind == .aborted ? .warning : .error,
                 "\(Self.message(event.kind))",
-                metadata: [
-                    "event": "\(event.kind.rawValue)", "task": "\(change.taskId)", "run_id": "\(change.runId)",
-                    "status": "\(change.to)", "previous_status": "\(change.from ?? "none")",
-                    "started_at": "\(change.startedAt ?? "")", "finished_at": "\(change.finishedAt ?? "")",
-                    "console_url": "\(event.consoleURL)",
-                ]
+                metadata: metadata
             )
         }
         let counts = report.backfillStatusCounts
         if report.isBackfill && report.inserted > 0 {
             logger.info(
                 "backfill stored runs",
-                metadata: [
-                    "event": "backfill_summary", "task": "\(report.taskId)", "runs_stored": "\(report.inserted)",
-                    "failed": "\(counts[RunStatus.failed, default: 0])",
-                    "timed_out": "\(counts[RunStatus.timedOut, default: 0])",
-                    "aborted": "\(counts[RunStatus.aborted, default: 0])",
-                ]
+                metadata: Self.naming(
+                    report.source,
+                    [
+                        "event": "backfill_summary", "runs_stored": "\(report.inserted)",
+                        "failed": "\(counts[RunStatus.failed, default: 0])",
+                        "timed_out": "\(counts[RunStatus.timedOut, default: 0])",
+                        "aborted": "\(counts[RunStatus.aborted, default: 0])",
+                    ]
+                )
             )
         }
     }
 
     private func summary(of report: TaskPassReport) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
-            "event": "task_synced", "task": "\(report.taskId)", "new_runs": "\(report.inserted)",
+            "event": "task_synced", "new_runs": "\(report.inserted)",
             "updated_runs": "\(report.updated)", "status_changes": "\(report.statusChangeCount)",
             "deleted_runs": "\(report.markedDeleted)", "requests": "\(report.requests)",
             "items_read": "\(report.itemsRead)",
@@ -92,7 +101,14 @@ package final class PassReporter: Sendable {
         ]
         // The count check found runs missing and looked for them (docs/sync.md).
         if let missing = report.countMismatch { metadata["runs_looked_for"] = "\(missing)" }
-        return metadata
+        return Self.naming(report.source, metadata)
+    }
+
+    /// `metadata` with the source named: `task=…`, `actor=…` or `source=account`.
+    static func naming(_ source: RunSource, _ metadata: Logger.Metadata) -> Logger.Metadata {
+        var named = metadata
+        named[source.logField.key] = "\(source.logField.value)"
+        return named
     }
 
     private static func message(_ kind: RunEvent.Kind) -> String {

@@ -9,7 +9,7 @@ package struct SyncContext: Sendable {
     package let configuration: Configuration
     package let http: HTTPClient
     package let store: RunStore
-    package let runner: TaskPassRunner
+    package let runner: SourcePassRunner
 
     /// Opens the store (refusing a file that is not ours) and builds the client and engine.
     package static func open(
@@ -37,10 +37,10 @@ package struct SyncContext: Sendable {
             configuration: configuration,
             http: http,
             store: store,
-            runner: TaskPassRunner(
+            runner: SourcePassRunner(
                 engine: engine,
                 reporter: PassReporter(logger: logger),
-                directory: TaskDirectory(client: client, store: store, logger: logger)
+                directory: SourceDirectory(client: client, store: store, logger: logger)
             )
         )
     }

@@ -2,6 +2,7 @@ import ApifyAPI
 import AsyncHTTPClient
 import Foundation
 import Logging
+import RunModel
 import RunStore
 import RunSync
 
@@ -21,7 +22,7 @@ enum Backfill {
 
         let start = ContinuousClock.now
         let cpuBefore = ResourceUsage.now().cpuSeconds
-        let report = try await engine.sync(task: taskId)
+        let report = try await engine.sync(.task(taskId))
         let wall = (ContinuousClock.now - start).seconds
         let afterBackfill = ResourceUsage.now()
         guard report.inserted == runs else { throw BenchError("stored \(report.inserted) of \(runs) runs") }
@@ -29,12 +30,12 @@ enum Backfill {
         // Idle passes: nothing changed upstream. The first one after a backfill also pays for the
         // checkpoint of the backfill's last WAL frames, so it settles things and is not counted; the
         // figure is the mean of the next ten, the steady state of a daemon polling a quiet task.
-        _ = try await engine.sync(task: taskId)
+        _ = try await engine.sync(.task(taskId))
         let idlePasses = 10
         let idleStart = ContinuousClock.now
         let idleCPUBefore = ResourceUsage.now().cpuSeconds
         var idle = report
-        for _ in 0..<idlePasses { idle = try await engine.sync(task: taskId) }
+        for _ in 0..<idlePasses { idle = try await engine.sync(.task(taskId)) }
         let idleWall = (ContinuousClock.now - idleStart).seconds / Double(idlePasses)
         let idleCPU = (ResourceUsage.now().cpuSeconds - idleCPUBefore) / Double(idlePasses)
 

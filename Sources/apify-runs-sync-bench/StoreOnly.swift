@@ -1,6 +1,7 @@
 import ApifyAPI
 import ApifySimulator
 import Foundation
+import RunModel
 import RunStore
 
 /// The store alone: realistic pages (rendered by the simulator, decoded by the client's decoder)
@@ -28,7 +29,12 @@ enum StoreOnly {
                 anchorRunId: page.items.last?.id,
                 anchorStartedAt: page.items.last?.startedAt
             )
-            let batch = RunBatch(taskId: task, runs: page.items, cursor: cursor, observedAt: "2026-01-01T00:00:00.000Z")
+            let batch = RunBatch(
+                source: .task(task),
+                runs: page.items,
+                cursor: cursor,
+                observedAt: "2026-01-01T00:00:00.000Z"
+            )
             let start = ContinuousClock.now
             let applied = try await store.apply(batch)
             let elapsed = ContinuousClock.now - start

@@ -27,23 +27,28 @@ struct Demo: AsyncParsableCommand {
         let token = "demo-\(UUID().uuidString)"
         let simulator = try await ApifySimulator.start(token: token, seed: UInt64(Date().timeIntervalSince1970))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let taskIds = simulator.withWorld { world in
-            world.seedDemo(taskCount: tasks, historyPerTask: 40, nowMs: now)
-            return world.tasks.values.map(\.qualifiedName).sorted()
+        let (taskNames, actorName) = simulator.withWorld { world in
+            let actor = world.seedDemo(taskCount: tasks, historyPerTask: 40, nowMs: now)
+            return (world.tasks.values.map(\.qualifiedName).sorted(), world.actors[actor]!.qualifiedName)
         }
         let path = (database as NSString).expandingTildeInPath
-        let configuration = Configuration(
+        var configuration = Configuration(
             path: "(demo)",
             apiBaseUrl: simulator.baseURL,
             database: path,
             pollIntervalSeconds: interval,
-            tasks: taskIds.map { Configuration.TaskEntry(id: $0) }
+            tasks: taskNames.map { Configuration.SourceEntry(id: $0) }
         )
+        // The three kinds of source together: the tasks by name, an Actor run without a task, and
+        // the whole account (which lists both again: each run is still stored once).
+        configuration.actors = [Configuration.SourceEntry(id: actorName)]
+        configuration.account = true
         let banner = """
-            apify-runs-sync demo: a simulated Apify API at \(simulator.baseURL) with \(tasks) tasks whose runs start,
-            finish, fail and time out as time passes; the daemon polls it every \(interval) s and writes \(path).
+            apify-runs-sync demo: a simulated Apify API at \(simulator.baseURL) with \(tasks) tasks and an Actor run
+            without a task (\(actorName)), whose runs start, finish, fail and time out as time passes; the daemon
+            polls the tasks, the Actor and the whole account every \(interval) s and writes \(path).
             Failures are logged at error level as they happen. Query the database while it runs:
-              sqlite3 \(path) 'SELECT run_id, task_id, status, finished_at FROM recent_failures LIMIT 10'
+              sqlite3 \(path) 'SELECT run_id, coalesce(task_name, actor_name), status, finished_at FROM recent_failures LIMIT 10'
               sqlite3 \(path) 'SELECT * FROM daily_run_counts'
             Stop with Ctrl-C.
 

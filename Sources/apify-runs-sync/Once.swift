@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import RunModel
 import RunsSyncService
 
-/// `apify-runs-sync once`: one pass over every task.
+/// `apify-runs-sync once`: one pass over every source (the account's tasks discovered first, when
+/// `allTasks` is on).
 struct Once: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sync every task once, then exit: 0 if every task synced, 1 otherwise."
+        abstract: "Sync every source once, then exit: 0 if every source synced, 1 otherwise."
     )
 
     @OptionGroup var options: CommonOptions
@@ -14,17 +16,39 @@ struct Once: AsyncParsableCommand {
         let logger = options.bootstrapLogging()
         let (configuration, token) = try options.loadConfigurationAndToken(logger: logger)
         let (lock, context) = try openContext(configuration, token: token, logger: logger)
-        let failures = await context.runner.passOverAll(
-            configuration.tasks.map(\.id),
-            concurrency: configuration.maxConcurrentTasks
-        )
-        await context.close()
-        withExtendedLifetime(lock) {}
-        for failure in failures {
-            FileHandle.standardError.write(
-                Data("apify-runs-sync: task \(failure.taskId) failed: \(failure.underlying)\n".utf8)
+        var references = configuration.polledSources.map(\.reference)
+        var discoveryError: (any Error)?
+        if configuration.allTasks {
+            do {
+                references += try await context.runner.directory.discoverTasks(besides: references).map(
+                    RunSource.task
+                )
+            } catch {
+                discoveryError = error
+            }
+        }
+        let failures = await context.runner.passOverAll(references, concurrency: configuration.maxConcurrentTasks)
+        do {
+            try await context.runner.directory.refreshNames()
+        } catch {
+            // Names are for reading the database; a failed lookup fails nothing.
+            logger.warning(
+                "looking up task and Actor names failed",
+                metadata: ["event": "names_error", "error": "\(error)"]
             )
         }
-        if !failures.isEmpty { throw ExitCode(ExitStatus.failure) }
+        await context.close()
+        withExtendedLifetime(lock) {}
+        if let discoveryError {
+            FileHandle.standardError.write(
+                Data("apify-runs-sync: discovering the account's tasks failed: \(discoveryError)\n".utf8)
+            )
+        }
+        for failure in failures {
+            FileHandle.standardError.write(
+                Data("apify-runs-sync: \(failure.source) failed: \(failure.underlying)\n".utf8)
+            )
+        }
+        if !failures.isEmpty || discoveryError != nil { throw ExitCode(ExitStatus.failure) }
     }
 }

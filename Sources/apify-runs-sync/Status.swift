@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
+import RunModel
 import RunStore
 import RunsSyncService
 
-/// `apify-runs-sync status`: per-task figures from the database alone (read-only).
+/// `apify-runs-sync status`: per-source figures from the database alone (read-only).
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show each task's sync state, from the database alone.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show each source's sync state (tasks, Actors, the account), from the database alone."
+    )
 
     @OptionGroup var options: CommonOptions
 
@@ -15,7 +18,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let logger = options.bootstrapLogging()
         let configuration = try options.loadConfiguration(logger: logger)
-        let stored: [TaskSyncStatus]
+        let stored: [SourceSyncStatus]
         do {
             stored = try RunStore.readStatuses(path: configuration.database)
         } catch {
@@ -23,31 +26,46 @@ struct Status: AsyncParsableCommand {
             // A file that is not ours or not a database is the configuration's fault (EX_CONFIG).
             throw ExitCode(error is RunStoreError ? ExitStatus.configuration : ExitStatus.failure)
         }
-        // A task named `username~task-name` is stored under its ID, with the name kept beside it.
-        var byTask = Dictionary(stored.map { ($0.taskId, $0) }, uniquingKeysWith: { first, _ in first })
-        for status in stored { if let name = status.taskName { byTask[name] = byTask[name] ?? status } }
-        let configured = configuration.tasks.map(\.id)
-        let shown = Set(configured.compactMap { byTask[$0]?.taskId })
-        let rows: [(task: String, state: TaskSyncStatus?)] =
-            configured.map { ($0, byTask[$0]) }
-            + stored.filter { !shown.contains($0.taskId) }.map { ($0.taskId, $0) }
-        if json {
-            let entries = rows.map {
-                StatusEntry(task: $0.task, configured: configured.contains($0.task), state: $0.state)
+        // A source named `username~name` is stored under its ID, with the name kept beside it.
+        var byReference: [RunSource: SourceSyncStatus] = [:]
+        for status in stored {
+            byReference[status.source] = status
+            if let name = status.name {
+                let named: RunSource = status.source.kind == .actor ? .actor(name) : .task(name)
+                byReference[named] = byReference[named] ?? status
             }
+        }
+        let configured = configuration.polledSources.map(\.reference)
+        let shown = Set(configured.compactMap { byReference[$0]?.source })
+        let rows: [Row] =
+            configured.map { Row(reference: $0, configured: true, state: byReference[$0]) }
+            + stored.filter { !shown.contains($0.source) }.map {
+                Row(reference: $0.source, configured: false, state: $0)
+            }
+        if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            print(String(decoding: try encoder.encode(rows.map(StatusEntry.init)), as: UTF8.self))
             return
         }
         print("database: \(configuration.database)")
-        for (taskId, status) in rows {
-            guard let status else {
-                print("\(taskId): never synced")
-                continue
-            }
+        for row in rows { print(row.line(allTasks: configuration.allTasks)) }
+    }
+
+    /// A configured source, or one the database holds state for.
+    struct Row {
+        var reference: RunSource
+        var configured: Bool
+        var state: SourceSyncStatus?
+
+        func line(allTasks: Bool) -> String {
+            guard let status = state else { return "\(reference): never synced" }
             var line =
-                "\(taskId): \(status.runsStored) runs (\(status.unfinishedRuns) unfinished, \(status.deletedRuns) deleted upstream)"
+                "\(reference): \(status.runsStored) runs (\(status.unfinishedRuns) unfinished, "
+                + "\(status.deletedRuns) deleted upstream)"
+            if let name = status.name, "\(reference)" != "\(status.source.kind.rawValue) \(name)" {
+                line += " [\(name)]"
+            }
             line += ", cursor at offset \(status.cursor.nextOffset)"
             if let anchor = status.cursor.anchorRunId { line += " after run \(anchor)" }
             line += ", last success \(status.lastSuccessAt ?? "never")"
@@ -55,16 +73,71 @@ struct Status: AsyncParsableCommand {
                 line +=
                     ", failing for \(status.consecutiveFailures) pass(es) since \(status.lastErrorAt ?? "?"): \(error)"
             }
-            if taskId != status.taskId { line += " (task \(status.taskId))" }
-            if !shown.contains(status.taskId) { line += " (no longer configured)" }
-            print(line)
+            if reference != status.source { line += " (\(status.source))" }
+            if let removed = status.removedAt {
+                line += " (gone upstream since \(removed))"
+            } else if !configured && !(allTasks && status.source.kind == .task) {
+                line += " (no longer configured)"
+            }
+            return line
         }
     }
 }
 
-/// One task in `status --json`.
+/// One source in `status --json`: `kind`, the `reference` as configured (or the stored ID), `task`
+/// too for a task (as releases before sources printed it), and its `state` when it has one.
 struct StatusEntry: Encodable {
-    var task: String
+    var kind: String
+    var reference: String
+    var task: String?
     var configured: Bool
-    var state: TaskSyncStatus?
+    var state: State?
+
+    /// A source's figures, as `SourceSyncStatus` holds them.
+    struct State: Encodable {
+        var kind: String
+        var id: String
+        /// The task's ID, for a task.
+        var taskId: String?
+        var name: String?
+        /// The name, for a task (its older key).
+        var taskName: String?
+        var cursor: TaskCursor
+        var lastSuccessAt: String?
+        var lastError: String?
+        var lastErrorAt: String?
+        var consecutiveFailures: Int
+        var backfillCompletedAt: String?
+        var runsStored: Int
+        var unfinishedRuns: Int
+        var deletedRuns: Int
+        var removedAt: String?
+    }
+
+    init(_ row: Status.Row) {
+        kind = row.reference.kind.rawValue
+        reference = row.reference.id
+        task = row.reference.kind == .task ? row.reference.id : nil
+        configured = row.configured
+        state = row.state.map { status in
+            let isTask = status.source.kind == .task
+            return State(
+                kind: status.source.kind.rawValue,
+                id: status.source.id,
+                taskId: isTask ? status.source.id : nil,
+                name: status.name,
+                taskName: isTask ? status.name : nil,
+                cursor: status.cursor,
+                lastSuccessAt: status.lastSuccessAt,
+                lastError: status.lastError,
+                lastErrorAt: status.lastErrorAt,
+                consecutiveFailures: status.consecutiveFailures,
+                backfillCompletedAt: status.backfillCompletedAt,
+                runsStored: status.runsStored,
+                unfinishedRuns: status.unfinishedRuns,
+                deletedRuns: status.deletedRuns,
+                removedAt: status.removedAt
+            )
+        }
+    }
 }

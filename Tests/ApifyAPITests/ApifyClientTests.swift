@@ -1,5 +1,6 @@
 import ApifyAPI
 import ApifySimulator
+import RunModel
 import Testing
 
 @Suite struct ApifyClientTests {
@@ -13,7 +14,7 @@ import Testing
         var offset = 0
         var pages: [RunListPage] = []
         while true {
-            let page = try await fixture.client.listRuns(task: task, offset: offset)
+            let page = try await fixture.client.listRuns(.task(task), offset: offset)
             pages.append(page)
             offset += page.items.count
             if page.items.count < 1000 { break }
@@ -43,7 +44,7 @@ import Testing
             world.recordsRequests = true
         }
         let page = try await fixture.client.listRuns(
-            task: "jane.doe~my-task",
+            .task("jane.doe~my-task"),
             offset: 0,
             statuses: ["SUCCEEDED", "FAILED"]
         )
@@ -53,7 +54,7 @@ import Testing
                 "/v2/actor-tasks/jane.doe~my-task/runs?limit=1000&offset=0&status=SUCCEEDED,FAILED"
             ]
         )
-        let id = try await fixture.client.taskID(of: "jane.doe~my-task")
+        let id = try await fixture.client.task("jane.doe~my-task").id
         #expect(fixture.simulator.withWorld { $0.tasks[id] != nil })
         try await fixture.shutdown()
     }
@@ -66,7 +67,7 @@ import Testing
             world.inject(.status(429, retryAfter: "1"))
             return task
         }
-        let page = try await fixture.client.listRuns(task: task, offset: 0)
+        let page = try await fixture.client.listRuns(.task(task), offset: 0)
         #expect(page.items.count == 5)
         #expect(fixture.sleeps.withLock { $0 } == [.seconds(1)])
         #expect(fixture.requests == 2)
@@ -87,7 +88,7 @@ import Testing
             world.inject(fault)
             return task
         }
-        let page = try await fixture.client.listRuns(task: task, offset: 0)
+        let page = try await fixture.client.listRuns(.task(task), offset: 0)
         #expect(page.items.count == 5)
         let sleeps = fixture.sleeps.withLock { $0 }
         #expect(sleeps.count == 1)
@@ -103,7 +104,7 @@ import Testing
             return task
         }
         let error = try await #require(throws: ApifyError.self) {
-            try await fixture.client.listRuns(task: task, offset: 0)
+            try await fixture.client.listRuns(.task(task), offset: 0)
         }
         guard case .retriesExhausted(_, let attempts, let cause) = error else {
             Issue.record("unexpected \(error)")
@@ -123,7 +124,7 @@ import Testing
         let fixture = try await ClientFixture(token: "apify_api_WRONGtoken")
         let task = fixture.simulator.withWorld { $0.addTask() }
         let error = try await #require(throws: ApifyError.self) {
-            try await fixture.client.listRuns(task: task, offset: 0)
+            try await fixture.client.listRuns(.task(task), offset: 0)
         }
         #expect(error == .unauthorized(tokenSource: "the test", apiType: "invalid-token"))
         #expect(!"\(error)".contains("WRONGtoken"))
@@ -139,7 +140,7 @@ import Testing
             return task
         }
         let forbidden = try await #require(throws: ApifyError.self) {
-            try await fixture.client.listRuns(task: task, offset: 0)
+            try await fixture.client.listRuns(.task(task), offset: 0)
         }
         guard case .forbidden(let resource, _) = forbidden else {
             Issue.record("unexpected \(forbidden)")
@@ -147,7 +148,7 @@ import Testing
         }
         #expect(resource == "task \(task)")
         let missing = try await #require(throws: ApifyError.self) {
-            try await fixture.client.listRuns(task: "nobody~nothing", offset: 0)
+            try await fixture.client.listRuns(.task("nobody~nothing"), offset: 0)
         }
         #expect(missing == .taskNotFound(task: "nobody~nothing"))
         #expect("\(missing)".contains("nobody~nothing"))
@@ -208,7 +209,7 @@ import Testing
             return task
         }
         let error = try await #require(throws: ApifyError.self) {
-            try await fixture.client.listRuns(task: task, offset: 0)
+            try await fixture.client.listRuns(.task(task), offset: 0)
         }
         guard case .invalidResponse(let status, let path, _, _) = error else {
             Issue.record("unexpected \(error)")
@@ -228,7 +229,7 @@ import Testing
             return task
         }
         let error = try await #require(throws: ApifyError.self) {
-            try await fixture.client.listRuns(task: task, offset: 0)
+            try await fixture.client.listRuns(.task(task), offset: 0)
         }
         #expect(error == .bodyTooLarge(path: "/v2/actor-tasks/\(task)/runs", limitBytes: 64 * 1024))
         try await fixture.shutdown()

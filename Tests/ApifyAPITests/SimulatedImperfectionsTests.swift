@@ -1,5 +1,6 @@
 import ApifyAPI
 import ApifySimulator
+import RunModel
 import TestSupport
 import Testing
 
@@ -272,14 +273,14 @@ import Testing
             return task
         }
         let client = ApifyClient.inProcess(transport)
-        let first = try await client.listRuns(task: task, offset: 0)
-        let second = try await client.listRuns(task: task, offset: first.items.count)
+        let first = try await client.listRuns(.task(task), offset: 0)
+        let second = try await client.listRuns(.task(task), offset: first.items.count)
         #expect(first.items.count == 1000 && second.items.count == 500 && second.total == 1500)
         #expect((first.items + second.items).map(\.id) == transport.withWorld { $0.tasks[task]!.runs.map(\.id) })
         #expect(transport.withWorld { $0.requestCount } == 3)
         let runId = first.items[0].id
         #expect(try await client.run(id: runId)?.id == runId)
-        #expect(try await client.taskID(of: transport.withWorld { $0.tasks[task]!.qualifiedName }) == task)
+        #expect(try await client.task(transport.withWorld { $0.tasks[task]!.qualifiedName }).id == task)
     }
 
     @Test func anInProcessClientRefusesAnOverCapBodyAndAWrongToken() async throws {
@@ -291,11 +292,11 @@ import Testing
         }
         let small = ApifyClient.inProcess(transport, maximumBodyBytes: 16 * 1024)
         await #expect(throws: ApifyError.bodyTooLarge(path: "/v2/actor-tasks/\(task)/runs", limitBytes: 16 * 1024)) {
-            try await small.listRuns(task: task, offset: 0)
+            try await small.listRuns(.task(task), offset: 0)
         }
         let wrong = ApifyClient.inProcess(transport, token: "apify_api_WRONG")
         await #expect(throws: ApifyError.unauthorized(tokenSource: "the test", apiType: "invalid-token")) {
-            try await wrong.listRuns(task: task, offset: 0)
+            try await wrong.listRuns(.task(task), offset: 0)
         }
     }
 }

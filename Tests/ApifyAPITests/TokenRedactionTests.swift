@@ -1,5 +1,6 @@
 import ApifyAPI
 import ApifySimulator
+import RunModel
 import TestSupport
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
             return task
         }
         let client = ApifyClient.inProcess(transport)
-        let error = await #expect(throws: ApifyError.self) { try await client.listRuns(task: task, offset: 0) }
+        let error = await #expect(throws: ApifyError.self) { try await client.listRuns(.task(task), offset: 0) }
         let text = "\(try #require(error))"
         for length in APIToken.minimumRedactedPrefix...Self.token.count {
             #expect(!text.contains(Self.token.prefix(length)), "\(length) characters of the token in: \(text)")

@@ -29,7 +29,7 @@ import Testing
             sources: [
                 "ApifyAPI/JSONScanner.swift", "ApifyAPI/ResponseDecoder.swift", "RunModel/RunRecord.swift",
                 "RunModel/ISOTimestamp.swift",
-                "ApifyAPI/RunListPage.swift",
+                "ApifyAPI/RunListPage.swift", "ApifyAPI/ResourceSummary.swift", "ApifyAPI/TaskListPage.swift",
             ],
             seeds: seeds
         )
@@ -43,13 +43,18 @@ import Testing
             sources: [
                 "RunsSyncService/Configuration.swift", "RunsSyncService/JSONValue.swift", "ApifyAPI/JSONScanner.swift",
                 "ApifyAPI/ResponseDecoder.swift", "RunModel/RunRecord.swift", "RunModel/ISOTimestamp.swift",
-                "ApifyAPI/RunListPage.swift",
+                "ApifyAPI/RunListPage.swift", "ApifyAPI/ResourceSummary.swift", "ApifyAPI/TaskListPage.swift",
+                "RunModel/RunSource.swift",
             ],
             seeds: [
                 "example": Array(example),
                 "minimal": Array(#"{"database":"db","tasks":["a"]}"#.utf8),
                 "objects": Array(
                     #"{"database":"/x","tasks":[{"id":"u~t","pollIntervalSeconds":5}],"maxRetries":0}"#.utf8
+                ),
+                "sources": Array(
+                    #"{"database":"/x","actors":["u~a",{"id":"A1","pollIntervalSeconds":9}],"allTasks":true,"account":true}"#
+                        .utf8
                 ),
             ]
         )

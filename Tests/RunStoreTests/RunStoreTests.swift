@@ -45,7 +45,7 @@ import Testing
         #expect(store.upgrade == nil, "a new file is created, not upgraded")
         try await store.close()
         try inspect { db in
-            #expect(try db.scalar("PRAGMA user_version") == .integer(4))
+            #expect(try db.scalar("PRAGMA user_version") == .integer(5))
             #expect(try db.scalar("PRAGMA application_id") == .integer(0x4152_5353))
             #expect(try db.scalar("PRAGMA journal_mode") == .text("wal"))
             #expect(try db.scalar("PRAGMA page_size") == .integer(32768))
@@ -55,7 +55,8 @@ import Testing
             .compactMap { $0[0].text }
             #expect(
                 names == [
-                    "daily_run_counts", "latest_runs", "recent_failures", "run_status_changes", "runs", "sync_state",
+                    "daily_run_counts", "latest_runs", "names", "recent_failures", "run_status_changes", "runs",
+                    "sync_state",
                 ]
             )
         }
@@ -64,8 +65,8 @@ import Testing
     @Test func migratesAVersion1FileAndReadsItsStatusBeforeThat() async throws {
         let store = try RunStore.open(path: path)
         let runs = [Self.run("a", "RUNNING"), Self.run("b", "SUCCEEDED")]
-        _ = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "T1"))
-        try await store.recordPass(taskId: "t", at: "T1", error: nil, backfillCompleted: true)
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: runs, observedAt: "T1"))
+        try await store.recordPass(source: .task("t"), at: "T1", error: nil, backfillCompleted: true)
         try await store.close()
         // Version 1 as released: its partial index had an IN list.
         try inspect { db in
@@ -82,12 +83,12 @@ import Testing
         #expect(try RunStore.readStatuses(path: path).map(\.unfinishedRuns) == [1])
         #expect(try inspect { try $0.scalar("PRAGMA user_version") } == 1, "reading status does not migrate")
         let migrated = try RunStore.open(path: path)
-        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [1, 4])
-        #expect(try await migrated.unfinishedRuns(of: "t").map(\.id) == ["a"])
-        #expect(try await migrated.taskStatuses().map(\.unfinishedRuns) == [1])
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [1, 5])
+        #expect(try await migrated.unfinishedRuns(of: .task("t")).map(\.id) == ["a"])
+        #expect(try await migrated.sourceStatuses().map(\.unfinishedRuns) == [1])
         try await migrated.close()
         try inspect { db in
-            #expect(try db.scalar("PRAGMA user_version") == 4)
+            #expect(try db.scalar("PRAGMA user_version") == 5)
             let index = try db.scalar("SELECT sql FROM sqlite_schema WHERE name = 'runs_unfinished'").text ?? ""
             #expect(!index.contains(" IN "), "\(index)")
             #expect(try db.scalar("SELECT count(*) FROM runs") == 2)
@@ -113,7 +114,9 @@ import Testing
             }
         }
         let store = try RunStore.open(path: path)
-        _ = try await store.apply(RunBatch(taskId: "t", runs: runs("old", status: "SUCCEEDED"), observedAt: "T1"))
+        _ = try await store.apply(
+            RunBatch(source: .task("t"), runs: runs("old", status: "SUCCEEDED"), observedAt: "T1")
+        )
         try await store.close()
         try inspect { try $0.execute(OlderSchemas.downgradeToVersion2) }
         let generated = try inspect { try $0.rows("SELECT id, duration_seconds FROM runs ORDER BY id") }
@@ -121,21 +124,23 @@ import Testing
         #expect(generated[0] == [.text("old0"), .real(12.345)])
 
         let migrated = try RunStore.open(path: path)
-        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [2, 4])
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [2, 5])
         try inspect { db in
-            #expect(try db.scalar("PRAGMA user_version") == 4)
+            #expect(try db.scalar("PRAGMA user_version") == 5)
             #expect(try db.rows("SELECT id, duration_seconds FROM runs ORDER BY id") == generated)
             let hidden = try db.scalar("SELECT hidden FROM pragma_table_xinfo('runs') WHERE name = 'duration_seconds'")
             #expect(hidden == 0, "a plain column, no longer generated")
         }
         // New runs, and a run that finishes: the store writes what SQLite's expression gave.
-        _ = try await migrated.apply(RunBatch(taskId: "t", runs: runs("new", status: "RUNNING"), observedAt: "T2"))
+        _ = try await migrated.apply(
+            RunBatch(source: .task("t"), runs: runs("new", status: "RUNNING"), observedAt: "T2")
+        )
         var finishing = Self.run("late", "RUNNING", startedAt: "2025-01-01T00:00:00.000Z")
-        _ = try await migrated.apply(RunBatch(taskId: "t", runs: [finishing], observedAt: "T2"))
+        _ = try await migrated.apply(RunBatch(source: .task("t"), runs: [finishing], observedAt: "T2"))
         finishing.status = "SUCCEEDED"
         finishing.finishedAt = "2025-01-01T01:00:00.010Z"
         finishing.rawJSON = ArraySlice(#"{"id":"late","status":"SUCCEEDED"}"#.utf8)
-        _ = try await migrated.apply(RunBatch(taskId: "t", runs: [finishing], observedAt: "T3"))
+        _ = try await migrated.apply(RunBatch(source: .task("t"), runs: [finishing], observedAt: "T3"))
         try await migrated.close()
         try inspect { db in
             let rows = try db.rows(
@@ -156,7 +161,7 @@ import Testing
         let store = try RunStore.open(path: path)
         var run = Self.run("a", "SUCCEEDED", startedAt: "yesterday")
         run.finishedAt = "2025-01-01T00:00:00.000Z"
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [run], observedAt: "T1"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: [run], observedAt: "T1"))
         try await store.close()
         #expect(try inspect { try $0.scalar("SELECT duration_seconds FROM runs") } == .null)
     }
@@ -202,7 +207,7 @@ import Testing
         #expect {
             try RunStore.open(path: path)
         } throws: { error in
-            guard case RunStoreError.tooNew(_, 99, 4) = error else { return false }
+            guard case RunStoreError.tooNew(_, 99, 5) = error else { return false }
             return true
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
@@ -223,7 +228,7 @@ import Testing
     @Test func firstSightingRecordsOneChangeFromNull() async throws {
         let store = try RunStore.open(path: path)
         let applied = try await store.apply(
-            RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "2025-01-01T00:00:01.000Z")
+            RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "2025-01-01T00:00:01.000Z")
         )
         #expect(applied.inserted == 1)
         #expect(applied.changes.map { [$0.from, $0.to] } == [[nil, "RUNNING"]])
@@ -236,11 +241,13 @@ import Testing
     @Test func applyingTheSamePageTwiceWritesNothing() async throws {
         let store = try RunStore.open(path: path)
         let runs = (0..<50).map { Self.run("r\($0)", $0 % 3 == 0 ? "FAILED" : "SUCCEEDED") }
-        _ = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "2025-01-01T00:00:01.000Z"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: runs, observedAt: "2025-01-01T00:00:01.000Z"))
         let before = try await store.queue.perform { db in
             try db.rows("SELECT id, updated_at, raw_json FROM runs ORDER BY id")
         }
-        let second = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "2025-01-01T00:00:09.000Z"))
+        let second = try await store.apply(
+            RunBatch(source: .task("t"), runs: runs, observedAt: "2025-01-01T00:00:09.000Z")
+        )
         #expect(second.inserted == 0)
         #expect(second.updated == 0)
         #expect(second.unchanged == 50)
@@ -254,15 +261,15 @@ import Testing
 
     @Test func aStatusChangeIsRecordedOnceAndAFieldChangeRewritesTheRowWithoutAChange() async throws {
         let store = try RunStore.open(path: path)
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
         let finished = Self.run("a", "FAILED", extra: #","usageTotalUsd":0.1"#)
-        let first = try await store.apply(RunBatch(taskId: "t", runs: [finished], observedAt: "T2"))
+        let first = try await store.apply(RunBatch(source: .task("t"), runs: [finished], observedAt: "T2"))
         #expect(first.changes.map { [$0.from, $0.to] } == [["RUNNING", "FAILED"]])
-        let again = try await store.apply(RunBatch(taskId: "t", runs: [finished], observedAt: "T3"))
+        let again = try await store.apply(RunBatch(source: .task("t"), runs: [finished], observedAt: "T3"))
         #expect(again.changes.isEmpty && again.updated == 0)
         var costed = Self.run("a", "FAILED", extra: #","usageTotalUsd":0.2"#)
         costed.usageTotalUsd = 0.2
-        let cost = try await store.apply(RunBatch(taskId: "t", runs: [costed], observedAt: "T4"))
+        let cost = try await store.apply(RunBatch(source: .task("t"), runs: [costed], observedAt: "T4"))
         #expect(cost.updated == 1)
         #expect(cost.changes.isEmpty)
         let rows = try await store.queue.perform { db in
@@ -276,7 +283,7 @@ import Testing
         let store = try RunStore.open(path: path)
         let applied = try await store.apply(
             RunBatch(
-                taskId: "t",
+                source: .task("t"),
                 runs: [Self.run("a", "RUNNING"), Self.run("a", "RUNNING"), Self.run("a", "SUCCEEDED")],
                 observedAt: "T1"
             )
@@ -333,7 +340,9 @@ import Testing
         func expected(_ version: String, _ status: String, _ finishedAt: SQLiteValue, updated: String) -> [SQLiteValue]
         {
             [
-                "run-1", "t", .text("task-\(version)"), .text("act-\(version)"), .text("user-\(version)"),
+                // The run's task is the API's `actorTaskId`, whichever list it came from.
+                "run-1", .text("task-\(version)"), .text("task-\(version)"), .text("act-\(version)"),
+                .text("user-\(version)"),
                 .text(status),
                 "2025-01-01T00:00:00.000Z", finishedAt, .text("build-\(version)"), .text("0.1.\(version)"),
                 .text("origin-\(version)"), .real(0.5), .text("kvs-\(version)"), .text("ds-\(version)"),
@@ -341,14 +350,14 @@ import Testing
             ]
         }
         _ = try await store.apply(
-            RunBatch(taskId: "t", runs: [run("1", status: "RUNNING", finishedAt: nil)], observedAt: "T1")
+            RunBatch(source: .task("t"), runs: [run("1", status: "RUNNING", finishedAt: nil)], observedAt: "T1")
         )
         #expect(
             try await store.queue.perform { try $0.rows(columns) } == [expected("1", "RUNNING", .null, updated: "T1")]
         )
         _ = try await store.apply(
             RunBatch(
-                taskId: "t",
+                source: .task("t"),
                 runs: [run("2", status: "FAILED", finishedAt: "2025-01-01T00:05:00.000Z")],
                 observedAt: "T2"
             )
@@ -365,8 +374,11 @@ import Testing
         }
         #expect(
             changes == [
-                ["run-1", "t", .null, "RUNNING", "T1", "2025-01-01T00:00:00.000Z", .null],
-                ["run-1", "t", "RUNNING", "FAILED", "T2", "2025-01-01T00:00:00.000Z", "2025-01-01T00:05:00.000Z"],
+                ["run-1", "task-1", .null, "RUNNING", "T1", "2025-01-01T00:00:00.000Z", .null],
+                [
+                    "run-1", "task-2", "RUNNING", "FAILED", "T2", "2025-01-01T00:00:00.000Z",
+                    "2025-01-01T00:05:00.000Z",
+                ],
             ]
         )
     }
@@ -378,19 +390,19 @@ import Testing
             status: "HIBERNATING",
             rawJSON: ArraySlice(#"{"id":"x","status":"HIBERNATING"}"#.utf8)
         )
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [run], observedAt: "T1"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: [run], observedAt: "T1"))
         let row = try await store.queue.perform { db in
             try db.rows("SELECT status, started_at, usage_total_usd, raw_json FROM runs").first
         }
         #expect(row == ["HIBERNATING", .null, .null, #"{"id":"x","status":"HIBERNATING"}"#])
-        #expect(try await store.unfinishedRuns(of: "t").map(\.id) == ["x"])
+        #expect(try await store.unfinishedRuns(of: .task("t")).map(\.id) == ["x"])
     }
 
     @Test func aBatchThatFailsHalfWayLeavesRunsAndCursorUnchanged() async throws {
         let store = try RunStore.open(path: path)
         try await Self.failInsertsOfRunBoom(in: store)
         let batch = RunBatch(
-            taskId: "t",
+            source: .task("t"),
             runs: [Self.run("a", "SUCCEEDED"), Self.run("boom", "SUCCEEDED")],
             cursor: TaskCursor(nextOffset: 2, anchorRunId: "boom", anchorStartedAt: "2025-01-01T00:00:00.000Z"),
             observedAt: "T1"
@@ -398,40 +410,42 @@ import Testing
         await #expect(throws: SQLiteError.self) { try await store.apply(batch) }
         #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
         #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 0)
-        #expect(try await store.cursor(for: "t") == .start)
+        #expect(try await store.cursor(for: .task("t")) == .start)
     }
 
     @Test func cursorIsWrittenWithThePage() async throws {
         let store = try RunStore.open(path: path)
         let cursor = TaskCursor(nextOffset: 1, anchorRunId: "a", anchorStartedAt: "2025-01-01T00:00:00.000Z")
         _ = try await store.apply(
-            RunBatch(taskId: "t", runs: [Self.run("a", "SUCCEEDED")], cursor: cursor, observedAt: "T1")
+            RunBatch(source: .task("t"), runs: [Self.run("a", "SUCCEEDED")], cursor: cursor, observedAt: "T1")
         )
-        #expect(try await store.cursor(for: "t") == cursor)
-        #expect(try await store.cursor(for: "other") == .start)
+        #expect(try await store.cursor(for: .task("t")) == cursor)
+        #expect(try await store.cursor(for: .task("other")) == .start)
     }
 
     @Test func deletedRunsAreMarkedNeverRemoved() async throws {
         let store = try RunStore.open(path: path)
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
         let applied = try await store.apply(
-            RunBatch(taskId: "t", runs: [], deletedRunIds: ["a", "never-stored"], observedAt: "T2")
+            RunBatch(source: .task("t"), runs: [], deletedRunIds: ["a", "never-stored"], observedAt: "T2")
         )
         #expect(applied.markedDeleted == 1)
         #expect(try await store.queue.perform { try $0.scalar("SELECT deleted_at FROM runs WHERE id = 'a'") } == "T2")
-        #expect(try await store.unfinishedRuns(of: "t").isEmpty)
+        #expect(try await store.unfinishedRuns(of: .task("t")).isEmpty)
     }
 
     @Test func aReaderKeepsItsSnapshotWhileTheStoreWrites() async throws {
         // No busy timeout: a writer that a reader blocked would fail at once with SQLITE_BUSY instead
         // of waiting, so the test needs no clock.
         let store = try RunStore.open(path: path, busyTimeoutMilliseconds: 0)
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "SUCCEEDED")], observedAt: "T1"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: [Self.run("a", "SUCCEEDED")], observedAt: "T1"))
         try await store.flush()
         let reader = try Database(path: path, busyTimeoutMilliseconds: 0)
         try reader.execute("BEGIN")
         #expect(try reader.scalar("SELECT count(*) FROM runs") == 1)
-        let applied = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("b", "SUCCEEDED")], observedAt: "T2"))
+        let applied = try await store.apply(
+            RunBatch(source: .task("t"), runs: [Self.run("b", "SUCCEEDED")], observedAt: "T2")
+        )
         #expect(try await store.commit(epochs: [applied.epoch]).isEmpty)
         #expect(try reader.scalar("SELECT count(*) FROM runs") == 1)
         try reader.execute("COMMIT")
@@ -446,7 +460,7 @@ import Testing
             Self.run("b", "FAILED", startedAt: "2025-01-01T11:00:00.000Z"),
             Self.run("c", "TIMED-OUT", startedAt: "2025-01-02T11:00:00.000Z"),
         ]
-        _ = try await store.apply(RunBatch(taskId: "t", runs: runs, observedAt: "T1"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: runs, observedAt: "T1"))
         let (failures, latest, daily) = try await store.queue.perform { db in
             (
                 try db.rows("SELECT run_id FROM recent_failures"),
@@ -472,7 +486,7 @@ import Testing
         let budget = RunStore.pageCacheKiB * 1024 + 4 * 32 * 1024
         for round in 0..<2 {
             let store = try RunStore.open(path: path)
-            _ = try await store.apply(RunBatch(taskId: "t", runs: runs(round), observedAt: "T\(round)"))
+            _ = try await store.apply(RunBatch(source: .task("t"), runs: runs(round), observedAt: "T\(round)"))
             let used = try await store.queue.perform { try $0.pageCacheBytes() }
             #expect(used > budget / 2, "round \(round): the cache is used")
             #expect(used <= budget, "round \(round): \(used) bytes")
@@ -483,14 +497,20 @@ import Testing
     @Test func batchesShareATransactionThatCommitsWhenAsked() async throws {
         // Never old enough to commit by itself while the test runs, however loaded the machine.
         let store = try RunStore.open(path: path, transactionMaximumAge: .seconds(3600))
-        let first = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
-        let second = try await store.apply(RunBatch(taskId: "u", runs: [Self.run("b", "RUNNING")], observedAt: "T1"))
+        let first = try await store.apply(
+            RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "T1")
+        )
+        let second = try await store.apply(
+            RunBatch(source: .task("u"), runs: [Self.run("b", "RUNNING")], observedAt: "T1")
+        )
         #expect(first.epoch == second.epoch)
         let outside = try Database(path: path, readOnly: true)
         #expect(try outside.scalar("SELECT count(*) FROM runs") == 0, "nothing is visible before the commit")
         #expect(try await store.commit(epochs: [first.epoch]).isEmpty)
         #expect(try outside.scalar("SELECT count(*) FROM runs") == 2)
-        let third = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("c", "RUNNING")], observedAt: "T2"))
+        let third = try await store.apply(
+            RunBatch(source: .task("t"), runs: [Self.run("c", "RUNNING")], observedAt: "T2")
+        )
         #expect(third.epoch > first.epoch)
         try outside.close(optimize: false)
         try await store.close()
@@ -499,99 +519,77 @@ import Testing
         try reopened.close(optimize: false)
     }
 
-    @Test func aBatchThatFailsLosesTheSharedTransactionAndTheLosersCannotWritePastIt() async throws {
+    @Test func aBatchThatFailsLosesTheSharedTransactionAndASessionCannotWritePastIt() async throws {
         let store = try RunStore.open(path: path)
         try await Self.failInsertsOfRunBoom(in: store)
-        let first = try await store.apply(
-            RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], cursor: Self.cursor("a", 1), observedAt: "T1")
+        let session = store.session()
+        let first = try await session.apply(
+            RunBatch(
+                source: .task("t"),
+                runs: [Self.run("a", "RUNNING")],
+                cursor: Self.cursor("a", 1),
+                observedAt: "T1"
+            )
         )
+        // Another writer's batch fails and takes the shared transaction, "a" with it, down.
         await #expect(throws: SQLiteError.self) {
-            try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
+            try await store.apply(RunBatch(source: .task("u"), runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
         }
-        // Task t's next batch follows the lost one: written, its cursor would point past "a", unstored.
+        // The session's next batch follows the lost one: written, its cursor would point past "a", unstored.
         let refused = try await #require(throws: StoreCommitError.self) {
-            try await store.apply(
+            try await session.apply(
                 RunBatch(
-                    taskId: "t",
+                    source: .task("t"),
                     runs: [Self.run("b", "RUNNING")],
                     cursor: Self.cursor("b", 2),
                     observedAt: "T2"
-                ),
-                after: [first.epoch]
+                )
             )
         }
         #expect(refused.epoch == first.epoch)
-        #expect(try await store.commit(epochs: [first.epoch]).keys.sorted() == [first.epoch])
+        let settled = try await session.settle()
+        #expect(settled.committed.isEmpty && settled.failure?.epoch == first.epoch)
         // A caller that lost nothing carries on in a new transaction.
-        let next = try await store.apply(RunBatch(taskId: "u", runs: [Self.run("c", "RUNNING")], observedAt: "T2"))
+        let other = store.session()
+        let next = try await other.apply(
+            RunBatch(source: .task("u"), runs: [Self.run("c", "RUNNING")], observedAt: "T2")
+        )
         #expect(next.epoch > first.epoch)
-        #expect(try await store.commit(epochs: [next.epoch]).isEmpty)
+        let committed = try await other.settle()
+        #expect(committed.committed.map(\.epoch) == [next.epoch] && committed.failure == nil)
         #expect(try await store.queue.perform { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
-        #expect(try await store.cursor(for: "t") == .start)
+        #expect(try await store.cursor(for: .task("t")) == .start)
         try await store.close()
+        #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state WHERE source_id = 't'") } == 0)
     }
 
-    @Test func aBatchQueuedInAChainIsRefusedWhenTheTransactionOfAnEarlierOneWasLost() async throws {
+    @Test func aSessionWhoseBatchFailedRefusesItsLaterBatchesAndLeavesOtherSessionsAlone() async throws {
         let store = try RunStore.open(path: path)
         try await Self.failInsertsOfRunBoom(in: store)
-        let chain = WriteChain()
-        let first = RunBatch(
-            taskId: "t",
-            runs: [Self.run("a", "RUNNING")],
-            cursor: Self.cursor("a", 1),
-            observedAt: "T1"
-        )
-        _ = try await store.apply(BatchPlan(first), chain: chain)
+        let session = store.session()
         await #expect(throws: SQLiteError.self) {
-            try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
+            try await session.apply(
+                RunBatch(
+                    source: .task("t"),
+                    runs: [Self.run("boom", "RUNNING")],
+                    cursor: Self.cursor("boom", 1),
+                    observedAt: "T1"
+                )
+            )
         }
-        // Queued before its caller learnt the first batch's epoch: the chain knows it.
         let second = RunBatch(
-            taskId: "t",
+            source: .task("t"),
             runs: [Self.run("b", "RUNNING")],
             cursor: Self.cursor("b", 2),
             observedAt: "T2"
         )
-        await #expect(throws: StoreCommitError.self) { try await store.apply(BatchPlan(second), chain: chain) }
-        try await store.close()
-        #expect(try inspect { try $0.scalar("SELECT count(*) FROM runs") } == 0)
-        #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state") } == 0)
-    }
-
-    @Test func aBatchQueuedInAChainIsRefusedWhenAnEarlierOneFailedBeforeItsTransaction() async throws {
-        let store = try RunStore.open(path: path)
-        try await Self.failInsertsOfRunBoom(in: store)
-        // An epoch lost elsewhere makes the chain's first batch refuse before it begins a transaction.
-        await #expect(throws: SQLiteError.self) {
-            try await store.apply(RunBatch(taskId: "u", runs: [Self.run("boom", "SUCCEEDED")], observedAt: "T1"))
-        }
-        let chain = WriteChain()
-        let lostEpoch = try await store.apply(RunBatch(taskId: "v", runs: [], observedAt: "T1")).epoch - 1
-        let first = RunBatch(
-            taskId: "t",
-            runs: [Self.run("a", "RUNNING")],
-            cursor: Self.cursor("a", 1),
-            observedAt: "T1"
-        )
-        await #expect(throws: StoreCommitError.self) {
-            try await store.apply(BatchPlan(first), after: [lostEpoch], chain: chain)
-        }
-        let second = RunBatch(
-            taskId: "t",
-            runs: [Self.run("b", "RUNNING")],
-            cursor: Self.cursor("b", 2),
-            observedAt: "T2"
-        )
-        await #expect(throws: WriteChain.Broken.self) { try await store.apply(BatchPlan(second), chain: chain) }
-        // Another caller's chain is not affected.
-        let other = WriteChain()
-        _ = try await store.apply(
-            BatchPlan(RunBatch(taskId: "w", runs: [Self.run("c", "RUNNING")], observedAt: "T2")),
-            chain: other
-        )
+        await #expect(throws: WriteChain.Broken.self) { try await session.apply(second) }
+        let other = store.session()
+        _ = try await other.apply(RunBatch(source: .task("w"), runs: [Self.run("c", "RUNNING")], observedAt: "T2"))
+        #expect(try await other.settle().failure == nil)
         try await store.close()
         #expect(try inspect { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
-        #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state WHERE task_id = 't'") } == 0)
+        #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state WHERE source_id = 't'") } == 0)
     }
 
     static func cursor(_ id: String, _ offset: Int) -> TaskCursor {
@@ -613,7 +611,7 @@ import Testing
         var largest = 0
         for round in 0..<60 {
             let applied = try await store.apply(
-                RunBatch(taskId: "t", runs: Self.bulkyRuns("r\(round)", count: 20), observedAt: "T\(round)")
+                RunBatch(source: .task("t"), runs: Self.bulkyRuns("r\(round)", count: 20), observedAt: "T\(round)")
             )
             #expect(try await store.commit(epochs: [applied.epoch]).isEmpty)
             largest = max(largest, walBytes)
@@ -631,11 +629,11 @@ import Testing
         let store = try RunStore.open(path: path, checkpointFrames: 1)
         for round in 0..<5 {
             let applied = try await store.apply(
-                RunBatch(taskId: "t\(round)", runs: Self.bulkyRuns("r\(round)", count: 50), observedAt: "T")
+                RunBatch(source: .task("t\(round)"), runs: Self.bulkyRuns("r\(round)", count: 50), observedAt: "T")
             )
             _ = try await store.commit(epochs: [applied.epoch])
-            _ = try await store.unfinishedRuns(of: "t\(round)")
-            _ = try await store.taskStatuses()
+            _ = try await store.unfinishedRuns(of: .task("t\(round)"))
+            _ = try await store.sourceStatuses()
         }
         try await store.close()
         #expect(
@@ -647,7 +645,9 @@ import Testing
 
     @Test func aReaderHoldingAnOldSnapshotNeitherStopsTheWriterNorSeesItsWrites() async throws {
         let store = try RunStore.open(path: path, checkpointFrames: 2)
-        let first = try await store.apply(RunBatch(taskId: "t", runs: Self.bulkyRuns("a", count: 10), observedAt: "T"))
+        let first = try await store.apply(
+            RunBatch(source: .task("t"), runs: Self.bulkyRuns("a", count: 10), observedAt: "T")
+        )
         _ = try await store.commit(epochs: [first.epoch])
         let reader = try Database(path: path, readOnly: true)
         try reader.execute("BEGIN")
@@ -655,7 +655,7 @@ import Testing
         // The checkpoints cannot copy past the reader's snapshot: the writer carries on regardless.
         for round in 0..<20 {
             let applied = try await store.apply(
-                RunBatch(taskId: "t", runs: Self.bulkyRuns("b\(round)", count: 10), observedAt: "T\(round)")
+                RunBatch(source: .task("t"), runs: Self.bulkyRuns("b\(round)", count: 10), observedAt: "T\(round)")
             )
             #expect(try await store.commit(epochs: [applied.epoch]).isEmpty)
         }
@@ -668,14 +668,16 @@ import Testing
 
     @Test func aFullDiskLosesTheSharedTransactionAndSaysSo() async throws {
         let store = try RunStore.open(path: path)
-        let kept = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        let kept = try await store.apply(
+            RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "T1")
+        )
         let pages = try await store.queue.perform { try $0.scalar("PRAGMA page_count").integer! }
         try await store.queue.perform { try $0.execute("PRAGMA max_page_count = \(pages + 1)") }
         let big = (0..<2000).map {
             Self.run("big\($0)", "SUCCEEDED", extra: #","pad":"\#(String(repeating: "x", count: 500))""#)
         }
         await #expect(throws: SQLiteError.self) {
-            try await store.apply(RunBatch(taskId: "t", runs: big, observedAt: "T2"))
+            try await store.apply(RunBatch(source: .task("t"), runs: big, observedAt: "T2"))
         }
         try await store.queue.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
         #expect(try await store.commit(epochs: [kept.epoch]).keys.sorted() == [kept.epoch])
@@ -685,8 +687,8 @@ import Testing
 
     @Test func theInvariantCheckerCatchesABrokenHistory() async throws {
         let store = try RunStore.open(path: path)
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
-        _ = try await store.apply(RunBatch(taskId: "t", runs: [Self.run("a", "FAILED")], observedAt: "T2"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "T1"))
+        _ = try await store.apply(RunBatch(source: .task("t"), runs: [Self.run("a", "FAILED")], observedAt: "T2"))
         try await store.close()
         #expect(try DatabaseInvariants.violations(in: path).isEmpty)
         let database = try Database(path: path)

@@ -36,18 +36,18 @@ import Testing
         let fixture = try await SyncFixture(maxRetries: 0)
         fixture.world { $0.createRuns(task: fixture.task, count: 1500) }
         _ = try await fixture.pass()
-        let cursorBefore = try await fixture.store.cursor(for: fixture.task)
+        let cursorBefore = try await fixture.store.cursor(for: .task(fixture.task))
         fixture.world { world in
             world.createRuns(task: fixture.task, count: 2500)
             world.inject(fault, for: .runList)
         }
         do {
-            _ = try await fixture.engine.sync(task: fixture.task)
+            _ = try await fixture.engine.sync(.task(fixture.task))
             #expect(!fails, "\(name) should have failed the pass")
         } catch let error as SyncError {
             #expect(fails, "\(name): \(error)")
             #expect("\(error)".contains("not the expected JSON"), "\(name): \(error)")
-            #expect(try await fixture.store.cursor(for: fixture.task) == cursorBefore, "\(name): cursor moved")
+            #expect(try await fixture.store.cursor(for: .task(fixture.task)) == cursorBefore, "\(name): cursor moved")
             #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[1500]])
         }
         _ = try await fixture.pass()
@@ -69,7 +69,7 @@ import Testing
         fixture.world { $0.setStatus(run: ids[0], to: "SUCCEEDED") }
         _ = try await fixture.pass()
         try await fixture.expectMatchesTruth()
-        #expect(try await fixture.store.unfinishedRuns(of: fixture.task).count == 2)
+        #expect(try await fixture.store.unfinishedRuns(of: .task(fixture.task)).count == 2)
         try await fixture.shutdown()
     }
 
@@ -80,10 +80,10 @@ import Testing
         let pages = try await fixture.rows("PRAGMA page_count")[0][0].integer!
         try await fixture.store.queue.perform { try $0.execute("PRAGMA max_page_count = \(pages + 2)") }
         fixture.world { $0.createRuns(task: fixture.task, count: 3000) }
-        let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(task: fixture.task) }
+        let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(.task(fixture.task)) }
         #expect("\(error)".contains("full"), "\(error)")
         let stored = try await fixture.rows("SELECT count(*) FROM runs")[0][0].integer!
-        let cursor = try await fixture.store.cursor(for: fixture.task)
+        let cursor = try await fixture.store.cursor(for: .task(fixture.task))
         #expect(Int(stored) == cursor.nextOffset + 1, "the cursor points at the last stored run")
         try await fixture.store.queue.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
         _ = try await fixture.pass()
@@ -97,7 +97,7 @@ import Testing
         fixture.world { $0.createRuns(task: fixture.task, count: 10) }
         let blocker = try Database(path: fixture.directory.path("runs.db"))
         try blocker.execute("BEGIN IMMEDIATE")
-        let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(task: fixture.task) }
+        let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(.task(fixture.task)) }
         #expect("\(error)".contains("lock"), "\(error)")
         try blocker.execute("ROLLBACK")
         try blocker.close(optimize: false)

@@ -40,7 +40,7 @@ private final class InProcessSync: Sendable {
     /// One pass, with the requests the world counted during it.
     func pass() async throws -> (report: TaskPassReport, requests: Int) {
         let before = world { $0.requestCount }
-        let report = try await engine.sync(task: task)
+        let report = try await engine.sync(.task(task))
         return (report, world { $0.requestCount } - before)
     }
 
@@ -160,7 +160,7 @@ extension SimulatedWorld {
             world.imperfections.ignoresOffset = true
         }
         let before = looping.world { $0.requestCount }
-        let error = try await #require(throws: SyncError.self) { try await looping.engine.sync(task: looping.task) }
+        let error = try await #require(throws: SyncError.self) { try await looping.engine.sync(.task(looping.task)) }
         let requests = looping.world { $0.requestCount } - before
         #expect(error.underlying is SyncFault, "\(error)")
         #expect(requests < 10, "stopped, not looping")

@@ -52,7 +52,7 @@ import Testing
         // and the periodic head check.
         // A group of runs sharing one startedAt larger than a page is read whole, page by page, while
         // it is the list's last (docs/sync.md).
-        let unfinished = try await world.store.unfinishedRuns(of: world.task).count
+        let unfinished = try await world.store.unfinishedRuns(of: .task(world.task)).count
         let largestGroup = world.transport.withWorld { world in
             Dictionary(grouping: world.tasks[world.tasks.keys.first!]!.runs.compactMap(\.startedAtMs)) { $0 }
                 .values.map(\.count).max() ?? 0
@@ -239,11 +239,11 @@ struct ModelWorld {
             world.recordsRequests = ProcessInfo.processInfo.environment["SYNC_DEBUG"] != nil
             return world.requestCount
         }
-        let tracked = try await store.unfinishedRuns(of: task).count
+        let tracked = try await store.unfinishedRuns(of: .task(task)).count
         var succeeded = true
         var reported = 0
         do {
-            reported = try await engine.sync(task: task).requests
+            reported = try await engine.sync(.task(task)).requests
         } catch let error as SyncError {
             succeeded = false
             reported = error.report.requests

@@ -20,11 +20,11 @@ import Testing
         for _ in 0..<25 {
             mutate(fixture, &random)
             // Interrupt a pass at a random moment: whatever committed stays, the rest is redone.
-            let interrupted = Task { try await fixture.engine.sync(task: fixture.task) }
+            let interrupted = Task { try await fixture.engine.sync(.task(fixture.task)) }
             try await Task.sleep(for: .microseconds(Int64(random.next() % 20_000)))
             interrupted.cancel()
             _ = await interrupted.result
-            _ = try await fixture.engine.sync(task: fixture.task)
+            _ = try await fixture.engine.sync(.task(fixture.task))
             try await fixture.expectMatchesTruth()
         }
         try await fixture.shutdown()

@@ -201,12 +201,12 @@ import Testing
             world.inject(.delay(.zero), for: .runList)
             world.inject(.status(500), for: .runList, times: 2)
         }
-        let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(task: fixture.task) }
-        #expect(error.taskId == fixture.task)
+        let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(.task(fixture.task)) }
+        #expect(error.source == .task(fixture.task))
         #expect("\(error)".contains(fixture.task))
         #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[1000]])
         // The cursor points at the first page's last run, whose startedAt group the next read re-reads.
-        #expect(try await fixture.store.cursor(for: fixture.task).nextOffset == 999)
+        #expect(try await fixture.store.cursor(for: .task(fixture.task)).nextOffset == 999)
         let failures = try await fixture.rows("SELECT consecutive_failures, last_error IS NOT NULL FROM sync_state")
         #expect(failures == [[1, 1]])
         let (report, _) = try await fixture.pass()
@@ -230,7 +230,7 @@ import Testing
                 "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
             )
         }
-        let pass = Task { try await engine.sync(task: fixture.task) }
+        let pass = Task { try await engine.sync(.task(fixture.task)) }
         // The first page is in the open shared transaction (the store's own connection sees it) …
         let deadline = ContinuousClock.now + .seconds(10)
         while try await fixture.rows("SELECT count(*) FROM runs") != [[10]], ContinuousClock.now < deadline {
@@ -238,7 +238,7 @@ import Testing
         }
         // … when another task's batch fails and takes the transaction with it.
         let failing = RunBatch(
-            taskId: "other",
+            source: .task("other"),
             runs: [RunRecord(id: "boom", status: "SUCCEEDED", rawJSON: ArraySlice(#"{"id":"boom"}"#.utf8))],
             observedAt: "T"
         )
@@ -247,9 +247,9 @@ import Testing
         // Nothing the pass wrote after the loss was kept: no cursor past runs that are not stored.
         let stored = try await fixture.rows("SELECT count(*) FROM runs")
         #expect(stored == [[0]])
-        #expect(try await fixture.store.cursor(for: fixture.task) == .start)
+        #expect(try await fixture.store.cursor(for: .task(fixture.task)) == .start)
         try await fixture.store.queue.perform { try $0.execute("DROP TRIGGER boom") }
-        _ = try await engine.sync(task: fixture.task)
+        _ = try await engine.sync(.task(fixture.task))
         try await fixture.expectMatchesTruth()
         try await fixture.shutdown()
     }
@@ -276,11 +276,11 @@ import Testing
                 """
             )
         }
-        await #expect(throws: SyncError.self) { try await engine.sync(task: fixture.task) }
+        await #expect(throws: SyncError.self) { try await engine.sync(.task(fixture.task)) }
         #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[0]])
-        #expect(try await fixture.store.cursor(for: fixture.task) == .start)
+        #expect(try await fixture.store.cursor(for: .task(fixture.task)) == .start)
         try await fixture.store.queue.perform { try $0.execute("DROP TRIGGER slow_failure") }
-        _ = try await engine.sync(task: fixture.task)
+        _ = try await engine.sync(.task(fixture.task))
         try await fixture.expectMatchesTruth()
         try await fixture.shutdown()
     }

@@ -1,6 +1,5 @@
 import ApifyAPI
 import ApifySimulator
-import AsyncHTTPClient
 import Foundation
 import Logging
 import RunStore
@@ -9,12 +8,12 @@ import SQLiteCore
 import TestSupport
 import Testing
 
-/// A simulator, a store in a fresh directory and an engine between them.
+/// A simulated API served in-process (no socket: the transport hands each request to the world), a
+/// store in a fresh directory and an engine between them.
 final class SyncFixture: Sendable {
     static let token = "apify_api_SYNCtestSECRET000000000000"
     let directory: TemporaryDirectory
-    let simulator: ApifySimulator
-    let http: HTTPClient
+    let transport: InProcessTransport
     let client: ApifyClient
     let store: RunStore
     let engine: SyncEngine
@@ -22,17 +21,8 @@ final class SyncFixture: Sendable {
 
     init(seed: UInt64 = 1, maxRetries: Int = 3) async throws {
         directory = try TemporaryDirectory()
-        simulator = try await ApifySimulator.start(token: Self.token, seed: seed)
-        http = HTTPClient.makeForApify()
-        client = ApifyClient(
-            configuration: .init(
-                baseURL: simulator.baseURL,
-                token: APIToken(secret: Self.token, source: "the test"),
-                retry: RetryPolicy(maxRetries: maxRetries, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5))
-            ),
-            http: http,
-            logger: Logger(label: "test")
-        )
+        transport = InProcessTransport(token: Self.token, seed: seed)
+        client = ApifyClient.inProcess(transport, maxRetries: maxRetries)
         // Transactions commit when a pass ends or when asked, never by age: tests that hold one open
         // across a failure must not see it committed early on a loaded machine.
         store = try RunStore.open(
@@ -43,11 +33,11 @@ final class SyncFixture: Sendable {
         var logger = Logger(label: "sync")
         logger.logLevel = .warning
         engine = SyncEngine(client: client, store: store, logger: logger)
-        task = simulator.withWorld { $0.addTask() }
+        task = transport.withWorld { $0.addTask() }
     }
 
     @discardableResult
-    func world<T>(_ body: (inout SimulatedWorld) -> T) -> T { simulator.withWorld(body) }
+    func world<T>(_ body: (inout SimulatedWorld) -> T) -> T { transport.withWorld(body) }
 
     /// An engine on the same client and store that reads `pageSize` runs per request.
     func engine(pageSize: Int) -> SyncEngine {
@@ -57,7 +47,7 @@ final class SyncFixture: Sendable {
     /// Runs one pass and returns its report together with the requests the simulator saw.
     func pass() async throws -> (report: TaskPassReport, requests: Int) {
         let before = world { $0.requestCount }
-        let report = try await engine.sync(task: task)
+        let report = try await engine.sync(.task(task))
         return (report, world { $0.requestCount } - before)
     }
 
@@ -102,8 +92,6 @@ final class SyncFixture: Sendable {
     }
 
     func shutdown() async throws {
-        try await http.shutdown()
-        try await simulator.stop()
         try await store.close()
     }
 }

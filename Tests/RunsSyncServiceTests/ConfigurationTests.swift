@@ -1,5 +1,6 @@
 import ApifyAPI
 import Foundation
+import RunModel
 import RunsSyncService
 import TestSupport
 import Testing
@@ -24,8 +25,16 @@ import Testing
 
     static let errors: [(String, String?, String)] = [
         (#"{"database":"x","tasks":["a"],"pollIntervalSecs":5}"#, "pollIntervalSecs", "unknown key"),
-        (#"{"database":"x","tasks":[]}"#, "tasks", "is empty"),
+        (#"{"database":"x","tasks":[]}"#, "tasks", "is required unless another source"),
         (#"{"database":"x"}"#, "tasks", "is required"),
+        (#"{"database":"x","account":false,"allTasks":false}"#, "tasks", "is required unless another source"),
+        (#"{"database":"x","account":"yes"}"#, "account", "true or false"),
+        (#"{"database":"x","allTasks":1}"#, "allTasks", "true or false"),
+        (#"{"database":"x","allTasks":true,"discoveryIntervalSeconds":10}"#, "discoveryIntervalSeconds", "between 60"),
+        (#"{"database":"x","actors":"a"}"#, "actors", "must be an array"),
+        (#"{"database":"x","actors":["a b"]}"#, "actors[0]", "is not an actor ID"),
+        (#"{"database":"x","actors":["u~a","u~a"]}"#, "actors[1]", "actor u~a is listed twice"),
+        (#"{"database":"x","actors":[{"id":"a","every":5}]}"#, "actors[0].every", "an actor object takes id"),
         (#"{"tasks":["a"]}"#, "database", "is required"),
         (#"{"database":"x","tasks":"a"}"#, "tasks", "must be an array"),
         (#"{"database":"x","tasks":["a"],"pollIntervalSeconds":0.5}"#, "pollIntervalSeconds", "between 1"),
@@ -98,6 +107,27 @@ import Testing
         } throws: { error in
             "\(error)".contains("/nonexistent/config.json") && "\(error)".contains("does not exist")
         }
+    }
+
+    @Test func sourcesBesideTheTasks() throws {
+        let configuration = try parse(
+            #"""
+            {"database":"/d.db","pollIntervalSeconds":30,"tasks":["t1"],
+             "actors":["jane~crawler",{"id":"ACT1","pollIntervalSeconds":600}],
+             "allTasks":true,"account":true,"discoveryIntervalSeconds":900}
+            """#
+        )
+        #expect(configuration.actors.map(\.id) == ["jane~crawler", "ACT1"])
+        #expect(configuration.allTasks && configuration.account && configuration.discoveryIntervalSeconds == 900)
+        #expect(
+            configuration.polledSources.map { "\($0.reference)@\(Int($0.pollIntervalSeconds))" } == [
+                "task t1@30", "actor jane~crawler@30", "actor ACT1@600", "account@30",
+            ]
+        )
+        #expect(configuration.sourceSummary == "1 task(s), 2 actor(s), all tasks, the account")
+        let accountOnly = try parse(#"{"database":"/d.db","account":true}"#)
+        #expect(accountOnly.tasks.isEmpty && accountOnly.polledSources.map(\.reference) == [.account])
+        #expect(try parse(#"{"database":"/d.db","allTasks":true}"#).discoveryIntervalSeconds == 3600)
     }
 }
 

@@ -31,17 +31,20 @@ package enum DatabaseInvariants {
             """
         ),
         (
-            "a task whose live-run count is not its stored runs not marked deleted",
+            "a source whose live-run count is not its stored runs not marked deleted",
             """
-            SELECT s.task_id, s.live_runs FROM sync_state AS s
-            WHERE s.live_runs != (SELECT count(*) FROM runs WHERE task_id = s.task_id AND deleted_at IS NULL)
-            UNION ALL
-            SELECT DISTINCT task_id, NULL FROM runs WHERE task_id NOT IN (SELECT task_id FROM sync_state)
+            SELECT s.source_kind || ' ' || s.source_id, s.live_runs FROM sync_state AS s
+            WHERE s.live_runs != (
+                SELECT count(*) FROM runs WHERE deleted_at IS NULL AND CASE s.source_kind
+                    WHEN 'task' THEN task_id = s.source_id WHEN 'actor' THEN act_id = s.source_id ELSE 1 END)
             """
         ),
         (
             "a cursor whose anchor is not a stored run",
-            "SELECT task_id FROM sync_state WHERE anchor_run_id IS NOT NULL AND anchor_run_id NOT IN (SELECT id FROM runs)"
+            """
+            SELECT source_kind || ' ' || source_id FROM sync_state
+            WHERE anchor_run_id IS NOT NULL AND anchor_run_id NOT IN (SELECT id FROM runs)
+            """
         ),
     ]
 

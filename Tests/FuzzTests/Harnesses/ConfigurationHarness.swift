@@ -5,10 +5,12 @@ import Foundation
 public func fuzzConfiguration(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Data(UnsafeBufferPointer(start: data, count: size))
     guard let configuration = try? Configuration.parse(bytes, path: "/fuzz/config.json") else { return 0 }
-    // Whatever is accepted is usable: tasks, sane intervals, limits in range.
-    precondition(!configuration.tasks.isEmpty)
-    precondition(configuration.tasks.allSatisfy { Configuration.isValidTaskReference($0.id) })
-    precondition(configuration.tasks.allSatisfy { configuration.interval(of: $0) >= 1 })
+    // Whatever is accepted is usable: a source, valid references, sane intervals, limits in range.
+    precondition(!configuration.polledSources.isEmpty || configuration.allTasks)
+    let entries = configuration.tasks + configuration.actors
+    precondition(entries.allSatisfy { Configuration.isValidTaskReference($0.id) })
+    precondition(configuration.polledSources.allSatisfy { $0.pollIntervalSeconds >= 1 })
+    precondition(configuration.discoveryIntervalSeconds >= 60)
     precondition((1...64).contains(configuration.maxConcurrentTasks) && configuration.maxRetries >= 0)
     precondition(configuration.database.hasPrefix("/"))
     return 0

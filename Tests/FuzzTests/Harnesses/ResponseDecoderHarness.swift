@@ -5,7 +5,8 @@
 public func fuzzResponseDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     _ = ResponseDecoder.apiError(from: bytes)
-    _ = try? ResponseDecoder.objectID(from: bytes)
+    _ = try? ResponseDecoder.resource(from: bytes)
+    _ = try? ResponseDecoder.taskListPage(from: bytes)
     _ = try? ResponseDecoder.run(from: bytes)
     guard let page = try? ResponseDecoder.runListPage(from: bytes) else { return 0 }
     for item in page.items {

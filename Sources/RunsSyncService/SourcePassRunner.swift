@@ -1,30 +1,35 @@
 import ApifyAPI
+import RunModel
 import RunSync
 
-/// Runs one pass over one configured task and reports it; shared by `once` and the daemon.
-package struct TaskPassRunner: Sendable {
+/// Runs one pass over one source and reports it; shared by `once` and the daemon.
+package struct SourcePassRunner: Sendable {
     package let engine: SyncEngine
     package let reporter: PassReporter
-    package let directory: TaskDirectory
+    package let directory: SourceDirectory
 
-    package init(engine: SyncEngine, reporter: PassReporter, directory: TaskDirectory) {
+    package init(engine: SyncEngine, reporter: PassReporter, directory: SourceDirectory) {
         self.engine = engine
         self.reporter = reporter
         self.directory = directory
     }
 
-    /// The outcome of one pass over the task `reference` names (an ID or `username~task-name`): nil on
-    /// success, or when another configured entry names the same task; the error otherwise.
+    /// The outcome of one pass over the source `reference` names (a configured spelling, resolved by
+    /// the directory, or a discovered task's ID): nil on success, or when another configured entry
+    /// names the same source; the error otherwise.
     @discardableResult
-    package func pass(_ reference: String) async -> SyncError? {
-        let start = ContinuousClock.now
+    package func pass(_ reference: RunSource) async -> SyncError? {
         do {
-            guard let taskId = try await directory.id(of: reference) else { return nil }
-            let report = try await engine.sync(task: taskId)
+            guard let source = try await directory.resolve(reference) else { return nil }
+            let start = ContinuousClock.now
+            let report = try await engine.sync(source)
             reporter.passSucceeded(report, duration: ContinuousClock.now - start)
             return nil
         } catch let error as SyncError {
-            if case ApifyError.taskNotFound = error.underlying { await directory.forget(reference) }
+            switch error.underlying {
+            case ApifyError.taskNotFound, ApifyError.actorNotFound: await directory.forget(reference)
+            default: break
+            }
             if error.interrupted {
                 reporter.passInterrupted(error)
             } else {
@@ -34,9 +39,9 @@ package struct TaskPassRunner: Sendable {
         } catch {
             let interrupted = Task.isCancelled || error is CancellationError
             let wrapped = SyncError(
-                taskId: reference,
+                source: reference,
                 underlying: error,
-                report: TaskPassReport(taskId: reference),
+                report: TaskPassReport(source: reference),
                 interrupted: interrupted
             )
             if interrupted {
@@ -48,8 +53,8 @@ package struct TaskPassRunner: Sendable {
         }
     }
 
-    /// One pass over every task, at most `concurrency` at a time; the failures, by task.
-    package func passOverAll(_ references: [String], concurrency: Int) async -> [SyncError] {
+    /// One pass over every source, at most `concurrency` at a time; the failures, by source.
+    package func passOverAll(_ references: [RunSource], concurrency: Int) async -> [SyncError] {
         let limiter = ConcurrencyLimiter(limit: concurrency)
         return await withTaskGroup(of: SyncError?.self) { group in
             for reference in references {
@@ -59,7 +64,7 @@ package struct TaskPassRunner: Sendable {
             for await failure in group {
                 if let failure { failures.append(failure) }
             }
-            return failures.sorted { $0.taskId < $1.taskId }
+            return failures.sorted { $0.source < $1.source }
         }
     }
 }
