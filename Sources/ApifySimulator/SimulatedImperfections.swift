@@ -19,6 +19,9 @@ package struct SimulatedImperfections: Sendable, Equatable {
     package var ignoresOffset = false
     /// The `status` query parameter is ignored.
     package var ignoresStatusFilter = false
+    /// `startedAfter` and `startedBefore` are ignored by the Actor and account lists (as by a
+    /// deployment that predates them).
+    package var ignoresStartedFilter = false
     /// The chance, in percent, that a list page carries, right before one of its items, a stale copy
     /// of it with an earlier status (RUNNING for a finished run, READY for a running one). The page
     /// is then one item longer; the later copy is the truth.

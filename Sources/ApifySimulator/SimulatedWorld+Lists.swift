@@ -74,7 +74,9 @@ extension SimulatedWorld {
         if let statuses = query.statuses, !imperfections.ignoresStatusFilter {
             selected.removeAll { !statuses.contains($0.status) }
         }
-        if query.filtersByStart { selected.removeAll { !query.admits(startedAtMs: $0.startedAtMs) } }
+        if query.filtersByStart, !imperfections.ignoresStartedFilter {
+            selected.removeAll { !query.admits(startedAtMs: $0.startedAtMs) }
+        }
         if imperfections.unstableTieOrder { shuffleTies(&selected) }
         if query.desc { selected.reverse() }
         var (page, limit) = self.page(of: selected, query: query)

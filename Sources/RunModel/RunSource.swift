@@ -16,6 +16,15 @@ package enum RunSource: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// The kinds, as `sync_state.source_kind` spells them.
     package enum Kind: String, Sendable, CaseIterable {
         case task, actor, account
+
+        /// Which runs a list of this kind holds.
+        package var membership: Membership {
+            switch self {
+            case .task: .task
+            case .actor: .actor
+            case .account: .all
+            }
+        }
     }
 
     package var kind: Kind {
@@ -42,6 +51,19 @@ package enum RunSource: Sendable, Hashable, Comparable, CustomStringConvertible 
         case nil: return nil
         }
     }
+
+    /// Which runs a list holds, told by the runs' own fields: what the store counts, refreshes and
+    /// marks as this source's runs.
+    package enum Membership: Sendable {
+        /// Runs whose task (`actorTaskId`) is the source's ID.
+        case task
+        /// Runs whose Actor (`actId`) is the source's ID.
+        case actor
+        /// Every run.
+        case all
+    }
+
+    package var membership: Membership { kind.membership }
 
     /// Whether the list takes `startedAfter`, which the daemon's keyset cursor reads it by
     /// (docs/sync.md, "Two cursors"). The task list's documented parameters have no time filter.

@@ -20,23 +20,37 @@ struct LiveDelta {
         counts[Owner(taskId: taskId, actId: actId), default: 0] += count
     }
 
-    /// Adds the changes to the sources' `live_runs`.
+    /// Adds the changes to the sources' `live_runs`: each kind of source by what its lists hold
+    /// (`RunSource.Membership`), so that a new kind of list needs no change here.
     func apply(in db: Database) throws {
-        var perSource: [RunSource: Int] = [:]
+        var all = 0
+        var byTask: [String: Int] = [:]
+        var byActor: [String: Int] = [:]
         for (owner, count) in counts where count != 0 {
-            for source in SourceScope.sources(taskId: owner.taskId, actId: owner.actId) {
-                perSource[source, default: 0] += count
-            }
+            all += count
+            if !owner.taskId.isEmpty { byTask[owner.taskId, default: 0] += count }
+            if let actId = owner.actId, !actId.isEmpty { byActor[actId, default: 0] += count }
         }
-        guard !perSource.isEmpty else { return }
-        let update = try db.cachedStatement(
+        let one = try db.cachedStatement(
             "UPDATE sync_state SET live_runs = live_runs + ?3 WHERE source_kind = ?1 AND source_id = ?2"
         )
-        for (source, count) in perSource where count != 0 {
-            try update.reset()
-            try update.bind([.text(source.kind.rawValue), .text(source.id), .integer(Int64(count))])
-            try update.run()
+        let every = try db.cachedStatement("UPDATE sync_state SET live_runs = live_runs + ?2 WHERE source_kind = ?1")
+        for kind in RunSource.Kind.allCases {
+            switch kind.membership {
+            case .all where all != 0:
+                try every.reset()
+                try every.bind([.text(kind.rawValue), .integer(Int64(all))])
+                try every.run()
+            case .all: break
+            case .task, .actor:
+                for (id, count) in kind.membership == .task ? byTask : byActor where count != 0 {
+                    try one.reset()
+                    try one.bind([.text(kind.rawValue), .text(id), .integer(Int64(count))])
+                    try one.run()
+                }
+            }
         }
-        try update.reset()
+        try one.reset()
+        try every.reset()
     }
 }

@@ -42,17 +42,22 @@ import Testing
                 world.addTask(name: "news", actId: a), world.addTask(name: "shop", actId: a),
                 world.addTask(name: "jobs", actId: b),
             ]
-            // Interleaved, so that every list mixes runs of several owners.
-            for round in 0..<300 {
-                for task in tasks {
-                    world.createRuns(task: task, count: 4, status: round % 50 == 49 ? "FAILED" : "SUCCEEDED")
-                }
-                world.createActorRuns(actor: a, count: 3)
-                world.createActorRuns(actor: c, count: 2)
-            }
+            Self.addHistory(to: &world, rounds: 300, tasks: tasks, actors: [a, c])
             for task in tasks { world.createRuns(task: task, count: 2, status: "RUNNING") }
             world.createActorRuns(actor: c, count: 1, status: "RUNNING")
             return (a, c, tasks)
+        }
+    }
+
+    /// `rounds` rounds of 17 finished runs: 4 per task, 3 of Actor A and 2 of Actor C started
+    /// directly, interleaved so that every list mixes runs of several owners; one in 50 failed.
+    static func addHistory(to world: inout SimulatedWorld, rounds: Int, tasks: [String], actors: [String]) {
+        for round in 0..<rounds {
+            for task in tasks {
+                world.createRuns(task: task, count: 4, status: round % 50 == 49 ? "FAILED" : "SUCCEEDED")
+            }
+            world.createActorRuns(actor: actors[0], count: 3)
+            world.createActorRuns(actor: actors[1], count: 2)
         }
     }
 
@@ -94,6 +99,11 @@ import Testing
     }
 
     @Test func allTasksAnActorAndTheAccountStoreEveryRunOnceAndEachChangeOnce() async throws {
+        // 50,000 runs in all, the figure of the issue that asked for sources.
+        transport.withWorld { world in
+            Self.addHistory(to: &world, rounds: 2642, tasks: tasks, actors: [actorA, actorC])
+        }
+        #expect(truth().count >= 50_000)
         let configured: [RunSource] = [.actor("janedoe~crawler"), .account]
         #expect(try await passOverAll(configured, allTasks: true).isEmpty)
         try await expectStoredAsTruth("after the first pass")
@@ -227,6 +237,22 @@ import Testing
                 == transport.withWorld { $0.actors[actorC]!.runs.count }
         )
         #expect(try DatabaseInvariants.violations(in: store.path).isEmpty)
+        try await store.close()
+    }
+
+    @Test func anAccountWhoseListIgnoresStartedAfterIsReadByOffsetInstead() async throws {
+        let engine = runner.engine
+        _ = try await engine.sync(.account)
+        transport.withWorld { world in
+            world.imperfections.ignoresStartedFilter = true
+            world.createActorRuns(actor: actorA, count: 5)
+        }
+        let second = try await engine.sync(.account)
+        #expect(second.inserted == 5)
+        let third = try await engine.sync(.account)
+        #expect(third.inserted == 0 && third.requests <= 3, "by offset from then on: \(third.requests) requests")
+        #expect(log.events("started_after_ignored").count == 1)
+        try await expectStoredAsTruth("after the fallback")
         try await store.close()
     }
 }
