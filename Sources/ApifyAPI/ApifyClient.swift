@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import RunModel
+import Synchronization
 
 /// A client for the few Apify API v2 endpoints the daemon reads.
 ///
@@ -18,6 +19,10 @@ package final class ApifyClient: Sendable {
         /// Larger bodies are refused; a page of 1000 runs is well under 2 MiB.
         package var maximumBodyBytes: Int
         package var userAgent: String
+        /// Requests per second to one resource (a task's run list, a run), at most; the API allows 60.
+        package var maxRequestsPerSecond: Double
+        /// Requests per second in all, at most.
+        package var maxRequestsPerSecondTotal: Double
 
         package init(
             baseURL: String = "https://api.apify.com",
@@ -25,7 +30,9 @@ package final class ApifyClient: Sendable {
             requestTimeout: Duration = .seconds(30),
             retry: RetryPolicy = RetryPolicy(),
             maximumBodyBytes: Int = 32 * 1024 * 1024,
-            userAgent: String = "apify-runs-sync"
+            userAgent: String = "apify-runs-sync",
+            maxRequestsPerSecond: Double = 50,
+            maxRequestsPerSecondTotal: Double = 200
         ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.token = token
@@ -33,6 +40,8 @@ package final class ApifyClient: Sendable {
             self.retry = retry
             self.maximumBodyBytes = maximumBodyBytes
             self.userAgent = userAgent
+            self.maxRequestsPerSecond = maxRequestsPerSecond
+            self.maxRequestsPerSecondTotal = maxRequestsPerSecondTotal
         }
     }
 
@@ -43,6 +52,11 @@ package final class ApifyClient: Sendable {
     private let transport: any APITransport
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
+    private let pacer: RequestPacer
+    private let throttled = Atomic<Int>(0)
+
+    /// How many 429 answers the client has had: readers ahead slow down when it grows.
+    package var throttledResponses: Int { throttled.load(ordering: .relaxed) }
 
     package init(
         configuration: Configuration,
@@ -54,6 +68,10 @@ package final class ApifyClient: Sendable {
         self.transport = transport
         self.logger = logger
         self.sleep = sleep
+        self.pacer = RequestPacer(
+            perResource: configuration.maxRequestsPerSecond,
+            total: configuration.maxRequestsPerSecondTotal
+        )
     }
 
     /// A client over the process's `HTTPClient`, which the caller owns and shuts down.
@@ -205,6 +223,8 @@ package final class ApifyClient: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
+            let wait = pacer.reserve(path)
+            if wait > .zero { try await sleep(wait) }
             let outcome = await transport.get(
                 url: url,
                 headers: requestHeaders,
@@ -242,6 +262,7 @@ package final class ApifyClient: Sendable {
                         )
                     }
                 case _ where RetryPolicy.isRetryable(status: status):
+                    if status == 429 { throttled.add(1, ordering: .relaxed) }
                     cause = "HTTP \(status)" + (redactedMessage(body).map { " (\($0))" } ?? "")
                     retryAfter = headers.first { $0.name.lowercased() == "retry-after" }.flatMap {
                         RetryAfter.parse($0.value)

@@ -2,6 +2,10 @@ import AsyncHTTPClient
 import NIOCore
 
 extension HTTPClient {
+    /// Connections to the API at most (over HTTP/1.1; HTTP/2 multiplexes over one): a window of
+    /// pages read ahead, and a few for the other sources.
+    package static let connectionsPerHost = 16
+
     /// The process's one HTTP client, configured for the Apify API. The caller shuts it down.
     ///
     /// Redirects are not followed: a redirect to another host would carry the Authorization header.
@@ -20,6 +24,10 @@ extension HTTPClient {
         let seconds = max(1, Int64(requestTimeout.components.seconds))
         configuration.timeout = .init(connect: .seconds(min(seconds, 10)), read: .seconds(seconds))
         configuration.httpVersion = .automatic
+        // Pages read ahead over a distant link are requests in flight at once, each on a connection
+        // of its own over HTTP/1.1: the default of 8 per host capped a 250 ms link at 32 requests a
+        // second, under the 50 a list may use (docs/sync.md, "Reading ahead").
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.connectionsPerHost
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The simulator's state: Actors, tasks, their runs, the virtual clock, queued faults and traffic counters.
 ///
 /// A plain value: the HTTP handler and the scripting API reach it under the simulator's lock, and
@@ -27,6 +29,10 @@ package struct SimulatedWorld: Sendable {
     package var imperfections = SimulatedImperfections()
     /// Added to every answer, for shutdown-under-load tests and demos of a slow API.
     package var responseDelay: Duration = .zero
+    /// The per-resource rate limit, when one is enforced (nil: none, as in tests).
+    package var rateLimit: SimulatedRateLimit?
+    /// Where `rateLimit` reads the time: the wall clock, in milliseconds.
+    package var wallClockMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     package var requestCount = 0
     /// Paths and queries of requests, kept only while `recordsRequests` is set.
     package var recordsRequests = false
@@ -331,6 +337,15 @@ package struct SimulatedWorld: Sendable {
         authorization: String?
     ) -> SimulatedExchange {
         record(path: path, query: query)
+        if rateLimit?.admit(path: path, nowMs: wallClockMs()) == false {
+            var response = SimulatedResponse.error(
+                429,
+                type: "rate-limit-exceeded",
+                message: "You have exceeded the rate limit of \(rateLimit!.perSecond) requests per second."
+            )
+            response.headers.append(("Retry-After", "1"))
+            return .answer(response, delay: responseDelay)
+        }
         applyRetentionIfDue()
         let fault = takeFault(for: Self.target(ofPath: path) ?? .any)
         switch fault {

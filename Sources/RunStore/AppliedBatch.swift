@@ -12,8 +12,18 @@ package struct AppliedBatch: Sendable, Equatable {
     package var markedDeleted = 0
     /// The status changes recorded, in the order the batch was written (by run ID).
     package var changes: [StatusChange] = []
+    /// First sightings counted by status instead of kept in `changes`, when the session summarises
+    /// them (a backfill: a million runs must not hold a million changes in memory).
+    package var firstSightings: [String: Int] = [:]
     /// The shared transaction the batch joined (see `RunStore.commit(epochs:)`).
     package var epoch: UInt64 = 0
 
     package init() {}
+
+    /// Moves the first sightings out of `changes` into `firstSightings`.
+    mutating func summarizeFirstSightings() {
+        for change in changes where change.from == nil { firstSightings[change.to, default: 0] += 1 }
+        // A new array: removing in place would keep the whole batch's capacity until the pass settles.
+        changes = changes.filter { $0.from != nil }
+    }
 }

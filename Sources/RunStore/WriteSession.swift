@@ -20,18 +20,21 @@ package final class WriteSession: Sendable {
     }
 
     private let store: RunStore
+    private let summarizesFirstSightings: Bool
     private let chain = WriteChain()
     /// Batches written since the last `settle()`.
     private let written = Mutex<[AppliedBatch]>([])
 
-    init(store: RunStore) {
+    init(store: RunStore, summarizingFirstSightings: Bool) {
         self.store = store
+        self.summarizesFirstSightings = summarizingFirstSightings
     }
 
     /// Writes a batch planned off the store's thread, after the session's earlier batches; throws if
     /// one of them was not written or its transaction was lost.
     package func apply(_ plan: BatchPlan) async throws -> AppliedBatch {
-        let applied = try await store.apply(plan, chain: chain)
+        var applied = try await store.apply(plan, chain: chain)
+        if summarizesFirstSightings { applied.summarizeFirstSightings() }
         written.withLock { $0.append(applied) }
         return applied
     }
@@ -56,6 +59,9 @@ package final class WriteSession: Sendable {
 }
 
 extension RunStore {
-    /// A session for one pass's writes.
-    package func session() -> WriteSession { WriteSession(store: self) }
+    /// A session for one pass's writes; a backfill's summarises first sightings (counted by status,
+    /// not kept one by one until the pass settles).
+    package func session(summarizingFirstSightings: Bool = false) -> WriteSession {
+        WriteSession(store: self, summarizingFirstSightings: summarizingFirstSightings)
+    }
 }

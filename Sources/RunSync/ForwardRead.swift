@@ -3,19 +3,12 @@ import Logging
 import RunModel
 import RunStore
 
-/// The forward half of a pass: pages fetched, verified, planned and written, the three overlapped.
-///
-/// Fetch steps run one at a time (each proven safe against the cursor the previous page led to, see
-/// `CursorPlanner`); writes run one
-/// at a time on the store's queue. Verified pages queue up, and the next batch takes all of them (up
-/// to `maximumPagesPerBatch`), atomic with the cursor of the last (the store's shared transaction then
-/// groups batches into commits). A batch is planned (`BatchPlan`: its order, text and durations) while
-/// the previous one is written, and queued on the store behind it, so that the store's thread, the
-/// bottleneck of a backfill, goes from one write to the next without waiting. At most
-/// `maximumQueuedPages` wait and `maximumWritesInFlight` batches exist, which bounds memory. A failed
-/// fetch still lets the pages before it be written; after a failed write nothing more is (the batch
-/// queued behind it refuses, see `WriteChain`); every write is awaited, so every batch written is
-/// accounted for.
+/// The forward half of a pass: pages fetched (some ahead), verified, planned and written, all four
+/// overlapped. `ForwardReadMachine` decides what runs when (and is where the limits are, and their
+/// tests); this type does the work: fetching and verifying a page (`step`, with the proof of
+/// `CursorPlanner` and relocation when it fails), planning a batch (`BatchPlan`, off the store's
+/// thread) and writing it through the pass's `WriteSession`. Every task it starts is awaited, so
+/// every batch written is accounted for.
 struct ForwardRead {
     let engine: SyncEngine
     let source: RunSource
@@ -69,6 +62,8 @@ struct ForwardRead {
         var itemsRead = 0
         var path: TaskPassReport.CursorPath?
         var shift: Int?
+        /// The page was fetched ahead, before the page before it was verified.
+        var wasReadAhead = false
 
         /// The `startedAt` of the page's first and last dated runs.
         var span: (first: String, last: String)? {
@@ -79,127 +74,133 @@ struct ForwardRead {
         }
     }
 
-    private enum Event: Sendable {
-        case fetched(Step)
-        case fetchFailed(any Error)
-        case planned(BatchPlan)
-        case written
-        case writeFailed(any Error)
-    }
-
-    /// Reads from `stored` to the end of the list; returns the final cursor.
+    /// Reads from `stored` to the end of the list; returns the final cursor. Drives a
+    /// `ForwardReadMachine`: runs its actions in a task group and feeds their outcomes back.
     func run(from stored: TaskCursor, report: inout TaskPassReport) async throws -> TaskCursor {
-        var cursor = stored
-        var writtenCursor = persisted(stored)
-        var queue: [Step] = []
-        var planning = false
-        var planned: BatchPlan?
-        var writesInFlight = 0
-        var writeFailed = false
-        var fetchInFlight = false
-        /// Where to fetch next, when a fetch is due but the queue is full.
-        var pendingFetch: Position? = Position(
-            start: CursorPlanner.firstReadOffset(for: stored, overlap: engine.passOverlap),
-            cursor: stored,
-            limit: engine.pageSize
+        var machine = ForwardReadMachine(
+            first: Position(
+                start: CursorPlanner.firstReadOffset(for: stored, overlap: engine.passOverlap),
+                cursor: stored,
+                limit: engine.pageSize
+            ),
+            stored: stored,
+            limits: ForwardReadMachine.Limits(
+                pagesPerBatch: Self.maximumPagesPerBatch,
+                queuedPages: Self.maximumQueuedPages,
+                writesInFlight: Self.maximumWritesInFlight,
+                maximumWindow: engine.readAhead.maximumWindow
+            ),
+            persisted: persisted
         )
-        var firstError: (any Error)?
-
-        await withTaskGroup(of: Event.self) { group in
-            func startFetchIfRoom() {
-                guard !fetchInFlight, firstError == nil, queue.count < Self.maximumQueuedPages,
-                    let position = pendingFetch
-                else { return }
-                pendingFetch = nil
-                fetchInFlight = true
-                group.addTask {
-                    do {
-                        return .fetched(try await step(at: position))
-                    } catch {
-                        return .fetchFailed(error)
-                    }
-                }
-            }
-            func startPlanIfIdle() {
-                guard !planning, planned == nil, writesInFlight < Self.maximumWritesInFlight, !writeFailed,
-                    !queue.isEmpty
-                else { return }
-                let pages = Array(queue.prefix(Self.maximumPagesPerBatch))
-                queue.removeFirst(pages.count)
-                let last = persisted(pages.last!.cursorAfter)
-                let cursor = last == writtenCursor ? nil : last
-                let observedAt = engine.timestamp()
-                writtenCursor = last
-                planning = true
-                let sweeps = self.sweeps
-                group.addTask { [source] in
-                    let runs = pages.flatMap(\.page.items)
-                    var batch = RunBatch(source: source, runs: runs, cursor: cursor, observedAt: observedAt)
-                    if sweeps { batch.sweeps = pages.compactMap(\.span) }
-                    return .planned(BatchPlan(batch))
-                }
-            }
-            func startWriteIfRoom() {
-                guard writesInFlight < Self.maximumWritesInFlight, let plan = planned else { return }
-                planned = nil
-                writesInFlight += 1
-                group.addTask { [session] in
-                    do {
-                        _ = try await session.apply(plan)
-                        return .written
-                    } catch {
-                        return .writeFailed(error)
-                    }
-                }
-            }
-
-            startFetchIfRoom()
-            while let event = await group.next() {
-                switch event {
-                case .fetched(let step):
-                    fetchInFlight = false
-                    report.requests += step.requests
-                    report.itemsRead += step.itemsRead
-                    if let path = step.path { report.cursorPath = report.cursorPath.escalated(to: path) }
-                    if let shift = step.shift { report.shift = shift }
-                    if step.next?.tieRun == true { report.unproven = true }
-                    if let startedAfter {
-                        // Offsets in a list that starts at an instant: not the whole list's.
-                        report.tailStart = startedAfter
-                        report.tailTotal = step.page.total ?? report.tailTotal
-                    } else {
-                        if let total = step.page.total { report.listTotal = total }
-                        report.listEnd = step.start + step.page.items.count
-                        if step.start == 0, let oldest = step.page.items.lazy.compactMap(\.startedAt).first {
-                            report.oldestListed = oldest
+        var window = ReadAheadWindow(settings: engine.readAhead, throttled: engine.client.throttledResponses)
+        var wasted = 0
+        await withTaskGroup(of: (ForwardReadMachine.Event, Outcome).self) { group in
+            func perform(_ actions: [ForwardReadMachine.Action]) {
+                for action in actions {
+                    switch action {
+                    case .prefetch(let offset, let limit):
+                        group.addTask {
+                            let start = ContinuousClock.now
+                            var step = Step(start: offset, page: RunListPage(items: []), cursorAfter: .start)
+                            var asked = limit
+                            do {
+                                let page = try await list(offset: offset, limit: &asked, step: &step)
+                                let outcome = Outcome(requests: step.requests, itemsRead: step.itemsRead)
+                                return (.prefetched(offset: offset, page: page), outcome.timed(since: start))
+                            } catch {
+                                return (.prefetched(offset: offset, page: nil), Outcome(requests: step.requests))
+                            }
                         }
+                    case .fetch(let position, let prefetched):
+                        group.addTask {
+                            let start = ContinuousClock.now
+                            do {
+                                let step = try await step(at: position, prefetched: prefetched)
+                                return (
+                                    .fetched(step), Outcome(requests: 0).timed(since: start, when: prefetched == nil)
+                                )
+                            } catch {
+                                return (.fetchFailed(error), Outcome(requests: 0))
+                            }
+                        }
+                    case .plan(let pages, let cursor):
+                        let observedAt = engine.timestamp()
+                        let sweeps = self.sweeps
+                        group.addTask { [source] in
+                            let runs = pages.flatMap(\.page.items)
+                            var batch = RunBatch(source: source, runs: runs, cursor: cursor, observedAt: observedAt)
+                            if sweeps { batch.sweeps = pages.compactMap(\.span) }
+                            return (.planned(BatchPlan(batch)), Outcome(requests: 0))
+                        }
+                    case .write(let plan):
+                        group.addTask { [session] in
+                            do {
+                                _ = try await session.apply(plan)
+                                return (.written, Outcome(requests: 0))
+                            } catch {
+                                return (.writeFailed(error), Outcome(requests: 0))
+                            }
+                        }
+                    case .cancelAll:
+                        group.cancelAll()
                     }
-                    cursor = step.cursorAfter
-                    queue.append(step)
-                    pendingFetch = step.next
-                case .fetchFailed(let error):
-                    fetchInFlight = false
-                    firstError = firstError ?? error
-                case .planned(let plan):
-                    planning = false
-                    if !writeFailed { planned = plan }
-                case .written:
-                    writesInFlight -= 1
-                case .writeFailed(let error):
-                    writesInFlight -= 1
-                    writeFailed = true
-                    firstError = firstError ?? error
-                    queue.removeAll()
-                    planned = nil
-                    group.cancelAll()
                 }
-                startWriteIfRoom()
-                startPlanIfIdle()
-                startFetchIfRoom()
+            }
+
+            machine.window = window.size
+            perform(machine.start())
+            while let (event, outcome) = await group.next() {
+                report.requests += outcome.requests
+                report.itemsRead += outcome.itemsRead
+                if case .fetched(let step) = event { record(step, in: &report) }
+                if let latency = outcome.latency { window.observe(latency: latency) }
+                window.observe(throttled: engine.client.throttledResponses)
+                machine.window = window.size
+                perform(machine.handle(event))
+                // Requests made ahead for pages the read did not reach are not the API's fault: the
+                // budget gets them back.
+                budget.allow(machine.wastedPrefetches - wasted)
+                wasted = machine.wastedPrefetches
+                if machine.isDone { group.cancelAll() }
             }
         }
-        if let firstError { throw firstError }
-        return persisted(cursor)
+        report.wastedRequests += wasted
+        if let firstError = machine.firstError { throw firstError }
+        return persisted(machine.cursor)
+    }
+
+    /// What a task of the read cost, and how long a request took when one was timed.
+    struct Outcome: Sendable {
+        var requests = 0
+        var itemsRead = 0
+        var latency: Duration?
+
+        func timed(since start: ContinuousClock.Instant, when timed: Bool = true) -> Outcome {
+            var outcome = self
+            if timed { outcome.latency = ContinuousClock.now - start }
+            return outcome
+        }
+    }
+
+    /// Adds what a verified page tells to the pass's report.
+    private func record(_ step: Step, in report: inout TaskPassReport) {
+        report.requests += step.requests
+        report.itemsRead += step.itemsRead
+        if let path = step.path { report.cursorPath = report.cursorPath.escalated(to: path) }
+        if let shift = step.shift { report.shift = shift }
+        if step.next?.tieRun == true { report.unproven = true }
+        if step.wasReadAhead { report.pagesReadAhead += 1 }
+        if let startedAfter {
+            // Offsets in a list that starts at an instant: not the whole list's.
+            report.tailStart = startedAfter
+            report.tailTotal = step.page.total ?? report.tailTotal
+        } else {
+            if let total = step.page.total { report.listTotal = total }
+            report.listEnd = step.start + step.page.items.count
+            if step.start == 0, let oldest = step.page.items.lazy.compactMap(\.startedAt).first {
+                report.oldestListed = oldest
+            }
+        }
     }
 
     /// The cursor as stored: a keyset cursor is read from its watermark, at offset 0.
@@ -208,13 +209,19 @@ struct ForwardRead {
         return TaskCursor(nextOffset: 0, anchorRunId: cursor.anchorRunId, anchorStartedAt: cursor.anchorStartedAt)
     }
 
-    /// Fetches the page at `position` and verifies it; locates the watermark again until a page is
-    /// safe. Throws when the API does not page (the offset ignored, no progress).
-    private func step(at position: Position) async throws -> Step {
+    /// Fetches the page at `position` (unless it was fetched ahead) and verifies it; locates the
+    /// watermark again until a page is safe. Throws when the API does not page (the offset ignored,
+    /// no progress).
+    private func step(at position: Position, prefetched: RunListPage? = nil) async throws -> Step {
         var step = Step(start: position.start, page: RunListPage(items: []), cursorAfter: position.cursor)
         var start = position.start
         var limit = position.limit
-        step.page = try await list(offset: start, limit: &limit, step: &step)
+        if let prefetched {
+            step.page = prefetched
+            step.wasReadAhead = true
+        } else {
+            step.page = try await list(offset: start, limit: &limit, step: &step)
+        }
         if position.previousStart == nil, let total = step.page.total {
             // A first page shorter than asked for, not the last, is the size the API serves.
             let served = step.page.items.count < limit && start + step.page.items.count < total

@@ -23,6 +23,7 @@ package struct SyncEngine: Sendable {
     package let now: @Sendable () -> Date
     package let passOverlap: Int
     package let pageSize: Int
+    package let readAhead: ReadAhead
     let backoff = RefreshBackoff()
     let headChecks = HeadCheckSchedule()
     let startedAfterSupport = StartedAfterSupport()
@@ -33,7 +34,8 @@ package struct SyncEngine: Sendable {
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
         passOverlap: Int = CursorPlanner.passOverlap,
-        pageSize: Int = ApifyClient.maximumPageSize
+        pageSize: Int = ApifyClient.maximumPageSize,
+        readAhead: ReadAhead = ReadAhead()
     ) {
         self.client = client
         self.store = store
@@ -41,6 +43,7 @@ package struct SyncEngine: Sendable {
         self.now = now
         self.passOverlap = passOverlap
         self.pageSize = pageSize
+        self.readAhead = readAhead
     }
 
     /// Complete re-reads one count check may make while each finds runs the previous one did not.
@@ -57,7 +60,7 @@ package struct SyncEngine: Sendable {
         var logger = self.logger
         logger[metadataKey: source.logField.key] = "\(source.logField.value)"
         let budget = RequestBudget(limit: RequestBudget.forList(total: 0, pageSize: pageSize))
-        let session = store.session()
+        let session = store.session(summarizingFirstSightings: report.isBackfill)
         do {
             // The keyset cursor where the list takes `startedAfter` (docs/sync.md, "Two cursors"); a
             // list never read whole is read from its start by offset.

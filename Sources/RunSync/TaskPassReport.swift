@@ -58,6 +58,10 @@ package struct TaskPassReport: Sendable {
     package var countMismatch: Int?
     /// The `startedAt` of the oldest run listed, when the forward read began at offset 0.
     package var oldestListed: String?
+    /// Pages the forward read used that it had fetched ahead.
+    package var pagesReadAhead = 0
+    /// Requests made ahead for pages the read did not use (mispredicted offsets, the end of the list).
+    package var wastedRequests = 0
     /// A page was accepted without proof (a `startedAt` group larger than a page: docs/sync.md).
     package var unproven = false
 
@@ -79,7 +83,8 @@ package struct TaskPassReport: Sendable {
         updated += applied.updated
         revived += applied.revived
         markedDeleted += applied.markedDeleted
-        statusChangeCount += applied.changes.count
+        statusChangeCount += applied.changes.count + applied.firstSightings.values.reduce(0, +)
+        backfillStatusCounts.merge(applied.firstSightings, uniquingKeysWith: +)
         for change in applied.changes {
             if isBackfill && change.from == nil {
                 backfillStatusCounts[change.to, default: 0] += 1

@@ -19,7 +19,9 @@ extension Configuration {
                 token: token,
                 requestTimeout: requestTimeout,
                 retry: RetryPolicy(maxRetries: maxRetries ?? self.maxRetries),
-                userAgent: ApifyRunsSyncVersion.userAgent
+                userAgent: ApifyRunsSyncVersion.userAgent,
+                maxRequestsPerSecond: maxRequestsPerSecond,
+                maxRequestsPerSecondTotal: maxRequestsPerSecondTotal
             ),
             http: http,
             logger: logger

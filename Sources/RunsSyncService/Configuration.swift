@@ -45,6 +45,11 @@ package struct Configuration: Sendable, Equatable {
     package var requestTimeoutSeconds: Double = 30
     package var maxRetries = 8
     package var busyTimeoutMilliseconds = 5000
+    /// Requests per second to one resource (a source's run list), at most: pages read ahead are
+    /// paced by it. The API allows 60.
+    package var maxRequestsPerSecond: Double = 50
+    /// Requests per second in all, at most, whatever the number of sources.
+    package var maxRequestsPerSecondTotal: Double = 200
     /// Lets `apiBaseUrl` be `http://` to another machine, the token then crossing the network in clear.
     package var allowInsecureHttp = false
 
@@ -66,7 +71,7 @@ package struct Configuration: Sendable, Equatable {
     package static let keys: Set<String> = [
         "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
         "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp", "actors", "allTasks",
-        "account", "discoveryIntervalSeconds",
+        "account", "discoveryIntervalSeconds", "maxRequestsPerSecond", "maxRequestsPerSecondTotal",
     ]
 
     /// Whether the API is reached over plain HTTP on another machine than this one.
@@ -210,6 +215,9 @@ package struct Configuration: Sendable, Equatable {
             guard case .bool(let set) = value else { throw fail(key, "must be true or false") }
             return set
         }
+        configuration.maxRequestsPerSecond = try number("maxRequestsPerSecond", minimum: 1, maximum: 1000) ?? 50
+        configuration.maxRequestsPerSecondTotal =
+            try number("maxRequestsPerSecondTotal", minimum: 1, maximum: 4000) ?? 200
         configuration.allTasks = try flag("allTasks")
         configuration.account = try flag("account")
         configuration.discoveryIntervalSeconds =

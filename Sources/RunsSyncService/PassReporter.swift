@@ -101,6 +101,10 @@ package final class PassReporter: Sendable {
         ]
         // The count check found runs missing and looked for them (docs/sync.md).
         if let missing = report.countMismatch { metadata["runs_looked_for"] = "\(missing)" }
+        // Reading ahead (docs/sync.md, "Reading ahead"): pages fetched before they were due, and
+        // requests made ahead that were not used.
+        if report.pagesReadAhead > 0 { metadata["pages_read_ahead"] = "\(report.pagesReadAhead)" }
+        if report.wastedRequests > 0 { metadata["requests_unused"] = "\(report.wastedRequests)" }
         return Self.naming(report.source, metadata)
     }
 

@@ -32,7 +32,12 @@ package struct SyncContext: Sendable {
             )
         }
         let (http, client) = configuration.makeClient(token: token, logger: logger)
-        let engine = SyncEngine(client: client, store: store, logger: logger)
+        let engine = SyncEngine(
+            client: client,
+            store: store,
+            logger: logger,
+            readAhead: ReadAhead(requestsPerSecond: configuration.maxRequestsPerSecond)
+        )
         return SyncContext(
             configuration: configuration,
             http: http,

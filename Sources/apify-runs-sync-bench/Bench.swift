@@ -9,7 +9,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apify-runs-sync-bench",
         abstract: "Measure backfill throughput, peak memory and idle-pass cost; prints one table.",
-        subcommands: [Table.self, Measure.self],
+        subcommands: [Table.self, Measure.self, Network.self],
         defaultSubcommand: Table.self
     )
 

@@ -4,14 +4,21 @@ import Foundation
 final class SimulatorProcess {
     let process = Process()
     let baseURL: String
-    let taskId: String
+    let taskIds: [String]
+    var taskId: String { taskIds[0] }
     static let token = "bench-token-0123456"
 
-    init(runs: Int, gzip: Bool) throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("apify-runs-sync")
-        process.executableURL = binary
-        process.arguments = ["simulate", "--runs", "\(runs)", "--token", Self.token] + (gzip ? [] : ["--no-compress"])
+    /// The `apify-runs-sync` binary beside this one.
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "apify-runs-sync"
+        )
+    }
+
+    init(runs: Int, gzip: Bool, options: [String] = []) throws {
+        process.executableURL = Self.binary
+        process.arguments =
+            ["simulate", "--runs", "\(runs)", "--token", Self.token] + (gzip ? [] : ["--no-compress"]) + options
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -24,10 +31,11 @@ final class SimulatorProcess {
         }
         let lines = text.split(separator: "\n")
         guard let url = lines.first(where: { $0.hasPrefix("simulator listening on ") })?.split(separator: " ").last,
-            let task = lines.first(where: { $0.hasPrefix("tasks: ") })?.split(separator: " ").last
+            let tasks = lines.first(where: { $0.hasPrefix("tasks: ") })?.split(separator: " ").dropFirst(),
+            !tasks.isEmpty
         else { throw BenchError("unexpected simulator output: \(text)") }
         baseURL = String(url)
-        taskId = String(task)
+        taskIds = tasks.map(String.init)
     }
 
     func stop() {

@@ -66,6 +66,30 @@ struct Simulate: AsyncParsableCommand {
     var retentionEveryRequests: Int?
     @Option(help: ArgumentHelp("How many runs of each task --retention-every-requests deletes.", valueName: "K"))
     var retentionCount = 1
+    @Option(help: "How many Actors run without a task to create (their runs are listed by /v2/actors/:id/runs).")
+    var actors = 0
+    @Option(help: "How many finished runs each of those Actors starts with.") var actorRuns = 1000
+    @Option(
+        help: ArgumentHelp(
+            "Answer every request this many milliseconds late, each on its own (as a distant server does).",
+            valueName: "MS"
+        )
+    )
+    var latency = 0
+    @Option(
+        help: ArgumentHelp(
+            "Answer 429 rate-limit-exceeded past N requests per second to one resource (the API's is 60).",
+            valueName: "N"
+        )
+    )
+    var rateLimit: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Write the traffic seen so far (requests, peak requests per second to one resource, 429s) to this JSON file every second.",
+            valueName: "PATH"
+        )
+    )
+    var statsFile: String?
 
     func validate() throws {
         for (name, percent) in [
@@ -74,10 +98,16 @@ struct Simulate: AsyncParsableCommand {
         ] where !(0...100).contains(percent) {
             throw ValidationError("\(name) must be between 0 and 100")
         }
-        for (name, count) in [("--page-cap", pageCap), ("--retention-every-requests", retentionEveryRequests)] {
+        for (name, count) in [
+            ("--page-cap", pageCap), ("--retention-every-requests", retentionEveryRequests),
+            ("--rate-limit", rateLimit),
+        ] {
             if let count, count < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         guard retentionCount >= 1 else { throw ValidationError("--retention-count must be at least 1") }
+        guard latency >= 0, actors >= 0, actorRuns >= 0 else {
+            throw ValidationError("--latency, --actors and --actor-runs must not be negative")
+        }
     }
 
     /// The switches as the options set them.
@@ -103,18 +133,34 @@ struct Simulate: AsyncParsableCommand {
             seed: seed,
             compressResponses: compress
         )
-        let taskIds = simulator.withWorld { world in
+        let (taskIds, actorIds) = simulator.withWorld { world in
             world.imperfections = imperfections
-            return (0..<tasks).map { _ in
+            world.responseDelay = .milliseconds(latency)
+            world.rateLimit = rateLimit.map(SimulatedRateLimit.init(perSecond:))
+            let taskIds = (0..<tasks).map { _ in
                 let task = world.addTask()
                 world.createRuns(task: task, count: runs)
                 return task
             }
+            let actorIds = (0..<actors).map { index in
+                let actor = world.addActor(name: "direct-\(index + 1)")
+                world.createActorRuns(actor: actor, count: actorRuns)
+                return actor
+            }
+            return (taskIds, actorIds)
         }
-        let banner = "simulator listening on \(simulator.baseURL)\ntasks: \(taskIds.joined(separator: " "))\n"
+        var banner = "simulator listening on \(simulator.baseURL)\ntasks: \(taskIds.joined(separator: " "))\n"
+        if !actorIds.isEmpty { banner += "actors: \(actorIds.joined(separator: " "))\n" }
         FileHandle.standardOutput.write(Data(banner.utf8))
         while true {
             try await Task.sleep(for: .seconds(1))
+            if let statsFile {
+                let stats = simulator.withWorld { world in
+                    #"{"requests":\#(world.requestCount),"peakPerSecond":\#(world.rateLimit?.peakPerSecond ?? 0),"#
+                        + #""refused":\#(world.rateLimit?.refused ?? 0)}"#
+                }
+                try Data(stats.utf8).write(to: URL(fileURLWithPath: statsFile), options: .atomic)
+            }
             if live {
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 simulator.withWorld { $0.advanceDemo(nowMs: now) }

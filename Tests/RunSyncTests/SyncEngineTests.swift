@@ -6,6 +6,33 @@ import SQLiteCore
 import Testing
 
 @Suite struct SyncEngineTests {
+    @Test func readingAheadUsesThePagesItFetchedAndWastesAWindowAtMost() async throws {
+        let fixture = try await SyncFixture()
+        fixture.world { $0.createRuns(task: fixture.task, count: 20_000) }
+        let engine = fixture.engine(pageSize: 1000, readAhead: ReadAhead(maximumWindow: 4, minimumWindow: 4))
+        let report = try await engine.sync(.task(fixture.task))
+        #expect(report.inserted == 20_000)
+        // 21 pages of 1000 runs, 983 apart, the unfinished-runs query and the head: at most the
+        // window (the pages asked for past the end) more.
+        let pages = (20_000 - 1000) / 983 + 2
+        #expect(report.requests >= pages && report.requests - report.wastedRequests <= pages + 2)
+        #expect(report.wastedRequests <= 3, "\(report.wastedRequests) requests unused")
+        #expect(report.pagesReadAhead >= pages / 2, "\(report.pagesReadAhead) pages read ahead")
+        try await fixture.expectMatchesTruth()
+        // Under unstable tie order and short pages, predictions fail and proofs still hold.
+        fixture.world { world in
+            world.imperfections.unstableTieOrder = true
+            world.imperfections.shortPagePercent = 30
+            for _ in 0..<300 { world.createRunWithSameStart(task: fixture.task) }
+            world.createRuns(task: fixture.task, count: 5000)
+        }
+        _ = try await engine.sync(.task(fixture.task))
+        fixture.world { $0.imperfections = SimulatedImperfections() }
+        _ = try await engine.sync(.task(fixture.task))
+        try await fixture.expectMatchesTruth()
+        try await fixture.shutdown()
+    }
+
     @Test func backfillThenIncrementalThenIdle() async throws {
         let fixture = try await SyncFixture()
         fixture.world { $0.createRuns(task: fixture.task, count: 3500) }

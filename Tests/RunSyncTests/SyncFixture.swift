@@ -40,8 +40,8 @@ final class SyncFixture: Sendable {
     func world<T>(_ body: (inout SimulatedWorld) -> T) -> T { transport.withWorld(body) }
 
     /// An engine on the same client and store that reads `pageSize` runs per request.
-    func engine(pageSize: Int) -> SyncEngine {
-        SyncEngine(client: client, store: store, logger: engine.logger, pageSize: pageSize)
+    func engine(pageSize: Int, readAhead: ReadAhead = ReadAhead()) -> SyncEngine {
+        SyncEngine(client: client, store: store, logger: engine.logger, pageSize: pageSize, readAhead: readAhead)
     }
 
     /// Runs one pass and returns its report together with the requests the simulator saw.

@@ -32,6 +32,8 @@ import Testing
         (#"{"database":"x","allTasks":1}"#, "allTasks", "true or false"),
         (#"{"database":"x","allTasks":true,"discoveryIntervalSeconds":10}"#, "discoveryIntervalSeconds", "between 60"),
         (#"{"database":"x","actors":"a"}"#, "actors", "must be an array"),
+        (#"{"database":"x","account":true,"maxRequestsPerSecond":0}"#, "maxRequestsPerSecond", "between 1"),
+        (#"{"database":"x","account":true,"maxRequestsPerSecondTotal":"9"}"#, "maxRequestsPerSecondTotal", "a number"),
         (#"{"database":"x","actors":["a b"]}"#, "actors[0]", "is not an actor ID"),
         (#"{"database":"x","actors":["u~a","u~a"]}"#, "actors[1]", "actor u~a is listed twice"),
         (#"{"database":"x","actors":[{"id":"a","every":5}]}"#, "actors[0].every", "an actor object takes id"),
