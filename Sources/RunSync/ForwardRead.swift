@@ -348,6 +348,8 @@ struct ForwardRead {
                     source,
                     offset: offset,
                     limit: limit,
+                    desc: false,
+                    statuses: [],
                     startedAfter: startedAfter
                 )
                 if let echoed = page.offset, echoed != offset {

@@ -17,7 +17,7 @@ import RunStore
 ///    newest and oldest pages are read, then the whole list, until the counts agree. More stored than
 ///    listed means retention deleted runs: they are marked.
 package struct SyncEngine: Sendable {
-    package let client: ApifyClient
+    package let client: any RunListing
     package let store: RunStore
     package let logger: Logger
     package let now: @Sendable () -> Date
@@ -29,7 +29,7 @@ package struct SyncEngine: Sendable {
     let startedAfterSupport = StartedAfterSupport()
 
     package init(
-        client: ApifyClient,
+        client: any RunListing,
         store: RunStore,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
@@ -138,7 +138,8 @@ package struct SyncEngine: Sendable {
                     offset: offset,
                     limit: limit,
                     desc: desc,
-                    statuses: statuses
+                    statuses: statuses,
+                    startedAfter: nil
                 )
                 report.itemsRead += page.items.count
                 return page

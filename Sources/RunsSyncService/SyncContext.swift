@@ -50,8 +50,6 @@ package struct SyncContext: Sendable {
         )
     }
 
-    package var client: ApifyClient { runner.engine.client }
-
     /// Shuts the HTTP client down and closes the database (after `PRAGMA optimize`).
     package func close() async {
         try? await http.shutdown()

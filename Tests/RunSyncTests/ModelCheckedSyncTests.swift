@@ -115,7 +115,7 @@ struct ModelWorld {
         transport = InProcessTransport(token: ModelCheckedSyncTests.token, seed: seed)
         store = try RunStore.open(path: directory.path("runs.db"), busyTimeoutMilliseconds: 1000)
         engine = SyncEngine(
-            client: .inProcess(transport, maxRetries: 6),
+            client: ApifyClient.inProcess(transport, maxRetries: 6),
             store: store,
             logger: Logger(label: "model") { _ in SwiftLogNoOpLogHandler() },
             pageSize: ModelCheckedSyncTests.pageSize,
