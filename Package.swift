@@ -68,6 +68,7 @@ let package = Package(
                 "ApifyAPI", "ApifyRunsCMalloc", "RunModel", "RunStore", "RunSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

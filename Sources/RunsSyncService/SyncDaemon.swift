@@ -5,6 +5,7 @@ import RunModel
 import RunStore
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// The long-running service: polls every source on its schedule until a graceful shutdown.
 ///
@@ -13,7 +14,8 @@ import Synchronization
 /// and every `discoveryIntervalSeconds`: a new task gets a loop, a task gone upstream has its loop
 /// end after its current pass. On shutdown every loop is cancelled: a request on the wire is
 /// abandoned, a page being written commits or rolls back as a whole (SQLite work is not
-/// interruptible half-way), and `run()` returns.
+/// interruptible half-way), and `run()` returns. SIGHUP reads the configuration again: when it is
+/// valid, the loops stop as on shutdown and start again with it; when not, they go on (`reload`).
 package final class SyncDaemon: Service {
     private let context: SyncContext
     private let notifier: SystemdNotifier
@@ -38,34 +40,126 @@ package final class SyncDaemon: Service {
                 "api": "\(configuration.apiBaseUrl)",
             ]
         )
+        // Trapped before the service says it is ready: from then on SIGHUP reloads, never kills.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         notifier.ready(status: "watching \(configuration.sourceSummary)")
         await cancelWhenGracefulShutdown { [self] in
-            await withTaskGroup(of: Void.self) { group in
-                let limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentTasks)
-                for source in configuration.polledSources {
-                    group.addTask {
-                        await self.poll(source.reference, every: source.pollIntervalSeconds, limiter: limiter)
+            // The running configuration, the one a reload validated, and the loops of the running one.
+            let state = Mutex<(running: Configuration, next: Configuration?, loops: Task<Void, Never>?)>(
+                (configuration, nil, nil)
+            )
+            let watcher = Task {
+                for await _ in hangups {
+                    let running = state.withLock { $0.next ?? $0.running }
+                    guard let next = self.reload(replacing: running) else { continue }
+                    let loops = state.withLock { state -> Task<Void, Never>? in
+                        state.next = next
+                        return state.loops
                     }
+                    loops?.cancel()
                 }
-                if let interval = notifier.watchdogInterval {
-                    group.addTask { await self.pingWatchdog(every: interval / 2) }
-                }
-                group.addTask { await self.refreshNames() }
-                if configuration.allTasks {
-                    await discover(into: &group, limiter: limiter)
-                }
-                await group.waitForAll()
             }
+            while !Task.isCancelled {
+                let current = state.withLock { state -> Configuration in
+                    if let next = state.next { (state.running, state.next) = (next, nil) }
+                    return state.running
+                }
+                let loops = Task { await self.pollEverything(current) }
+                // A reload validated before the loops were recorded cancels them here.
+                if state.withLock({ state -> Bool in
+                    state.loops = loops
+                    return state.next != nil
+                }) {
+                    loops.cancel()
+                }
+                await withTaskCancellationHandler {
+                    await loops.value
+                } onCancel: {
+                    loops.cancel()
+                }
+                guard !Task.isCancelled, state.withLock({ $0.next != nil }) else { break }
+                notifier.status("watching \(state.withLock { $0.next?.sourceSummary ?? "" })")
+            }
+            watcher.cancel()
         }
         notifier.stopping()
         logger.info("daemon stopping", metadata: ["event": "daemon_stopping"])
     }
 
+    /// Every loop of one configuration: its sources, the discovery of the account's tasks, names,
+    /// the watchdog. Returns when cancelled (shutdown or reload).
+    private func pollEverything(_ configuration: Configuration) async {
+        discovered.withLock { $0 = [] }
+        await withTaskGroup(of: Void.self) { group in
+            let limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentTasks)
+            for source in configuration.polledSources {
+                group.addTask {
+                    await self.poll(
+                        source.reference,
+                        every: source.pollIntervalSeconds,
+                        limiter: limiter,
+                        configuration: configuration
+                    )
+                }
+            }
+            if let interval = notifier.watchdogInterval {
+                group.addTask { await self.pingWatchdog(every: interval / 2) }
+            }
+            group.addTask { await self.refreshNames() }
+            if configuration.allTasks {
+                await discover(into: &group, limiter: limiter, configuration: configuration)
+            }
+            await group.waitForAll()
+        }
+    }
+
+    /// The configuration file read again after SIGHUP, or nil when it is invalid (the running one
+    /// stays, and the log says why). Sources, intervals, discovery and concurrency change at once;
+    /// what the HTTP client and the store were built with changes at the next start, as logged.
+    private func reload(replacing running: Configuration) -> Configuration? {
+        let next: Configuration
+        do {
+            next = try Configuration.load(path: running.path)
+        } catch {
+            logger.error(
+                "configuration reload failed; the running configuration stays",
+                metadata: ["event": "config_reload_failed", "error": "\(error)"]
+            )
+            return nil
+        }
+        let fixed: [(String, Bool)] = [
+            ("apiBaseUrl", next.apiBaseUrl != running.apiBaseUrl), ("database", next.database != running.database),
+            ("token", next.token != running.token), ("tokenFile", next.tokenFile != running.tokenFile),
+            ("requestTimeoutSeconds", next.requestTimeoutSeconds != running.requestTimeoutSeconds),
+            ("maxRetries", next.maxRetries != running.maxRetries),
+            ("busyTimeoutMilliseconds", next.busyTimeoutMilliseconds != running.busyTimeoutMilliseconds),
+            ("maxRequestsPerSecond", next.maxRequestsPerSecond != running.maxRequestsPerSecond),
+            ("maxRequestsPerSecondTotal", next.maxRequestsPerSecondTotal != running.maxRequestsPerSecondTotal),
+            ("allowInsecureHttp", next.allowInsecureHttp != running.allowInsecureHttp),
+        ]
+        let later = fixed.filter(\.1).map(\.0)
+        var metadata: Logger.Metadata = ["event": "config_reloaded", "sources": "\(next.sourceSummary)"]
+        if !later.isEmpty { metadata["at_next_start"] = "\(later.joined(separator: ","))" }
+        logger.notice("configuration reloaded", metadata: metadata)
+        // Those keys keep their running values until a restart; the rest is the new file's.
+        var effective = next
+        (effective.apiBaseUrl, effective.database, effective.token, effective.tokenFile) =
+            (running.apiBaseUrl, running.database, running.token, running.tokenFile)
+        (effective.requestTimeoutSeconds, effective.maxRetries, effective.busyTimeoutMilliseconds) =
+            (running.requestTimeoutSeconds, running.maxRetries, running.busyTimeoutMilliseconds)
+        (effective.maxRequestsPerSecond, effective.maxRequestsPerSecondTotal, effective.allowInsecureHttp) =
+            (running.maxRequestsPerSecond, running.maxRequestsPerSecondTotal, running.allowInsecureHttp)
+        return effective
+    }
+
     /// Lists the account's tasks now and every discovery interval, starting a loop for each new one
     /// and letting the loops of tasks gone upstream end. A failed discovery keeps the loops running
     /// and is tried again after a poll interval.
-    private func discover(into group: inout TaskGroup<Void>, limiter: ConcurrencyLimiter) async {
-        let configuration = context.configuration
+    private func discover(
+        into group: inout TaskGroup<Void>,
+        limiter: ConcurrencyLimiter,
+        configuration: Configuration
+    ) async {
         while !Task.isCancelled {
             var wait = configuration.discoveryIntervalSeconds
             do {
@@ -83,6 +177,7 @@ package final class SyncDaemon: Service {
                             .task(taskId),
                             every: configuration.pollIntervalSeconds,
                             limiter: limiter,
+                            configuration: configuration,
                             whileDiscovered: taskId
                         )
                     }
@@ -108,6 +203,7 @@ package final class SyncDaemon: Service {
         _ reference: RunSource,
         every interval: Double,
         limiter: ConcurrencyLimiter,
+        configuration: Configuration,
         whileDiscovered discoveredTask: String? = nil
     ) async {
         let clock = ContinuousClock()
@@ -124,7 +220,7 @@ package final class SyncDaemon: Service {
             let error = await limiter.run { await self.context.runner.pass(reference) }
             if error?.interrupted == true { return }
             failures = error == nil ? 0 : failures + 1
-            let total = context.configuration.polledSources.count + discovered.withLock { $0.count }
+            let total = configuration.polledSources.count + discovered.withLock { $0.count }
             notifier.status(progress.record(source: reference, failed: error != nil, of: total))
             let now = clock.now
             let delay = TaskSchedule.nextDelay(

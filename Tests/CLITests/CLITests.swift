@@ -224,6 +224,31 @@ import Testing
         #expect(!absent.stderr.contains("database in use"), "\(absent.stderr)")
     }
 
+    @Test func sighupReloadsTheSourcesAndAnInvalidFileKeepsTheRunningOnes() async throws {
+        let config = try writeConfig(tasks: [tasks[1]], extra: #","pollIntervalSeconds":1"#)
+        let daemon = try ProgramRun(["run", "--config", config])
+        try await waitUntil { (try? self.count("SELECT count(*) FROM runs")) == 10 }
+        // A second task, by name: picked up without a restart.
+        _ = try writeConfig(extra: #","pollIntervalSeconds":1"#)
+        daemon.signal(SIGHUP)
+        try await waitUntil(timeout: .seconds(30)) { (try? self.count("SELECT count(*) FROM runs")) == 1212 }
+        #expect(daemon.stderr.contains("event=config_reloaded"), "\(daemon.stderr)")
+        // A broken file is refused; the daemon goes on with what it runs.
+        try Data("{\"database\":".utf8).write(to: URL(fileURLWithPath: config))
+        daemon.signal(SIGHUP)
+        try await waitUntil { daemon.stderr.contains("event=config_reload_failed") }
+        #expect(daemon.stderr.contains("line 1, column"), "\(daemon.stderr)")
+        let newRun = simulator.withWorld { world in
+            world.createRuns(task: world.taskIdByName["jane~news"]!, count: 1)[0]
+        }
+        try await waitUntil(timeout: .seconds(30)) {
+            (try? self.count("SELECT count(*) FROM runs WHERE id = '\(newRun)'")) == 1
+        }
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(25)) == 0, "\(daemon.stderr)")
+        #expect(!daemon.stderr.contains(Self.token))
+    }
+
     @Test func theDaemonFollowsChangesLogsEachFailureOnceAndStopsOnSIGTERM() async throws {
         let config = try writeConfig(extra: #","pollIntervalSeconds":1"#)
         let daemon = try ProgramRun(["run", "--config", config])
