@@ -54,9 +54,16 @@ package final class ApifyClient: Sendable {
     private let sleep: @Sendable (Duration) async throws -> Void
     private let pacer: RequestPacer
     private let throttled = Atomic<Int>(0)
+    private let lastRoundTripNanoseconds = Atomic<Int64>(-1)
 
     /// How many 429 answers the client has had: readers ahead slow down when it grows.
     package var throttledResponses: Int { throttled.load(ordering: .relaxed) }
+
+    /// How long the last request took on the wire (its pacing and retries left out), if one was made.
+    package var lastRoundTrip: Duration? {
+        let nanoseconds = lastRoundTripNanoseconds.load(ordering: .relaxed)
+        return nanoseconds < 0 ? nil : .nanoseconds(nanoseconds)
+    }
 
     package init(
         configuration: Configuration,
@@ -225,11 +232,17 @@ package final class ApifyClient: Sendable {
             try Task.checkCancellation()
             let wait = pacer.reserve(path)
             if wait > .zero { try await sleep(wait) }
+            let sent = ContinuousClock.now
             let outcome = await transport.get(
                 url: url,
                 headers: requestHeaders,
                 timeout: configuration.requestTimeout,
                 maximumBodyBytes: configuration.maximumBodyBytes
+            )
+            let roundTrip = ContinuousClock.now - sent
+            lastRoundTripNanoseconds.store(
+                roundTrip.components.seconds * 1_000_000_000 + roundTrip.components.attoseconds / 1_000_000_000,
+                ordering: .relaxed
             )
             let cause: String
             var retryAfter: Duration?
@@ -237,7 +250,10 @@ package final class ApifyClient: Sendable {
             case .response(let status, let headers, let body):
                 logger.debug(
                     "response",
-                    metadata: ["http.path": "\(path)", "http.status": "\(status)", "bytes": "\(body.count)"]
+                    metadata: [
+                        "http.path": "\(path)", "http.status": .stringConvertible(status),
+                        "bytes": .stringConvertible(body.count),
+                    ]
                 )
                 switch status {
                 case 200..<300:
@@ -288,8 +304,8 @@ package final class ApifyClient: Sendable {
             logger.notice(
                 "request failed, retrying",
                 metadata: [
-                    "http.path": "\(path)", "cause": "\(cause)", "attempt": "\(attempt)",
-                    "retry_in_ms": "\(delay.milliseconds)",
+                    "http.path": "\(path)", "cause": "\(cause)", "attempt": .stringConvertible(attempt),
+                    "retry_in_ms": .stringConvertible(delay.milliseconds),
                 ]
             )
             try await sleep(delay)

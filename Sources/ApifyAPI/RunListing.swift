@@ -19,6 +19,9 @@ package protocol RunListing: Sendable {
 
     /// How many 429 answers there have been so far.
     var throttledResponses: Int { get }
+
+    /// How long the last request took on the wire, if one was made.
+    var lastRoundTrip: Duration? { get }
 }
 
 extension ApifyClient: RunListing {}

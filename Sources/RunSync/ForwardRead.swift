@@ -100,24 +100,22 @@ struct ForwardRead {
                     switch action {
                     case .prefetch(let offset, let limit):
                         group.addTask {
-                            let start = ContinuousClock.now
                             var step = Step(start: offset, page: RunListPage(items: []), cursorAfter: .start)
                             var asked = limit
                             do {
                                 let page = try await list(offset: offset, limit: &asked, step: &step)
                                 let outcome = Outcome(requests: step.requests, itemsRead: step.itemsRead)
-                                return (.prefetched(offset: offset, page: page), outcome.timed(since: start))
+                                return (.prefetched(offset: offset, page: page), outcome.fromTheWire())
                             } catch {
                                 return (.prefetched(offset: offset, page: nil), Outcome(requests: step.requests))
                             }
                         }
                     case .fetch(let position, let prefetched):
                         group.addTask {
-                            let start = ContinuousClock.now
                             do {
                                 let step = try await step(at: position, prefetched: prefetched)
                                 return (
-                                    .fetched(step), Outcome(requests: 0).timed(since: start, when: prefetched == nil)
+                                    .fetched(step), prefetched == nil ? Outcome().fromTheWire() : Outcome()
                                 )
                             } catch {
                                 return (.fetchFailed(error), Outcome(requests: 0))
@@ -153,7 +151,10 @@ struct ForwardRead {
                 report.requests += outcome.requests
                 report.itemsRead += outcome.itemsRead
                 if case .fetched(let step) = event { record(step, in: &report) }
-                if let latency = outcome.latency { window.observe(latency: latency) }
+                // The wire's latency, not the pacing: the window covers the round trip at the rate.
+                if outcome.answeredFromTheWire, let latency = engine.client.lastRoundTrip {
+                    window.observe(latency: latency)
+                }
                 window.observe(throttled: engine.client.throttledResponses)
                 machine.window = window.size
                 perform(machine.handle(event))
@@ -169,15 +170,16 @@ struct ForwardRead {
         return persisted(machine.cursor)
     }
 
-    /// What a task of the read cost, and how long a request took when one was timed.
+    /// What a task of the read cost, and whether it brought an answer from the API.
     struct Outcome: Sendable {
         var requests = 0
         var itemsRead = 0
-        var latency: Duration?
+        /// A request of this task was answered just now (its round trip is the client's last).
+        var answeredFromTheWire = false
 
-        func timed(since start: ContinuousClock.Instant, when timed: Bool = true) -> Outcome {
+        func fromTheWire() -> Outcome {
             var outcome = self
-            if timed { outcome.latency = ContinuousClock.now - start }
+            outcome.answeredFromTheWire = true
             return outcome
         }
     }
@@ -296,7 +298,7 @@ struct ForwardRead {
             step.path = .rescanned
             logger.warning(
                 "cursor lost, reading the task again from offset 0",
-                metadata: ["event": "cursor_rescan", "expected_offset": "\(cursor.nextOffset)"]
+                metadata: ["event": "cursor_rescan", "expected_offset": .stringConvertible(cursor.nextOffset)]
             )
             return 0
         }
@@ -331,7 +333,7 @@ struct ForwardRead {
                 "event": "cursor_located",
                 "reason":
                     "the runs before the cursor moved past the overlap (deletions, or pages too short to overlap)",
-                "expected_offset": "\(cursor.nextOffset)", "found_offset": "\(low)",
+                "expected_offset": .stringConvertible(cursor.nextOffset), "found_offset": .stringConvertible(low),
             ]
         )
         return max(0, low - CursorPlanner.pageOverlap)
@@ -368,7 +370,10 @@ struct ForwardRead {
                 limit /= 2
                 logger.notice(
                     "page too large, asking for fewer runs",
-                    metadata: ["http.path": "\(path)", "limit_bytes": "\(bytes)", "limit": "\(limit)"]
+                    metadata: [
+                        "http.path": "\(path)", "limit_bytes": .stringConvertible(bytes),
+                        "limit": .stringConvertible(limit),
+                    ]
                 )
             }
         }

@@ -413,7 +413,9 @@ package struct SyncEngine: Sendable {
             report.countMismatch = missing
             logger.info(
                 "the API lists more runs than are stored, looking for them",
-                metadata: ["event": "count_mismatch", "listed": "\(total)", "stored": "\(live)"]
+                metadata: [
+                    "event": "count_mismatch", "listed": .stringConvertible(total), "stored": .stringConvertible(live),
+                ]
             )
             // Runs found are counted as stored or revived: the list's `total` alone would mislead while
             // retention deletes runs during the search.
@@ -469,7 +471,9 @@ package struct SyncEngine: Sendable {
             // the list. A complete re-read marks them (each page marks the stored runs it proves gone).
             logger.info(
                 "more runs are stored than listed, reading the list again",
-                metadata: ["event": "count_mismatch", "listed": "\(total)", "stored": "\(live)"]
+                metadata: [
+                    "event": "count_mismatch", "listed": .stringConvertible(total), "stored": .stringConvertible(live),
+                ]
             )
             rescanned = true
             report.cursorPath = report.cursorPath.escalated(to: .rescanned)

@@ -53,7 +53,7 @@ package struct LineLogHandler: LogHandler {
         case .json:
             var object = "{\"time\":\(Self.json(Timestamp.string(from: date))),\"level\":\(Self.json(level.rawValue)),"
             object += "\"message\":\(Self.json(message))"
-            for key in keys { object += ",\(Self.json(key)):\(Self.json("\(fields[key]!)"))" }
+            for key in keys { object += ",\(Self.json(key)):\(Self.jsonValue(fields[key]!))" }
             line += object + "}"
         }
         return line + "\n"
@@ -85,6 +85,20 @@ package struct LineLogHandler: LogHandler {
         let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }
         guard needsQuotes else { return value }
         return json(value)
+    }
+
+    /// A metadata value as JSON: numbers and booleans given as such (`.stringConvertible`) stay
+    /// numbers and booleans; everything else is a string.
+    private static func jsonValue(_ value: Logger.Metadata.Value) -> String {
+        if case .stringConvertible(let convertible) = value {
+            switch convertible {
+            case let bool as Bool: return bool ? "true" : "false"
+            case let integer as any BinaryInteger: return "\(integer)"
+            case let double as Double where double.isFinite: return "\(double)"
+            default: break
+            }
+        }
+        return json("\(value)")
     }
 
     private static func json(_ value: String) -> String {

@@ -24,12 +24,15 @@ package final class PassReporter: Sendable {
         if let previous {
             logger.info(
                 "source recovered",
-                metadata: Self.naming(report.source, ["event": "sync_recovered", "failed_passes": "\(previous)"])
+                metadata: Self.naming(
+                    report.source,
+                    ["event": "sync_recovered", "failed_passes": .stringConvertible(previous)]
+                )
             )
         }
         let changed = report.inserted + report.updated + report.markedDeleted + report.statusChangeCount > 0
         var metadata = summary(of: report)
-        metadata["duration_ms"] = "\(duration.milliseconds)"
+        metadata["duration_ms"] = .stringConvertible(duration.milliseconds)
         logger.log(level: changed ? .info : .debug, "source synced", metadata: metadata)
     }
 
@@ -42,7 +45,7 @@ package final class PassReporter: Sendable {
         }
         let metadata = Self.naming(
             error.source,
-            ["event": "sync_error", "error": "\(error.underlying)", "failed_passes": "\(count)"]
+            ["event": "sync_error", "error": "\(error.underlying)", "failed_passes": .stringConvertible(count)]
         )
         logger.log(level: count == 1 ? .error : .debug, "source sync failed", metadata: metadata)
     }
@@ -81,10 +84,10 @@ package final class PassReporter: Sendable {
                 metadata: Self.naming(
                     report.source,
                     [
-                        "event": "backfill_summary", "runs_stored": "\(report.inserted)",
-                        "failed": "\(counts[RunStatus.failed, default: 0])",
-                        "timed_out": "\(counts[RunStatus.timedOut, default: 0])",
-                        "aborted": "\(counts[RunStatus.aborted, default: 0])",
+                        "event": "backfill_summary", "runs_stored": .stringConvertible(report.inserted),
+                        "failed": .stringConvertible(counts[RunStatus.failed, default: 0]),
+                        "timed_out": .stringConvertible(counts[RunStatus.timedOut, default: 0]),
+                        "aborted": .stringConvertible(counts[RunStatus.aborted, default: 0]),
                     ]
                 )
             )
@@ -93,18 +96,19 @@ package final class PassReporter: Sendable {
 
     private func summary(of report: TaskPassReport) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
-            "event": "task_synced", "new_runs": "\(report.inserted)",
-            "updated_runs": "\(report.updated)", "status_changes": "\(report.statusChangeCount)",
-            "deleted_runs": "\(report.markedDeleted)", "requests": "\(report.requests)",
-            "items_read": "\(report.itemsRead)",
+            "event": "task_synced", "new_runs": .stringConvertible(report.inserted),
+            "updated_runs": .stringConvertible(report.updated),
+            "status_changes": .stringConvertible(report.statusChangeCount),
+            "deleted_runs": .stringConvertible(report.markedDeleted), "requests": .stringConvertible(report.requests),
+            "items_read": .stringConvertible(report.itemsRead),
             "cursor": "\(report.cursorPath.rawValue)",
         ]
         // The count check found runs missing and looked for them (docs/sync.md).
-        if let missing = report.countMismatch { metadata["runs_looked_for"] = "\(missing)" }
+        if let missing = report.countMismatch { metadata["runs_looked_for"] = .stringConvertible(missing) }
         // Reading ahead (docs/sync.md, "Reading ahead"): pages fetched before they were due, and
         // requests made ahead that were not used.
-        if report.pagesReadAhead > 0 { metadata["pages_read_ahead"] = "\(report.pagesReadAhead)" }
-        if report.wastedRequests > 0 { metadata["requests_unused"] = "\(report.wastedRequests)" }
+        if report.pagesReadAhead > 0 { metadata["pages_read_ahead"] = .stringConvertible(report.pagesReadAhead) }
+        if report.wastedRequests > 0 { metadata["requests_unused"] = .stringConvertible(report.wastedRequests) }
         return Self.naming(report.source, metadata)
     }
 

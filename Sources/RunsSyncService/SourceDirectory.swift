@@ -78,7 +78,8 @@ package actor SourceDirectory {
             logger.info(
                 "task name resolved",
                 metadata: [
-                    "event": "task_resolved", "task": "\(task.id)", "task_ref": "\(spelling)", "runs_moved": "\(moved)",
+                    "event": "task_resolved", "task": "\(task.id)", "task_ref": "\(spelling)",
+                    "runs_moved": .stringConvertible(moved),
                 ]
             )
             return .task(task.id)

@@ -26,8 +26,9 @@ package struct SyncContext: Sendable {
                 "database schema upgraded",
                 metadata: [
                     "event": "schema_upgraded", "database": "\(configuration.database)",
-                    "from_version": "\(upgrade.fromVersion)", "to_version": "\(upgrade.toVersion)",
-                    "duration_ms": "\(upgrade.duration.milliseconds)",
+                    "from_version": .stringConvertible(upgrade.fromVersion),
+                    "to_version": .stringConvertible(upgrade.toVersion),
+                    "duration_ms": .stringConvertible(upgrade.duration.milliseconds),
                 ]
             )
         }

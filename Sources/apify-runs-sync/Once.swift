@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RunModel
 import RunsSyncService
 
@@ -39,15 +40,32 @@ struct Once: AsyncParsableCommand {
         }
         await context.close()
         withExtendedLifetime(lock) {}
+        // The closing summary: plain lines for a person, or log events when the output is JSON lines
+        // (nothing else may be written then).
+        var summary: [(text: String, metadata: Logger.Metadata)] = []
         if let discoveryError {
-            FileHandle.standardError.write(
-                Data("apify-runs-sync: discovering the account's tasks failed: \(discoveryError)\n".utf8)
+            summary.append(
+                (
+                    "discovering the account's tasks failed: \(discoveryError)",
+                    ["event": "discovery_error", "error": "\(discoveryError)"]
+                )
             )
         }
         for failure in failures {
-            FileHandle.standardError.write(
-                Data("apify-runs-sync: \(failure.source) failed: \(failure.underlying)\n".utf8)
+            let (key, value) = failure.source.logField
+            summary.append(
+                ("\(failure.source) failed: \(failure.underlying)", ["event": "pass_failed", key: "\(value)"])
             )
+        }
+        for line in summary {
+            if options.logFormat == .json {
+                logger.error(
+                    "pass failed",
+                    metadata: line.metadata.merging(["summary": "\(line.text)"]) { old, _ in old }
+                )
+            } else {
+                FileHandle.standardError.write(Data("apify-runs-sync: \(line.text)\n".utf8))
+            }
         }
         if !failures.isEmpty || discoveryError != nil { throw ExitCode(ExitStatus.failure) }
     }

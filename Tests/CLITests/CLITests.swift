@@ -224,6 +224,19 @@ import Testing
         #expect(!absent.stderr.contains("database in use"), "\(absent.stderr)")
     }
 
+    @Test func onceWithJSONLogsWritesNothingButJSONLinesEvenWhenASourceFails() async throws {
+        let config = try writeConfig(tasks: [tasks[1], "nobody~missing"])
+        let result = try await ProgramRun.run(["once", "--config", config, "--log-format", "json"])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.contains(#""event":"pass_failed""#) }, "\(result.stderr)")
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object != nil, "not a JSON line: \(line)")
+            if object?["event"] as? String == "task_synced" { #expect(object?["new_runs"] as? Int == 10) }
+        }
+    }
+
     @Test func sighupReloadsTheSourcesAndAnInvalidFileKeepsTheRunningOnes() async throws {
         let config = try writeConfig(tasks: [tasks[1]], extra: #","pollIntervalSeconds":1"#)
         let daemon = try ProgramRun(["run", "--config", config])

@@ -23,11 +23,13 @@ import Testing
 
     var database: String { directory.path("runs.db") }
 
-    private func writeConfig() throws -> String {
+    /// `requestsPerSecond` paces the list (pages read ahead are requests in flight at once).
+    private func writeConfig(requestsPerSecond: Int = 50) throws -> String {
         let path = directory.path("config.json")
         let json =
             #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":["\#(task)"],"#
-            + #""pollIntervalSeconds":1,"maxRetries":2,"token":"\#(Self.token)"}"#
+            + #""pollIntervalSeconds":1,"maxRetries":2,"token":"\#(Self.token)","#
+            + #""maxRequestsPerSecond":\#(requestsPerSecond)}"#
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return path
@@ -84,7 +86,8 @@ import Testing
     }
 
     @Test func sigtermUnderLoadStopsCleanlyAndTheNextPassResumes() async throws {
-        let config = try writeConfig()
+        // Five pages a second at most: the backfill lasts about eight seconds, the signal lands in it.
+        let config = try writeConfig(requestsPerSecond: 5)
         simulator.withWorld { world in
             world.createRuns(task: task, count: 40_000)
             world.responseDelay = .milliseconds(150)

@@ -42,6 +42,28 @@ import Testing
         )
     }
 
+    @Test func jsonLinesKeepNumbersAndBooleansTypedAndTextAsText() {
+        let handler = LineLogHandler(format: .json, level: .info, toJournal: false, output: .capture())
+        let line = handler.render(
+            level: .info,
+            message: "m",
+            fields: [
+                "event": "task_synced", "new_runs": .stringConvertible(12), "rate": .stringConvertible(0.5),
+                "flag": .stringConvertible(true), "run_id": "12345",
+            ],
+            date: date
+        )
+        #expect(
+            line == #"{"time":"2023-11-14T22:13:20.000Z","level":"info","message":"m","event":"task_synced","#
+                + #""flag":true,"new_runs":12,"rate":0.5,"run_id":"12345"}"# + "\n"
+        )
+        let text = LineLogHandler(format: .text, level: .info, toJournal: true, output: .capture())
+        #expect(
+            text.render(level: .info, message: "m", fields: ["new_runs": .stringConvertible(12)], date: date)
+                == "<6>INFO m new_runs=12\n"
+        )
+    }
+
     @Test func theJournalIsRecognisedOnlyByItsDeviceAndInode() {
         #expect(!LineLogHandler.stderrIsJournal(environment: [:]))
         #expect(!LineLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "1:2"]))
