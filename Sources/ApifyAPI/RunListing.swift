@@ -1,8 +1,9 @@
 import RunModel
 
-/// What reading a source of runs needs of the API: a page of a run list, one run, and how often the
-/// API has said to slow down. `ApifyClient` implements it over HTTP; the engine depends on this
-/// alone, so that a test can put any list behind it.
+/// What reading sources of runs needs of the API: a page of a run list, one run, a task or an Actor
+/// by ID or name, the account's tasks, and how the API has been answering. `ApifyClient` implements
+/// it over HTTP; the engine and the source directory depend on this alone, so that a test can put
+/// any API behind them.
 package protocol RunListing: Sendable {
     /// A page of `source`'s run list (`ApifyClient.listRuns`).
     func listRuns(
@@ -16,6 +17,15 @@ package protocol RunListing: Sendable {
 
     /// The run, or nil when it no longer exists.
     func run(id runId: String) async throws -> RunRecord?
+
+    /// A task, by ID or `username~task-name` (`ApifyError.taskNotFound` when there is none).
+    func task(_ reference: String) async throws -> ResourceSummary
+
+    /// An Actor, by ID or `username~actor-name` (`ApifyError.actorNotFound` when there is none).
+    func actor(_ reference: String) async throws -> ResourceSummary
+
+    /// A page of the account's tasks.
+    func tasks(offset: Int, limit: Int) async throws -> TaskListPage
 
     /// How many 429 answers there have been so far.
     var throttledResponses: Int { get }

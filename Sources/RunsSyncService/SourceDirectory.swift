@@ -15,7 +15,7 @@ import RunSync
 /// upstream, or switching the configuration between the ID and the name, loses nothing. Entries that
 /// resolve to one source, a listed task that discovery also finds among them, poll it once.
 package actor SourceDirectory {
-    private let client: ApifyClient
+    private let client: any RunListing
     private let store: RunStore
     private let logger: Logger
     private let now: @Sendable () -> Date
@@ -24,8 +24,12 @@ package actor SourceDirectory {
     private var owners: [RunSource: RunSource] = [:]
     private var warnedDuplicates: Set<RunSource> = []
 
-    package init(client: ApifyClient, store: RunStore, logger: Logger, now: @escaping @Sendable () -> Date = Date.init)
-    {
+    package init(
+        client: any RunListing,
+        store: RunStore,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.client = client
         self.store = store
         self.logger = logger
@@ -109,7 +113,7 @@ package actor SourceDirectory {
         var offset = 0
         var seen = Set<String>()
         while true {
-            let page = try await client.tasks(offset: offset)
+            let page = try await client.tasks(offset: offset, limit: ApifyClient.maximumPageSize)
             let fresh = page.items.filter { seen.insert($0.id).inserted }
             listed += fresh
             offset += page.items.count
