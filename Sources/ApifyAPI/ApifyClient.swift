@@ -115,6 +115,7 @@ package final class ApifyClient: Sendable {
         if !statuses.isEmpty { query += "&status=" + statuses.map(Self.escapeQueryValue).joined(separator: ",") }
         if let startedAfter { query += "&startedAfter=" + Self.escapeQueryValue(startedAfter) }
         let path = Self.runListPath(of: source)
+        let requestedAt = ContinuousClock.now
         let (status, body) = try await get(
             path: path,
             query: query,
@@ -122,7 +123,9 @@ package final class ApifyClient: Sendable {
             notFound: Self.notFound(of: source)
         )
         do {
-            return try ResponseDecoder.runListPage(from: body)
+            var page = try ResponseDecoder.runListPage(from: body)
+            (page.requestedAt, page.answeredAt) = (requestedAt, .now)
+            return page
         } catch {
             throw invalidResponse(status: status, path: path, error: error, body: body)
         }

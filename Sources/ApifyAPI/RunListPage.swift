@@ -11,6 +11,10 @@ package struct RunListPage: Sendable, Equatable {
     package var count: Int?
     package var desc: Bool?
     package var items: [RunRecord]
+    /// When the request that brought this page was sent, and when its answer arrived (set by the
+    /// client): of two pages whose requests overlapped in time, neither is known to be the newer.
+    package var requestedAt: ContinuousClock.Instant?
+    package var answeredAt: ContinuousClock.Instant?
 
     package init(total: Int? = nil, offset: Int? = nil, limit: Int? = nil, count: Int? = nil, items: [RunRecord]) {
         self.total = total

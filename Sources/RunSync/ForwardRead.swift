@@ -93,6 +93,9 @@ struct ForwardRead {
             persisted: persisted
         )
         var window = ReadAheadWindow(settings: engine.readAhead, throttled: engine.client.throttledResponses)
+        /// The last verified page: a page asked for before it was answered may hold older copies of
+        /// the runs they share.
+        var previous: Step?
         var wasted = 0
         await withTaskGroup(of: (ForwardReadMachine.Event, Outcome).self) { group in
             func perform(_ actions: [ForwardReadMachine.Action]) {
@@ -150,7 +153,12 @@ struct ForwardRead {
             while let (event, outcome) = await group.next() {
                 report.requests += outcome.requests
                 report.itemsRead += outcome.itemsRead
-                if case .fetched(let step) = event { record(step, in: &report) }
+                var event = event
+                if case .fetched(var step) = event {
+                    if let previous { step.page.items = Self.ordered(step.page, after: previous.page) }
+                    record(step, in: &report)
+                    (previous, event) = (step, .fetched(step))
+                }
                 // The wire's latency, not the pacing: the window covers the round trip at the rate.
                 if outcome.answeredFromTheWire, let latency = engine.client.lastRoundTrip {
                     window.observe(latency: latency)
@@ -182,6 +190,19 @@ struct ForwardRead {
             outcome.answeredFromTheWire = true
             return outcome
         }
+    }
+
+    /// The items of `page`, where a run it shares with `earlier` (the overlap of consecutive pages)
+    /// comes as `earlier` has it when `page` was asked for before `earlier` was answered: the two
+    /// reads overlapped in time, so `page`'s copy may be the older one, and written after `earlier`'s
+    /// it would record a status going back (a finished run seen RUNNING again). The change is then
+    /// seen at the next pass instead.
+    static func ordered(_ page: RunListPage, after earlier: RunListPage) -> [RunRecord] {
+        guard let requested = page.requestedAt, let answered = earlier.answeredAt, requested < answered else {
+            return page.items
+        }
+        let copies = Dictionary(earlier.items.map { ($0.id, $0) }) { _, last in last }
+        return page.items.map { copies[$0.id] ?? $0 }
     }
 
     /// Adds what a verified page tells to the pass's report.

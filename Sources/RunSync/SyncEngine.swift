@@ -64,7 +64,7 @@ package struct SyncEngine: Sendable {
         do {
             // The keyset cursor where the list takes `startedAfter` (docs/sync.md, "Two cursors"); a
             // list never read whole is read from its start by offset.
-            let keyset = source.acceptsStartedAfter && !startedAfterSupport.isRefused(source)
+            let keyset = usesKeyset(source)
             var read = ForwardRead(
                 engine: self,
                 source: source,
@@ -117,6 +117,11 @@ package struct SyncEngine: Sendable {
     }
 
     func timestamp() -> String { Timestamp.string(from: now()) }
+
+    /// Whether the source is read by its watermark (docs/sync.md, "Two cursors").
+    private func usesKeyset(_ source: RunSource) -> Bool {
+        source.acceptsStartedAfter && !startedAfterSupport.isRefused(source)
+    }
 
     /// One list request of the pass, counted against its budget.
     private func list(
@@ -448,7 +453,9 @@ package struct SyncEngine: Sendable {
                     source: source,
                     logger: logger,
                     budget: budget,
-                    session: session
+                    session: session,
+                    // A re-read from the start is by offset; the cursor it leaves is still the kind the source keeps.
+                    keysetCursor: usesKeyset(source)
                 ).run(
                     from: .start,
                     report: &report
@@ -483,7 +490,9 @@ package struct SyncEngine: Sendable {
                 source: source,
                 logger: logger,
                 budget: budget,
-                session: session
+                session: session,
+                // A re-read from the start is by offset; the cursor it leaves is still the kind the source keeps.
+                keysetCursor: usesKeyset(source)
             ).run(
                 from: .start,
                 report: &report

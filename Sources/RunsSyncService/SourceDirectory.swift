@@ -64,6 +64,19 @@ package actor SourceDirectory {
         return source
     }
 
+    /// Starts a new set of poll loops (at start, and after a reload): who polls which source is
+    /// decided again, in the order the loops first ask, so that a source no longer configured under
+    /// one spelling can be polled under another.
+    package func beginGeneration() {
+        owners = [:]
+        warnedDuplicates = []
+    }
+
+    /// A loop over `reference` has ended: another entry naming the same source may poll it now.
+    package func release(_ reference: RunSource) {
+        for (source, owner) in owners where owner == reference { owners[source] = nil }
+    }
+
     /// Forgets what `reference` resolved to, after the API answered 404 for it.
     package func forget(_ reference: RunSource) {
         guard let source = ids.removeValue(forKey: reference), reference != source else { return }

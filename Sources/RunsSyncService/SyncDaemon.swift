@@ -21,8 +21,10 @@ package final class SyncDaemon: Service {
     private let notifier: SystemdNotifier
     private let logger: Logger
     private let progress = DaemonProgress()
-    /// The discovered tasks whose loops should go on; a loop whose task left it ends.
-    private let discovered = Mutex<Set<String>>([])
+    /// The discovered tasks whose loops should go on, each with the number of its loop: a loop whose
+    /// task left, or was discovered again (and got a new loop), ends.
+    private let discovered = Mutex<[String: Int]>([:])
+    private let loopNumbers = Atomic<Int>(0)
 
     package init(context: SyncContext, notifier: SystemdNotifier, logger: Logger) {
         self.context = context
@@ -89,7 +91,8 @@ package final class SyncDaemon: Service {
     /// Every loop of one configuration: its sources, the discovery of the account's tasks, names,
     /// the watchdog. Returns when cancelled (shutdown or reload).
     private func pollEverything(_ configuration: Configuration) async {
-        discovered.withLock { $0 = [] }
+        discovered.withLock { $0 = [:] }
+        await context.runner.directory.beginGeneration()
         await withTaskGroup(of: Void.self) { group in
             let limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentTasks)
             for source in configuration.polledSources {
@@ -166,19 +169,25 @@ package final class SyncDaemon: Service {
                 let tasks = try await context.runner.directory.discoverTasks(
                     besides: configuration.polledSources.map(\.reference)
                 )
-                let started = discovered.withLock { running -> [String] in
-                    let new = tasks.filter { !running.contains($0) }
-                    running = Set(tasks)
+                let started = discovered.withLock { running -> [(String, Int)] in
+                    let listed = Set(tasks)
+                    running = running.filter { listed.contains($0.key) }
+                    var new: [(String, Int)] = []
+                    for task in tasks where running[task] == nil {
+                        let number = loopNumbers.add(1, ordering: .relaxed).newValue
+                        running[task] = number
+                        new.append((task, number))
+                    }
                     return new
                 }
-                for taskId in started {
+                for (taskId, number) in started {
                     group.addTask {
                         await self.poll(
                             .task(taskId),
                             every: configuration.pollIntervalSeconds,
                             limiter: limiter,
                             configuration: configuration,
-                            whileDiscovered: taskId
+                            whileDiscovered: (taskId, number)
                         )
                     }
                 }
@@ -199,12 +208,30 @@ package final class SyncDaemon: Service {
         }
     }
 
+    /// One source's loop; when it ends, another entry naming the same source may poll it.
     private func poll(
         _ reference: RunSource,
         every interval: Double,
         limiter: ConcurrencyLimiter,
         configuration: Configuration,
-        whileDiscovered discoveredTask: String? = nil
+        whileDiscovered discoveredTask: (id: String, loop: Int)? = nil
+    ) async {
+        await pollLoop(
+            reference,
+            every: interval,
+            limiter: limiter,
+            configuration: configuration,
+            whileDiscovered: discoveredTask
+        )
+        await context.runner.directory.release(reference)
+    }
+
+    private func pollLoop(
+        _ reference: RunSource,
+        every interval: Double,
+        limiter: ConcurrencyLimiter,
+        configuration: Configuration,
+        whileDiscovered discoveredTask: (id: String, loop: Int)? = nil
     ) async {
         let clock = ContinuousClock()
         let start = clock.now
@@ -216,7 +243,7 @@ package final class SyncDaemon: Service {
             } catch {
                 return
             }
-            if let discoveredTask, !discovered.withLock({ $0.contains(discoveredTask) }) { return }
+            if let discoveredTask, discovered.withLock({ $0[discoveredTask.id] }) != discoveredTask.loop { return }
             let error = await limiter.run { await self.context.runner.pass(reference) }
             if error?.interrupted == true { return }
             failures = error == nil ? 0 : failures + 1

@@ -257,6 +257,15 @@ import Testing
         try await waitUntil(timeout: .seconds(30)) {
             (try? self.count("SELECT count(*) FROM runs WHERE id = '\(newRun)'")) == 1
         }
+        // The same task by its ID instead of its name: still polled, not taken for a duplicate.
+        let newsId = simulator.withWorld { $0.taskIdByName["jane~news"]! }
+        _ = try writeConfig(tasks: [newsId, tasks[1]], extra: #","pollIntervalSeconds":1"#)
+        daemon.signal(SIGHUP)
+        try await waitUntil { daemon.stderr.components(separatedBy: "event=config_reloaded").count == 3 }
+        let byId = simulator.withWorld { $0.createRuns(task: newsId, count: 1)[0] }
+        try await waitUntil(timeout: .seconds(30)) {
+            (try? self.count("SELECT count(*) FROM runs WHERE id = '\(byId)'")) == 1
+        }
         daemon.signal(SIGTERM)
         #expect(await daemon.wait(timeout: .seconds(25)) == 0, "\(daemon.stderr)")
         #expect(!daemon.stderr.contains(Self.token))

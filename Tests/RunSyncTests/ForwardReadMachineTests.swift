@@ -183,4 +183,20 @@ import Testing
         _ = machine.handle(.fetched(Self.step(84, next: nil, total: 300)))
         #expect(machine.prefetchesHeld == 0 && machine.wastedPrefetches == 2)
     }
+
+    @Test func aPageAskedForBeforeTheLastOneWasAnsweredKeepsTheLastOnesCopiesOfTheRunsTheyShare() {
+        func run(_ id: String, _ status: String) -> RunRecord {
+            RunRecord(id: id, status: status, rawJSON: ArraySlice(#"{"id":"\#(id)","status":"\#(status)"}"#.utf8))
+        }
+        let start = ContinuousClock.now
+        var earlier = RunListPage(items: [run("a", "SUCCEEDED"), run("b", "SUCCEEDED")])
+        (earlier.requestedAt, earlier.answeredAt) = (start, start + .milliseconds(250))
+        var later = RunListPage(items: [run("b", "RUNNING"), run("c", "READY")])
+        // Asked for while the earlier page was on its way: its copy of "b" may be the older one.
+        (later.requestedAt, later.answeredAt) = (start + .milliseconds(20), start + .milliseconds(270))
+        #expect(ForwardRead.ordered(later, after: earlier).map(\.status) == ["SUCCEEDED", "READY"])
+        // Asked for after it was answered: its copy is the newer, and stays.
+        (later.requestedAt, later.answeredAt) = (start + .milliseconds(260), start + .milliseconds(510))
+        #expect(ForwardRead.ordered(later, after: earlier).map(\.status) == ["RUNNING", "READY"])
+    }
 }

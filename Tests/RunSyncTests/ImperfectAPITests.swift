@@ -29,7 +29,9 @@ private final class InProcessSync: Sendable {
             client: ApifyClient.inProcess(transport, maximumBodyBytes: maximumBodyBytes),
             store: store,
             logger: Logger(label: "sync") { _ in SwiftLogNoOpLogHandler() },
-            pageSize: pageSize
+            pageSize: pageSize,
+            // Request counts are pinned: one page at a time, whatever the machine's load.
+            readAhead: .none
         )
         task = transport.withWorld { $0.addTask() }
     }

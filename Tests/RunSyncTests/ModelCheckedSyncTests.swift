@@ -121,7 +121,7 @@ struct ModelWorld {
             pageSize: ModelCheckedSyncTests.pageSize,
             // Odd seeds read ahead as over a distant network: pages fetched at predicted offsets,
             // used only where the proof allows.
-            readAhead: seed % 2 == 1 ? ReadAhead(maximumWindow: 4, minimumWindow: 4) : ReadAhead()
+            readAhead: seed % 2 == 1 ? ReadAhead(maximumWindow: 4, minimumWindow: 4) : .none
         )
         task = transport.withWorld { $0.addTask() }
         random = SplitMix64(seed: seed &* 0x9E37_79B9)

@@ -32,7 +32,8 @@ final class SyncFixture: Sendable {
         )
         var logger = Logger(label: "sync")
         logger.logLevel = .warning
-        engine = SyncEngine(client: client, store: store, logger: logger)
+        // One page at a time unless a test asks: in-process, the measured latency is the machine's load.
+        engine = SyncEngine(client: client, store: store, logger: logger, readAhead: .none)
         task = transport.withWorld { $0.addTask() }
     }
 
@@ -40,7 +41,7 @@ final class SyncFixture: Sendable {
     func world<T>(_ body: (inout SimulatedWorld) -> T) -> T { transport.withWorld(body) }
 
     /// An engine on the same client and store that reads `pageSize` runs per request.
-    func engine(pageSize: Int, readAhead: ReadAhead = ReadAhead()) -> SyncEngine {
+    func engine(pageSize: Int, readAhead: ReadAhead = .none) -> SyncEngine {
         SyncEngine(client: client, store: store, logger: engine.logger, pageSize: pageSize, readAhead: readAhead)
     }
 

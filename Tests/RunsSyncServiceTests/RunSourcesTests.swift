@@ -29,7 +29,8 @@ import Testing
         let client = ApifyClient.inProcess(transport)
         let logger = log.logger()
         runner = SourcePassRunner(
-            engine: SyncEngine(client: client, store: store, logger: logger),
+            // One page at a time: in-process, the measured latency is only the machine's load.
+            engine: SyncEngine(client: client, store: store, logger: logger, readAhead: .none),
             reporter: PassReporter(logger: logger),
             directory: SourceDirectory(client: client, store: store, logger: logger)
         )
