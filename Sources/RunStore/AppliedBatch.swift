@@ -8,6 +8,9 @@ package struct AppliedBatch: Sendable, Equatable {
     package var revived = 0
     /// Runs identical to the stored row: nothing written.
     package var unchanged = 0
+    /// Of those, runs in another status than stored, kept as stored because the row changed after
+    /// the batch's read was asked for (`RunBatch.readSince`).
+    package var deferred = 0
     /// Runs newly marked deleted upstream.
     package var markedDeleted = 0
     /// The status changes recorded, in the order the batch was written (by run ID).

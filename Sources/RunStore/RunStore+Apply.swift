@@ -147,6 +147,15 @@ extension RunStore {
                         let wasDeleted = select.int64(at: 2) != 0
                         let storedTask = select.text(at: 3) ?? ""
                         let storedAct = select.text(at: 4)
+                        if let since = batch.readSince, let changedAt = select.text(at: 5), changedAt > since,
+                            wasDeleted || previousStatus != run.status
+                        {
+                            // The row changed after this read was asked for: the copies' order is unknown.
+                            try select.reset()
+                            result.unchanged += 1
+                            result.deferred += 1
+                            continue
+                        }
                         taskId = listedTask ?? (listedTaskId.isEmpty ? storedTask : listedTaskId)
                         let actId = run.actId ?? storedAct
                         let moved = storedTask != taskId || storedAct != actId
@@ -285,7 +294,7 @@ extension RunStore {
     }
 
     private static let selectSQL =
-        "SELECT status, raw_json, deleted_at IS NOT NULL, task_id, act_id FROM runs WHERE id = ?"
+        "SELECT status, raw_json, deleted_at IS NOT NULL, task_id, act_id, updated_at FROM runs WHERE id = ?"
 
     private static let insertSQL = """
         INSERT INTO runs (id, task_id, actor_task_id, act_id, user_id, status, started_at, finished_at,

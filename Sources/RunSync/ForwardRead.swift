@@ -126,10 +126,12 @@ struct ForwardRead {
                         }
                     case .plan(let pages, let cursor):
                         let observedAt = engine.timestamp()
+                        let readSince = pages.compactMap(\.page.requestedAt).min().map(engine.timestamp(of:))
                         let sweeps = self.sweeps
                         group.addTask { [source] in
                             let runs = pages.flatMap(\.page.items)
                             var batch = RunBatch(source: source, runs: runs, cursor: cursor, observedAt: observedAt)
+                            batch.readSince = readSince
                             if sweeps { batch.sweeps = pages.compactMap(\.span) }
                             return (.planned(BatchPlan(batch)), Outcome(requests: 0))
                         }

@@ -118,6 +118,13 @@ package struct SyncEngine: Sendable {
 
     func timestamp() -> String { Timestamp.string(from: now()) }
 
+    /// `instant` on the clock `timestamp()` reads.
+    func timestamp(of instant: ContinuousClock.Instant) -> String {
+        let elapsed = ContinuousClock.now - instant
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Timestamp.string(from: now().addingTimeInterval(-seconds))
+    }
+
     /// Whether the source is read by its watermark (docs/sync.md, "Two cursors").
     private func usesKeyset(_ source: RunSource) -> Bool {
         source.acceptsStartedAfter && !startedAfterSupport.isRefused(source)
@@ -161,13 +168,14 @@ package struct SyncEngine: Sendable {
         _ runs: [RunRecord],
         of source: RunSource,
         deleted: [String] = [],
+        readSince: ContinuousClock.Instant?,
         session: WriteSession,
         report: inout TaskPassReport
     ) async throws {
         guard !runs.isEmpty || !deleted.isEmpty else { return }
-        _ = try await session.apply(
-            RunBatch(source: source, runs: runs, deletedRunIds: deleted, observedAt: timestamp())
-        )
+        var batch = RunBatch(source: source, runs: runs, deletedRunIds: deleted, observedAt: timestamp())
+        batch.readSince = readSince.map(timestamp(of:))
+        _ = try await session.apply(batch)
     }
 
     // MARK: Unfinished runs
@@ -191,7 +199,7 @@ package struct SyncEngine: Sendable {
                 budget: budget,
                 report: &report
             )
-            try await store(page.items, of: source, session: session, report: &report)
+            try await store(page.items, of: source, readSince: page.requestedAt, session: session, report: &report)
             let ids = Set(page.items.lazy.map(\.id))
             if page.items.contains(where: { !wanted.contains($0.status) }) {
                 // The filter was ignored: the list goes on through the whole history. What came is
@@ -246,7 +254,13 @@ package struct SyncEngine: Sendable {
             if starts.count < dueNow.count {
                 for start in starts {
                     let page = try await list(source, offset: start, budget: budget, report: &report)
-                    try await store(page.items, of: source, session: session, report: &report)
+                    try await store(
+                        page.items,
+                        of: source,
+                        readSince: page.requestedAt,
+                        session: session,
+                        report: &report
+                    )
                     for run in page.items {
                         if let before = remaining.removeValue(forKey: run.id) {
                             backoff.refreshed(before, now: run.status, of: source)
@@ -256,6 +270,7 @@ package struct SyncEngine: Sendable {
             }
         }
         var refreshed: [RunRecord] = []
+        let refreshStarted = ContinuousClock.now
         var deleted: [String] = []
         for run in due where remaining[run.id] != nil {
             report.requests += 1
@@ -277,7 +292,14 @@ package struct SyncEngine: Sendable {
                 backoff.refreshed(run, now: nil, of: source)
             }
         }
-        try await store(refreshed, of: source, deleted: deleted, session: session, report: &report)
+        try await store(
+            refreshed,
+            of: source,
+            deleted: deleted,
+            readSince: refreshStarted,
+            session: session,
+            report: &report
+        )
     }
 
     /// Where each run probably sits in the list: the list's end minus the number of stored live runs
@@ -344,7 +366,7 @@ package struct SyncEngine: Sendable {
         if pastHead {
             let listedIds = Set(head.items.lazy.map(\.id))
             let gone = (undated + (tied.count > 1 ? tied : [])).filter { !listedIds.contains($0) }
-            try await store([], of: source, deleted: gone, session: session, report: &report)
+            try await store([], of: source, deleted: gone, readSince: nil, session: session, report: &report)
             try await settle(&report, session)
         }
         if let oldest {
@@ -430,12 +452,12 @@ package struct SyncEngine: Sendable {
             // (undated runs sort first, and it shows where retention stands), then the whole list
             // while each read finds more.
             let newest = try await list(source, offset: 0, desc: true, budget: budget, report: &report)
-            try await store(newest.items, of: source, session: session, report: &report)
+            try await store(newest.items, of: source, readSince: newest.requestedAt, session: session, report: &report)
             try await settle(&report, session)
             var oldest: String?
             if found() < missing {
                 let page = try await list(source, offset: 0, budget: budget, report: &report)
-                try await store(page.items, of: source, session: session, report: &report)
+                try await store(page.items, of: source, readSince: page.requestedAt, session: session, report: &report)
                 try await settle(&report, session)
                 total = page.total ?? total
                 oldest = page.items.lazy.compactMap(\.startedAt).first

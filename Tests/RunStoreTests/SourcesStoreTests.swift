@@ -208,4 +208,43 @@ import Testing
             ]
         )
     }
+
+    @Test func aCopyFromAReadAskedForBeforeTheRowChangedDoesNotMoveItsStatusBack() async throws {
+        let store = try RunStore.open(path: path)
+        let session = store.session()
+        // The task's read saw the run finish and was written at :10.
+        _ = try await session.apply(
+            RunBatch(
+                source: .task("T"),
+                runs: [Self.run("r", "RUNNING", task: "T", actor: "A")],
+                observedAt: "2025-01-01T00:00:01.000Z"
+            )
+        )
+        _ = try await session.apply(
+            RunBatch(
+                source: .task("T"),
+                runs: [Self.run("r", "SUCCEEDED", task: "T", actor: "A")],
+                observedAt: "2025-01-01T00:00:10.000Z"
+            )
+        )
+        // The account's read, asked for at :09 and written after, still had it running.
+        var older = RunBatch(
+            source: .account,
+            runs: [Self.run("r", "RUNNING", task: "T", actor: "A")],
+            observedAt: "2025-01-01T00:00:11.000Z"
+        )
+        older.readSince = "2025-01-01T00:00:09.000Z"
+        let kept = try await session.apply(older)
+        #expect(kept.deferred == 1 && kept.changes.isEmpty)
+        // A read asked for after the change is believed, a resurrection included.
+        var newer = older
+        newer.readSince = "2025-01-01T00:00:12.000Z"
+        newer.observedAt = "2025-01-01T00:00:13.000Z"
+        let resurrected = try await session.apply(newer)
+        #expect(resurrected.changes.map { "\($0.from ?? "-")>\($0.to)" } == ["SUCCEEDED>RUNNING"])
+        #expect(try await session.settle().failure == nil)
+        try await store.close()
+        #expect(try rows("SELECT from_status, to_status FROM run_status_changes ORDER BY id").count == 3)
+        #expect(try DatabaseInvariants.violations(in: path).isEmpty)
+    }
 }
