@@ -233,8 +233,9 @@ package final class ApifyClient: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
+            // Pacing waits on the clock itself: `sleep` is the retry backoff's (tests replace it).
             let wait = pacer.reserve(path)
-            if wait > .zero { try await sleep(wait) }
+            if wait > .zero { try await Task.sleep(for: wait) }
             let sent = ContinuousClock.now
             let outcome = await transport.get(
                 url: url,

@@ -3,7 +3,8 @@ import Logging
 
 extension ApifyClient {
     /// A client served by `transport` in-process: the world's token unless another is given, retries
-    /// after 1 ms that are not even slept, and no log output, so that retry paths cost nothing in tests.
+    /// after 1 ms that are not even slept, no pacing and no log output, so that retry paths cost
+    /// nothing in tests.
     package static func inProcess(
         _ transport: InProcessTransport,
         token: String? = nil,
@@ -21,7 +22,10 @@ extension ApifyClient {
                     maximumDelay: oneMillisecond,
                     maximumRetryAfter: oneMillisecond
                 ),
-                maximumBodyBytes: maximumBodyBytes
+                maximumBodyBytes: maximumBodyBytes,
+                // Not paced: an in-process world answers at once, and tests make thousands of requests.
+                maxRequestsPerSecond: 1e9,
+                maxRequestsPerSecondTotal: 1e9
             ),
             transport: transport,
             logger: Logger(label: "in-process") { _ in SwiftLogNoOpLogHandler() },
