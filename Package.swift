@@ -92,12 +92,15 @@ let package = Package(
             ]
         ),
         // Helpers the test targets share: a temporary directory per test, the database invariants, an
-        // in-process transport over the simulator.
+        // in-process transport over the simulator, a scripted HTTP server (a webhook receiver).
         .target(
             name: "TestSupport",
             dependencies: [
                 "ApifyAPI", "ApifySimulator", "SQLiteCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"
         ),

@@ -163,6 +163,22 @@ package final class ApifyClient: Sendable {
         }
     }
 
+    /// `GET /v2/actor-runs/:runId` with what a list item lacks (`RunDetails`), or nil when the run
+    /// no longer exists.
+    package func runDetails(id runId: String) async throws -> RunDetails? {
+        let path = "/v2/actor-runs/\(Self.escapePathSegment(runId))"
+        do {
+            let (status, body) = try await get(path: path, query: nil, resource: "run \(runId)", notFound: .absent)
+            do {
+                return try RunDetails.decode(from: body)
+            } catch {
+                throw invalidResponse(status: status, path: path, error: error, body: body)
+            }
+        } catch NotFound.absent {
+            return nil
+        }
+    }
+
     /// `GET /v2/actor-tasks/:task` (an ID or `username~task-name`): the task, or
     /// `ApifyError.taskNotFound`.
     package func task(_ reference: String) async throws -> ResourceSummary {

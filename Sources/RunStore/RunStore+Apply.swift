@@ -21,7 +21,9 @@ extension RunStore {
     /// `apply(_:)` for a batch already planned, optionally the next of `chain`: queued behind the
     /// chain's previous batch, and written only if that one was and no transaction the chain joined
     /// was lost (see `WriteChain`), so that a cursor is never stored past runs that are not.
-    func apply(_ plan: BatchPlan, chain: WriteChain? = nil) async throws -> AppliedBatch {
+    /// `historical`: the batch belongs to a source's first complete read, whose first sightings are
+    /// history, not events.
+    func apply(_ plan: BatchPlan, chain: WriteChain? = nil, historical: Bool = false) async throws -> AppliedBatch {
         let batch = plan.batch
         let shared = self.shared
         var (result, changed) = try await queue.perform { db in
@@ -29,7 +31,7 @@ extension RunStore {
                 try chain?.check(shared)
                 let epoch = try shared.begin(db)
                 chain?.joined(epoch)
-                var written = try shared.write(db) { try Self.write(plan, in: db) }
+                var written = try shared.write(db) { try Self.write(plan, historical: historical, in: db) }
                 written.result.epoch = epoch
                 try shared.written(batch.runs.count, db)
                 return written
@@ -83,6 +85,7 @@ extension RunStore {
     /// that (an Actor's or the account's list), the task it was stored under, or none (empty).
     static func write(
         _ plan: BatchPlan,
+        historical: Bool = false,
         in db: Database
     ) throws -> (
         result: AppliedBatch, changed: [(run: Int, from: String?, taskId: String)]
@@ -200,6 +203,7 @@ extension RunStore {
             result.markedDeleted += try markDeleted(swept, at: batch.observedAt, into: &liveDelta, in: db)
         }
         try liveDelta.apply(in: db)
+        try recordRunEvents(of: changed, in: batch, historical: historical, in: db)
         if let cursor = batch.cursor {
             try db.execute(
                 """

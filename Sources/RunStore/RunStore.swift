@@ -490,10 +490,28 @@ package final class RunStore: Sendable {
 
     // MARK: Pass bookkeeping
 
-    /// Records the end of a pass over a source: success clears the error, failure records it.
+    /// Records the end of a pass over a source: success clears the error, failure records it. The
+    /// first failure after a success is a `sync_error` event, the first success after failures a
+    /// `sync_recovered` (once per occurrence, across restarts).
     package func recordPass(source: RunSource, at time: String, error: String?, backfillCompleted: Bool) async throws {
         try await ownTransaction { db in
             try Self.ensureState(of: source, at: time, in: db)
+            let failures =
+                try db.scalar(
+                    "SELECT consecutive_failures FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
+                    Self.key(source)
+                ).integer ?? 0
+            if let error, failures == 0 {
+                try Self.insertSourceEvent(.syncError, source: source, message: error, at: time, in: db)
+            } else if error == nil, failures > 0 {
+                try Self.insertSourceEvent(
+                    .syncRecovered,
+                    source: source,
+                    message: "after \(failures) failed pass(es)",
+                    at: time,
+                    in: db
+                )
+            }
             if let error {
                 try db.execute(
                     """

@@ -15,7 +15,7 @@ enum Schema {
         """
 
     /// Migration `i` brings the file from `user_version` i to i+1.
-    static let migrations: [String] = [version1, version2, version3, version4, version5]
+    static let migrations: [String] = [version1, version2, version3, version4, version5, version6]
 
     static var currentVersion: Int32 { Int32(migrations.count) }
 
@@ -267,5 +267,81 @@ enum Schema {
             LEFT JOIN names AS tn ON tn.kind = 'task' AND tn.id = r.task_id
             LEFT JOIN names AS an ON an.kind = 'actor' AND an.id = r.act_id
             GROUP BY r.task_id, r.act_id, day, r.status;
+        """
+    /// Version 6: alerts as an outbox (README, "Alerts").
+    /// - `events`: what is worth telling people (a run failed, timed out or was aborted, a task's
+    ///   first success after failures, a source that stopped syncing or recovered), each written in
+    ///   the transaction of the change that caused it. `payload` is the JSON the hooks receive; it is
+    ///   NULL until the event is ready to go (a failure waits for the run's `statusMessage`).
+    ///   AUTOINCREMENT: an ID is never reused after old events are deleted, so that a sink's
+    ///   high-water mark stays valid.
+    /// - `alert_sinks`: every sink the daemon has delivered to, by name; a sink added later starts
+    ///   with the events after `first_event_id` (not the history), and every event up to
+    ///   `delivered_through` is final for it.
+    /// - `event_deliveries`: per event and sink, `delivered`, `pending` (retrying), `failed` (given
+    ///   up) or `skipped` (the sink's filters leave it out).
+    /// - `runs` gains what a single run's GET tells beyond the list: `status_message`, `exit_code`,
+    ///   and `run_details` (its `stats`, `usage` and `options` as JSON), read for failed runs; and
+    ///   `dataset_item_count`, read for succeeded runs of sources with `minItems`.
+    private static let version6 = """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            event TEXT NOT NULL,
+            source_kind TEXT,
+            source_id TEXT,
+            task_id TEXT,
+            actor_id TEXT,
+            run_id TEXT,
+            from_status TEXT,
+            to_status TEXT,
+            message TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            occurred_at TEXT NOT NULL,
+            payload TEXT
+        );
+        CREATE INDEX events_occurred ON events(occurred_at);
+        CREATE INDEX events_unready ON events(id) WHERE payload IS NULL;
+
+        CREATE TABLE alert_sinks (
+            sink TEXT PRIMARY KEY NOT NULL,
+            first_event_id INTEGER NOT NULL,
+            delivered_through INTEGER NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        INSERT INTO alert_sinks (sink, first_event_id, delivered_through, added_at)
+            VALUES ('journal', 0, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+
+        CREATE TABLE event_deliveries (
+            event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            sink TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            first_attempt_at TEXT,
+            last_attempt_at TEXT,
+            next_attempt_at TEXT,
+            delivered_at TEXT,
+            last_error TEXT,
+            PRIMARY KEY (event_id, sink)
+        ) WITHOUT ROWID;
+
+        ALTER TABLE runs ADD COLUMN status_message TEXT;
+        ALTER TABLE runs ADD COLUMN exit_code INTEGER;
+        ALTER TABLE runs ADD COLUMN run_details TEXT;
+        ALTER TABLE runs ADD COLUMN dataset_item_count INTEGER;
+
+        CREATE VIEW recent_events AS
+            SELECT e.id, e.event, e.occurred_at, e.run_id, e.task_id, nullif(tn.name, '') AS task_name,
+                   e.actor_id, nullif(an.name, '') AS actor_name, e.from_status, e.to_status, e.message,
+                   e.source_kind, e.source_id,
+                   CASE WHEN e.run_id IS NOT NULL THEN 'https://console.apify.com/view/runs/' || e.run_id END
+                       AS console_url,
+                   (SELECT group_concat(d.sink || '=' || d.state, ', ') FROM event_deliveries AS d
+                       WHERE d.event_id = e.id) AS deliveries
+            FROM events AS e
+            LEFT JOIN names AS tn ON tn.kind = 'task' AND tn.id = e.task_id
+            LEFT JOIN names AS an ON an.kind = 'actor' AND an.id = e.actor_id
+            WHERE e.occurred_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')
+            ORDER BY e.id DESC;
         """
 }

@@ -33,7 +33,7 @@ package final class WriteSession: Sendable {
     /// Writes a batch planned off the store's thread, after the session's earlier batches; throws if
     /// one of them was not written or its transaction was lost.
     package func apply(_ plan: BatchPlan) async throws -> AppliedBatch {
-        var applied = try await store.apply(plan, chain: chain)
+        var applied = try await store.apply(plan, chain: chain, historical: summarizesFirstSightings)
         if summarizesFirstSightings { applied.summarizeFirstSightings() }
         written.withLock { $0.append(applied) }
         return applied

@@ -1,28 +1,19 @@
+import RunModel
 import RunStore
 
-/// A run newly in a failure status: what the daemon logs at error (or warning) level, once.
+/// A run newly in a failure status, as a pass report lists it: the same rule that writes the
+/// store's `run_failed`, `run_timed_out` and `run_aborted` events.
 package struct RunEvent: Sendable, Equatable {
-    package enum Kind: String, Sendable {
-        case failed = "run_failed"
-        case timedOut = "run_timed_out"
-        case aborted = "run_aborted"
-    }
-
-    package var kind: Kind
+    package var kind: EventKind
     package var change: StatusChange
 
     /// The run's page in the Apify Console.
-    package var consoleURL: String { "https://console.apify.com/view/runs/\(change.runId)" }
+    package var consoleURL: String { ConsoleURL.run(change.runId) }
 
     /// The event a recorded change stands for, if it is a new failure.
     package init?(_ change: StatusChange) {
-        guard change.from != change.to else { return nil }
-        switch change.to {
-        case RunStatus.failed: kind = .failed
-        case RunStatus.timedOut: kind = .timedOut
-        case RunStatus.aborted: kind = .aborted
-        default: return nil
-        }
+        guard change.from != change.to, let kind = EventKind.failure(change.to) else { return nil }
+        self.kind = kind
         self.change = change
     }
 }

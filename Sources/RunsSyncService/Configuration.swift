@@ -52,6 +52,8 @@ package struct Configuration: Sendable, Equatable {
     package var maxRequestsPerSecondTotal: Double = 200
     /// Lets `apiBaseUrl` be `http://` to another machine, the token then crossing the network in clear.
     package var allowInsecureHttp = false
+    /// Where events go besides the journal (README, "Alerts").
+    package var alerts = AlertsConfiguration()
 
     package init(
         path: String,
@@ -72,6 +74,7 @@ package struct Configuration: Sendable, Equatable {
         "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
         "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp", "actors", "allTasks",
         "account", "discoveryIntervalSeconds", "maxRequestsPerSecond", "maxRequestsPerSecondTotal",
+        "alerts",
     ]
 
     /// Whether the API is reached over plain HTTP on another machine than this one.
@@ -222,6 +225,9 @@ package struct Configuration: Sendable, Equatable {
         configuration.account = try flag("account")
         configuration.discoveryIntervalSeconds =
             try number("discoveryIntervalSeconds", minimum: 60, maximum: 604_800) ?? 3600
+        if let alerts = object["alerts"], alerts != .null {
+            configuration.alerts = try AlertsConfiguration.parse(alerts, fail: fail)
+        }
         configuration.tasks = try entries("tasks", of: "task", in: object, fail: fail)
         configuration.actors = try entries("actors", of: "actor", in: object, fail: fail)
         guard

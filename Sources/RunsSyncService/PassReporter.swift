@@ -20,16 +20,8 @@ package final class PassReporter: Sendable {
     /// Logs a successful pass. Events come from transactions that have committed.
     package func passSucceeded(_ report: TaskPassReport, duration: Duration) {
         logEvents(of: report)
-        let previous = failing.withLock { $0.removeValue(forKey: report.source) }
-        if let previous {
-            logger.info(
-                "source recovered",
-                metadata: Self.naming(
-                    report.source,
-                    ["event": "sync_recovered", "failed_passes": .stringConvertible(previous)]
-                )
-            )
-        }
+        // `sync_recovered` is an event of the outbox, logged by the journal sink.
+        failing.withLock { _ = $0.removeValue(forKey: report.source) }
         let changed = report.inserted + report.updated + report.markedDeleted + report.statusChangeCount > 0
         var metadata = summary(of: report)
         metadata["duration_ms"] = .stringConvertible(duration.milliseconds)
@@ -45,9 +37,11 @@ package final class PassReporter: Sendable {
         }
         let metadata = Self.naming(
             error.source,
-            ["event": "sync_error", "error": "\(error.underlying)", "failed_passes": .stringConvertible(count)]
+            ["event": "pass_failed", "error": "\(error.underlying)", "failed_passes": .stringConvertible(count)]
         )
-        logger.log(level: count == 1 ? .error : .debug, "source sync failed", metadata: metadata)
+        // The first failure after a success is a `sync_error` event, logged at error level by the
+        // journal sink; each failed pass is a warning here, the repeats debug.
+        logger.log(level: count == 1 ? .warning : .debug, "source sync failed", metadata: metadata)
     }
 
     /// Logs a pass cut short by shutdown, and the events of what it had committed.
@@ -59,24 +53,9 @@ package final class PassReporter: Sendable {
         )
     }
 
+    /// The backfill's summary. Each new failure is an event of the outbox, which the journal sink
+    /// logs (`AlertDispatcher`).
     private func logEvents(of report: TaskPassReport) {
-        for event in report.events {
-            let change = event.change
-            var metadata: Logger.Metadata = [
-                "event": "\(event.kind.rawValue)", "run_id": "\(change.runId)",
-                "status": "\(change.to)", "previous_status": "\(change.from ?? "none")",
-                "started_at": "\(change.startedAt ?? "")", "finished_at": "\(change.finishedAt ?? "")",
-                "console_url": "\(event.consoleURL)",
-            ]
-            // The run's own task and Actor, whichever source listed it.
-            if !change.taskId.isEmpty { metadata["task"] = "\(change.taskId)" }
-            if let actId = change.actId, !actId.isEmpty { metadata["actor"] = "\(actId)" }
-            logger.log(
-                level: event.kind == .aborted ? .warning : .error,
-                "\(Self.message(event.kind))",
-                metadata: metadata
-            )
-        }
         let counts = report.backfillStatusCounts
         if report.isBackfill && report.inserted > 0 {
             logger.info(
@@ -117,13 +96,5 @@ package final class PassReporter: Sendable {
         var named = metadata
         named[source.logField.key] = "\(source.logField.value)"
         return named
-    }
-
-    private static func message(_ kind: RunEvent.Kind) -> String {
-        switch kind {
-        case .failed: "run failed"
-        case .timedOut: "run timed out"
-        case .aborted: "run aborted"
-        }
     }
 }

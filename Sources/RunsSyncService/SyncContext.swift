@@ -10,6 +10,8 @@ package struct SyncContext: Sendable {
     package let http: HTTPClient
     package let store: RunStore
     package let runner: SourcePassRunner
+    /// Delivers the events the passes write to the journal and the configured sinks.
+    package let alerts: AlertDispatcher
 
     /// Opens the store (refusing a file that is not ours) and builds the client and engine.
     package static func open(
@@ -17,10 +19,19 @@ package struct SyncContext: Sendable {
         token: APIToken,
         logger: Logger
     ) throws -> SyncContext {
-        let store = try RunStore.open(
-            path: configuration.database,
-            busyTimeoutMilliseconds: Int32(configuration.busyTimeoutMilliseconds)
-        )
+        let (http, client) = configuration.makeClient(token: token, logger: logger)
+        let sinks: [any AlertSink]
+        let store: RunStore
+        do {
+            sinks = try configuration.makeSinks(http: http, logger: logger)
+            store = try RunStore.open(
+                path: configuration.database,
+                busyTimeoutMilliseconds: Int32(configuration.busyTimeoutMilliseconds)
+            )
+        } catch {
+            try? http.syncShutdown()
+            throw error
+        }
         if let upgrade = store.upgrade {
             logger.notice(
                 "database schema upgraded",
@@ -32,7 +43,7 @@ package struct SyncContext: Sendable {
                 ]
             )
         }
-        let (http, client) = configuration.makeClient(token: token, logger: logger)
+
         let engine = SyncEngine(
             client: client,
             store: store,
@@ -47,6 +58,13 @@ package struct SyncContext: Sendable {
                 engine: engine,
                 reporter: PassReporter(logger: logger),
                 directory: SourceDirectory(client: client, store: store, logger: logger)
+            ),
+            alerts: AlertDispatcher(
+                store: store,
+                sinks: sinks,
+                client: client,
+                logger: logger,
+                retentionDays: configuration.alerts.eventRetentionDays
             )
         )
     }

@@ -46,6 +46,8 @@ package final class SyncDaemon: Service {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         notifier.ready(status: "watching \(configuration.sourceSummary)")
         await cancelWhenGracefulShutdown { [self] in
+            // Events are delivered beside the passes, across reloads, until shutdown.
+            let alerts = Task { await context.alerts.run() }
             // The running configuration, the one a reload validated, and the loops of the running one.
             let state = Mutex<(running: Configuration, next: Configuration?, loops: Task<Void, Never>?)>(
                 (configuration, nil, nil)
@@ -83,6 +85,9 @@ package final class SyncDaemon: Service {
                 notifier.status("watching \(state.withLock { $0.next?.sourceSummary ?? "" })")
             }
             watcher.cancel()
+            // A delivery in flight is recorded or, if cut short, made again at the next start.
+            alerts.cancel()
+            await alerts.value
         }
         notifier.stopping()
         logger.info("daemon stopping", metadata: ["event": "daemon_stopping"])
@@ -129,6 +134,18 @@ package final class SyncDaemon: Service {
                 metadata: ["event": "config_reload_failed", "error": "\(error)"]
             )
             return nil
+        }
+        if next.alerts != running.alerts {
+            do {
+                let sinks = try next.makeSinks(http: context.http, logger: logger)
+                context.alerts.replaceSinks(sinks, retentionDays: next.alerts.eventRetentionDays)
+            } catch {
+                logger.error(
+                    "configuration reload failed; the running configuration stays",
+                    metadata: ["event": "config_reload_failed", "error": "\(error)"]
+                )
+                return nil
+            }
         }
         let fixed: [(String, Bool)] = [
             ("apiBaseUrl", next.apiBaseUrl != running.apiBaseUrl), ("database", next.database != running.database),
@@ -245,6 +262,7 @@ package final class SyncDaemon: Service {
             }
             if let discoveredTask, discovered.withLock({ $0[discoveredTask.id] }) != discoveredTask.loop { return }
             let error = await limiter.run { await self.context.runner.pass(reference) }
+            context.alerts.wake()
             if error?.interrupted == true { return }
             failures = error == nil ? 0 : failures + 1
             let total = configuration.polledSources.count + discovered.withLock { $0.count }

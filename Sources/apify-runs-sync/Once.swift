@@ -38,6 +38,8 @@ struct Once: AsyncParsableCommand {
                 metadata: ["event": "names_error", "error": "\(error)"]
             )
         }
+        // Every event the passes wrote, to every sink, tried once; retries wait for the next run.
+        await context.alerts.drain()
         await context.close()
         withExtendedLifetime(lock) {}
         // The closing summary: plain lines for a person, or log events when the output is JSON lines

@@ -160,8 +160,8 @@ import Testing
         let second = try await ProgramRun.run(["once", "--config", config])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("event=schema_upgraded"), "\(second.stderr)")
-        #expect(second.stderr.contains("from_version=2") && second.stderr.contains("to_version=5"))
-        #expect(try count("PRAGMA user_version") == 5)
+        #expect(second.stderr.contains("from_version=2") && second.stderr.contains("to_version=6"))
+        #expect(try count("PRAGMA user_version") == 6)
         #expect(try count("SELECT count(duration_seconds) FROM runs") == durations)
     }
 

@@ -45,7 +45,7 @@ import Testing
         #expect(store.upgrade == nil, "a new file is created, not upgraded")
         try await store.close()
         try inspect { db in
-            #expect(try db.scalar("PRAGMA user_version") == .integer(5))
+            #expect(try db.scalar("PRAGMA user_version") == .integer(6))
             #expect(try db.scalar("PRAGMA application_id") == .integer(0x4152_5353))
             #expect(try db.scalar("PRAGMA journal_mode") == .text("wal"))
             #expect(try db.scalar("PRAGMA page_size") == .integer(32768))
@@ -55,8 +55,8 @@ import Testing
             .compactMap { $0[0].text }
             #expect(
                 names == [
-                    "daily_run_counts", "latest_runs", "names", "recent_failures", "run_status_changes", "runs",
-                    "sync_state",
+                    "alert_sinks", "daily_run_counts", "event_deliveries", "events", "latest_runs", "names",
+                    "recent_events", "recent_failures", "run_status_changes", "runs", "sync_state",
                 ]
             )
         }
@@ -83,12 +83,12 @@ import Testing
         #expect(try RunStore.readStatuses(path: path).map(\.unfinishedRuns) == [1])
         #expect(try inspect { try $0.scalar("PRAGMA user_version") } == 1, "reading status does not migrate")
         let migrated = try RunStore.open(path: path)
-        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [1, 5])
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [1, 6])
         #expect(try await migrated.unfinishedRuns(of: .task("t")).map(\.id) == ["a"])
         #expect(try await migrated.sourceStatuses().map(\.unfinishedRuns) == [1])
         try await migrated.close()
         try inspect { db in
-            #expect(try db.scalar("PRAGMA user_version") == 5)
+            #expect(try db.scalar("PRAGMA user_version") == 6)
             let index = try db.scalar("SELECT sql FROM sqlite_schema WHERE name = 'runs_unfinished'").text ?? ""
             #expect(!index.contains(" IN "), "\(index)")
             #expect(try db.scalar("SELECT count(*) FROM runs") == 2)
@@ -124,9 +124,9 @@ import Testing
         #expect(generated[0] == [.text("old0"), .real(12.345)])
 
         let migrated = try RunStore.open(path: path)
-        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [2, 5])
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [2, 6])
         try inspect { db in
-            #expect(try db.scalar("PRAGMA user_version") == 5)
+            #expect(try db.scalar("PRAGMA user_version") == 6)
             #expect(try db.rows("SELECT id, duration_seconds FROM runs ORDER BY id") == generated)
             let hidden = try db.scalar("SELECT hidden FROM pragma_table_xinfo('runs') WHERE name = 'duration_seconds'")
             #expect(hidden == 0, "a plain column, no longer generated")
@@ -207,7 +207,7 @@ import Testing
         #expect {
             try RunStore.open(path: path)
         } throws: { error in
-            guard case RunStoreError.tooNew(_, 99, 5) = error else { return false }
+            guard case RunStoreError.tooNew(_, 99, 6) = error else { return false }
             return true
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)

@@ -152,7 +152,7 @@ import Testing
         try database.close(optimize: false)
 
         let migrated = try RunStore.open(path: path)
-        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [4, 5])
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [4, 6])
         #expect(try await migrated.cursor(for: .task("T")) == cursor)
         #expect(try await migrated.hasCompletedBackfill(.task("T")))
         #expect(try await migrated.liveCount(of: .task("T")).liveRuns == 1)

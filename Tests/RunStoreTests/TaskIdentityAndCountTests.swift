@@ -54,7 +54,7 @@ import Testing
         try database.close(optimize: false)
 
         let migrated = try RunStore.open(path: path)
-        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [3, 5])
+        #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [3, 6])
         #expect(try await migrated.unfinishedRuns(of: .task("TASK1")).map(\.id) == ["a"], "found by the task's ID")
         #expect(try await migrated.cursor(for: .task("TASK1")).nextOffset == 2, "the cursor moved with its runs")
         #expect(try await migrated.liveCount(of: .task("TASK1")).liveRuns == 2)

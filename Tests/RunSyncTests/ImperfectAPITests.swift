@@ -246,7 +246,7 @@ extension SimulatedWorld {
         let late = sync.world { $0.createRuns(task: sync.task, count: 10, status: "FAILED") }
         #expect(sync.world { $0.tasks[sync.task]!.runs.suffix(35).prefix(10).map(\.id) } == late)
         let (report, _) = try await sync.pass()
-        let failed = report.events.filter { $0.kind == .failed }.map(\.change.runId)
+        let failed = report.events.filter { $0.kind == .runFailed }.map(\.change.runId)
         #expect(failed.count == 10)
         #expect(Set(failed) == Set(late))
         try await sync.expectMatchesTruth()
@@ -270,7 +270,7 @@ extension SimulatedWorld {
         sync.world { $0.setStatus(run: hidden, to: "FAILED") }
         let (report, _) = try await sync.pass()
         #expect(try await sync.rows("SELECT status FROM runs WHERE id = ?", [.text(hidden)]) == [["FAILED"]])
-        #expect(report.events.map(\.kind) == [.failed])
+        #expect(report.events.map(\.kind) == [.runFailed])
         #expect(report.events.map(\.change.runId) == [hidden])
         #expect(report.countMismatch == 1, "found by the count check, which says so")
         try await sync.expectMatchesTruth()
@@ -308,7 +308,7 @@ extension SimulatedWorld {
             [.text(running)]
         )
         #expect(history == [[.null, "RUNNING"], ["RUNNING", "FAILED"]])
-        #expect(events.filter { $0.change.runId == running }.map(\.kind) == [.failed])
+        #expect(events.filter { $0.change.runId == running }.map(\.kind) == [.runFailed])
         try await sync.expectMatchesTruth()
         try await sync.close()
     }

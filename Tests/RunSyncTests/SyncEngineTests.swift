@@ -73,7 +73,7 @@ import Testing
         fixture.world { $0.setStatus(run: ids[0], to: "TIMED-OUT") }
         fixture.world { $0.setStatus(run: ids[2], to: "ABORTED") }
         let (third, thirdRequests) = try await fixture.pass()
-        #expect(Set(third.events.map(\.kind)) == [.timedOut, .aborted])
+        #expect(Set(third.events.map(\.kind)) == [.runTimedOut, .runAborted])
         // Overlap read, the unfinished-runs query, and one GET for each run that left it.
         #expect(thirdRequests == 4)
         let (fourth, _) = try await fixture.pass()
@@ -98,7 +98,7 @@ import Testing
         #expect(resurrected.changes.map { [$0.from, $0.to] } == [["FAILED", "RUNNING"]])
         fixture.world { $0.setStatus(run: ids[0], to: "FAILED") }
         let (failed, _) = try await fixture.pass()
-        #expect(failed.events.map(\.kind) == [.failed])
+        #expect(failed.events.map(\.kind) == [.runFailed])
         #expect(failed.events.first?.change.runId == ids[0])
         #expect(failed.events.first?.consoleURL == "https://console.apify.com/view/runs/\(ids[0])")
         try await fixture.expectMatchesTruth()
@@ -111,7 +111,7 @@ import Testing
         _ = try await fixture.pass()
         fixture.world { $0.createRuns(task: fixture.task, count: 1, status: "FAILED") }
         let (report, _) = try await fixture.pass()
-        #expect(report.events.map(\.kind) == [.failed])
+        #expect(report.events.map(\.kind) == [.runFailed])
         #expect(report.events.first?.change.from == nil)
         try await fixture.shutdown()
     }

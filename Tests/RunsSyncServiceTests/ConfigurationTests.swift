@@ -103,6 +103,86 @@ import Testing
         }
     }
 
+    @Test func alertSinksParseWithTheirDefaultsAndFilters() throws {
+        let configuration = try parse(
+            #"""
+            {"database":"x","tasks":["a"],"alerts":{"eventRetentionDays":30,"sinks":[
+              {"name":"mail","type":"exec","command":["/usr/local/bin/mail-alert","--to","ops"],
+               "events":["run_failed","run_timed_out"],"tasks":["jane~news"]},
+              {"name":"slack","type":"webhook","urlFile":"/run/credentials/x/slack","format":"slack",
+               "timeout":null,"maxConcurrent":2}]}}
+            """#.replacingOccurrences(of: #""timeout":null,"#, with: "")
+        )
+        let alerts = configuration.alerts
+        #expect(alerts.eventRetentionDays == 30 && alerts.webhookRetryHours == 24)
+        #expect(alerts.sinks.map(\.name) == ["mail", "slack"])
+        #expect(
+            alerts.sinks[0].kind
+                == .exec(
+                    command: ["/usr/local/bin/mail-alert", "--to", "ops"],
+                    timeoutSeconds: 30,
+                    maxConcurrent: 2,
+                    maxAttempts: 5
+                )
+        )
+        #expect(alerts.sinks[0].events == [.runFailed, .runTimedOut] && alerts.sinks[0].tasks == ["jane~news"])
+        #expect(
+            alerts.sinks[1].kind
+                == .webhook(
+                    url: nil,
+                    urlFile: "/run/credentials/x/slack",
+                    format: .slack,
+                    headersFile: nil,
+                    maxConcurrent: 2
+                )
+        )
+        #expect(try parse(#"{"database":"x","tasks":["a"]}"#).alerts == AlertsConfiguration())
+    }
+
+    static let alertErrors: [(String, String, String)] = [
+        (#"{"sinks":{}}"#, "alerts.sinks", "must be an array"),
+        (#"{"retention":1}"#, "alerts.retention", "unknown key"),
+        (#"{"eventRetentionDays":0}"#, "alerts.eventRetentionDays", "from 1 to 3650"),
+        (#"{"sinks":[{"type":"exec","command":["/bin/true"]}]}"#, "alerts.sinks[0].name", "is required"),
+        (#"{"sinks":[{"name":"a","type":"mail"}]}"#, "alerts.sinks[0].type", "\"exec\" or \"webhook\""),
+        (#"{"sinks":[{"name":"a","type":"exec"}]}"#, "alerts.sinks[0].command", "is required"),
+        (#"{"sinks":[{"name":"a","type":"exec","command":["notify"]}]}"#, "alerts.sinks[0].command", "absolute path"),
+        (
+            #"{"sinks":[{"name":"a","type":"exec","command":["/bin/true"],"url":"x"}]}"#, "alerts.sinks[0].url",
+            "unknown key"
+        ),
+        (#"{"sinks":[{"name":"a","type":"webhook"}]}"#, "alerts.sinks[0].url", "either"),
+        (#"{"sinks":[{"name":"a","type":"webhook","url":"http://10.0.0.1/x"}]}"#, "alerts.sinks[0].url", "https://"),
+        (
+            #"{"sinks":[{"name":"a","type":"webhook","url":"https://h/x","format":"teams"}]}"#,
+            "alerts.sinks[0].format", "slack"
+        ),
+        (
+            #"{"sinks":[{"name":"a","type":"webhook","urlFile":"slack.url"}]}"#, "alerts.sinks[0].urlFile",
+            "absolute path"
+        ),
+        (
+            #"{"sinks":[{"name":"a","type":"exec","command":["/bin/true"],"events":["run_lost"]}]}"#,
+            "alerts.sinks[0].events", "is not an event"
+        ),
+        (#"{"sinks":[{"name":"journal","type":"exec","command":["/bin/true"]}]}"#, "alerts.sinks[0].name", "is taken"),
+        (
+            #"{"sinks":[{"name":"a","type":"exec","command":["/bin/true"],"maxAttempts":0}]}"#,
+            "alerts.sinks[0].maxAttempts", "from 1"
+        ),
+    ]
+
+    @Test(arguments: 0..<alertErrors.count)
+    func alertErrorsNameTheKey(index: Int) {
+        let (alerts, key, message) = Self.alertErrors[index]
+        #expect {
+            try parse(#"{"database":"x","tasks":["a"],"alerts":"# + alerts + "}")
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == key && error.message.contains(message)
+        }
+    }
+
     @Test func aMissingFileSaysSo() {
         #expect {
             try Configuration.load(path: "/nonexistent/config.json")

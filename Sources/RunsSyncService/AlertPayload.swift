@@ -1,0 +1,104 @@
+import Foundation
+import RunModel
+import RunStore
+
+/// The JSON an `exec` sink reads on stdin and a webhook sink POSTs (README, "Alerts"): the event,
+/// its run and why it ended, and `text`, a one-line summary for people.
+package struct AlertPayload: Encodable, Sendable, Equatable {
+    package var event: String
+    package var eventId: Int64
+    package var occurredAt: String
+    package var text: String
+    package var runId: String?
+    package var status: String?
+    package var previousStatus: String?
+    package var taskId: String?
+    package var taskName: String?
+    package var actorId: String?
+    package var actorName: String?
+    package var startedAt: String?
+    package var finishedAt: String?
+    package var statusMessage: String?
+    package var exitCode: Int?
+    package var usageTotalUsd: Double?
+    package var consoleUrl: String?
+    /// For `sync_error` and `sync_recovered`: the source (`task`, `actor`, `account`), its ID, and
+    /// the error or how many passes had failed.
+    package var source: String?
+    package var sourceId: String?
+    package var error: String?
+
+    package init(_ event: StoredEvent) {
+        self.event = event.kind.rawValue
+        eventId = event.id
+        occurredAt = event.occurredAt
+        runId = event.runId
+        status = event.toStatus
+        previousStatus = event.fromStatus
+        taskId = event.taskId.flatMap { $0.isEmpty ? nil : $0 }
+        taskName = event.taskName
+        actorId = event.actorId
+        actorName = event.actorName
+        startedAt = event.startedAt
+        finishedAt = event.finishedAt
+        exitCode = event.exitCode
+        usageTotalUsd = event.usageTotalUsd
+        consoleUrl = event.consoleURL
+        if event.kind.isAboutARun {
+            statusMessage = event.message
+        } else {
+            source = event.source?.kind.rawValue
+            sourceId = event.source.map { $0.id.isEmpty ? nil : $0.id } ?? nil
+            error = event.message
+        }
+        text = ""
+        text = summary
+    }
+
+    /// The payload as compact JSON with sorted keys.
+    package var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings and numbers cannot fail.
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// `{"text": …}` for Slack-compatible webhooks.
+    package var slackJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(["text": text])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// What the run or source is called: `janedoe~shop`, else its ID.
+    private var subject: String {
+        if let taskName { return "task \(taskName)" }
+        if let taskId { return "task \(taskId)" }
+        if let actorName { return "Actor \(actorName)" }
+        if let actorId { return "Actor \(actorId)" }
+        switch source {
+        case "account": return "the account's run list"
+        case let kind?: return "\(kind) \(sourceId ?? "")"
+        case nil: return "a run"
+        }
+    }
+
+    private var summary: String {
+        let run = runId.map { " run \($0)" } ?? ""
+        var line: String
+        switch event {
+        case EventKind.runFailed.rawValue: line = "Run failed: \(subject)\(run)"
+        case EventKind.runTimedOut.rawValue: line = "Run timed out: \(subject)\(run)"
+        case EventKind.runAborted.rawValue: line = "Run aborted: \(subject)\(run)"
+        case EventKind.runSucceededAfterFailure.rawValue: line = "Run succeeded again: \(subject)\(run)"
+        case EventKind.syncError.rawValue: line = "Sync failing: \(subject)"
+        case EventKind.syncRecovered.rawValue: line = "Sync recovered: \(subject)"
+        default: line = "\(event): \(subject)\(run)"
+        }
+        if let statusMessage, !statusMessage.isEmpty { line += ": \(statusMessage)" }
+        if let exitCode, exitCode != 0 { line += " (exit code \(exitCode))" }
+        if let error { line += ": \(error)" }
+        if let consoleUrl { line += " \(consoleUrl)" }
+        return line
+    }
+}
