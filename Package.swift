@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "RunsSyncService", "ApifySimulator", "RunModel", "RunSync", "RunStore", "ApifyAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

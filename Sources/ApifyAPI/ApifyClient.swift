@@ -163,6 +163,27 @@ package final class ApifyClient: Sendable {
         }
     }
 
+    /// `GET /v2/datasets/:datasetId`: how many items the dataset holds, or nil when it no longer
+    /// exists.
+    package func dataset(id datasetId: String) async throws -> DatasetSummary? {
+        let path = "/v2/datasets/\(Self.escapePathSegment(datasetId))"
+        do {
+            let (status, body) = try await get(
+                path: path,
+                query: nil,
+                resource: "dataset \(datasetId)",
+                notFound: .absent
+            )
+            do {
+                return try DatasetSummary.decode(from: body)
+            } catch {
+                throw invalidResponse(status: status, path: path, error: error, body: body)
+            }
+        } catch NotFound.absent {
+            return nil
+        }
+    }
+
     /// `GET /v2/actor-runs/:runId` with what a list item lacks (`RunDetails`), or nil when the run
     /// no longer exists.
     package func runDetails(id runId: String) async throws -> RunDetails? {

@@ -6,7 +6,8 @@ package struct RunDetails: Sendable, Equatable {
     /// The Actor's last status message ("Actor timed out after 3600 s", "Error: selector not found").
     package var statusMessage: String?
     package var exitCode: Int?
-    /// `stats`, `usage`, `usageUsd` and `options` of the run, as one JSON object (absent keys left out).
+    /// `status`, `stats`, `usage`, `usageUsd` and `options` of the run, as one JSON object (absent keys
+    /// left out): the status tells which state of the run the rest describes.
     package var detailsJSON: String?
     /// `options.timeoutSecs`: how long the run may last.
     package var timeoutSeconds: Double?
@@ -37,7 +38,9 @@ package struct RunDetails: Sendable, Equatable {
         details.status = data["status"] as? String
         details.statusMessage = data["statusMessage"] as? String
         details.exitCode = data["exitCode"] as? Int
-        let kept = data.filter { ["stats", "usage", "usageUsd", "options"].contains($0.key) && !($0.value is NSNull) }
+        let kept = data.filter {
+            ["status", "stats", "usage", "usageUsd", "options"].contains($0.key) && !($0.value is NSNull)
+        }
         if !kept.isEmpty, JSONSerialization.isValidJSONObject(kept) {
             let encoded = try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])
             details.detailsJSON = String(decoding: encoded, as: UTF8.self)

@@ -44,5 +44,7 @@ package enum SimulatedFault: Sendable, Equatable {
         case task
         /// `GET /v2/actors/:id`.
         case actor
+        /// `GET /v2/datasets/:id`.
+        case dataset
     }
 }

@@ -31,6 +31,25 @@ extension SimulatedWorld {
         return SimulatedResponse(status: 200, body: body)
     }
 
+    /// `GET /v2/datasets/:id` of a run's default dataset (`D` and the start of the run's ID): its
+    /// `itemCount` is what `setItemCount` set, else 0 for a run that did not succeed and 1 to 100
+    /// (from the ID) for one that did.
+    func getDataset(_ datasetId: String) -> SimulatedResponse {
+        guard datasetId.hasPrefix("D"),
+            let runId = taskOfRun.keys.first(where: { $0.hasPrefix(datasetId.dropFirst()) })
+                ?? actorOfDirectRun.keys.first(where: { $0.hasPrefix(datasetId.dropFirst()) }),
+            let run = run(runId)
+        else { return .error(404, type: "record-not-found", message: "Dataset was not found") }
+        let count =
+            datasetItemCounts[runId]
+            ?? (run.status == "SUCCEEDED" ? 1 + Int(run.id.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffff } % 100) : 0)
+        let body = #"{"data":{"id":"\#(datasetId)","name":null,"itemCount":\#(count),"cleanItemCount":\#(count)}}"#
+        return SimulatedResponse(status: 200, body: Array(body.utf8))
+    }
+
+    /// Sets the item count of a run's default dataset.
+    package mutating func setItemCount(run runId: String, to count: Int) { datasetItemCounts[runId] = count }
+
     /// A live task by ID or `username~task-name`; a removed one is not found.
     func resolveTask(_ reference: String) -> SimulatedTask? {
         if let task = tasks[reference] { return task }

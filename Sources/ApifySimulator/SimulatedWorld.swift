@@ -22,6 +22,8 @@ package struct SimulatedWorld: Sendable {
     package var actorOfDirectRun: [String: String] = [:]
     /// Virtual time in Unix milliseconds; each created run starts one `runSpacingMs` after the last.
     package var nowMs: Int64 = 1_735_689_600_000
+    /// Item counts of runs' default datasets set by `setItemCount`; others derive from the run.
+    package var datasetItemCounts: [String: Int] = [:]
     package var runSpacingMs: Int64 = 1000
     package var generator: SplitMix64
     package var faults: [(target: SimulatedFault.Target, fault: SimulatedFault)] = []
@@ -400,6 +402,7 @@ package struct SimulatedWorld: Sendable {
         guard (2...4).contains(segments.count), segments[0] == "v2", segments.count < 4 || segments[3] == "runs"
         else { return nil }
         switch (segments[1], segments.count) {
+        case ("datasets", 3): return .dataset
         case ("actor-tasks", 2): return .taskList
         case ("actor-tasks", 3): return .task
         case ("actor-tasks", 4): return .runList
@@ -456,6 +459,7 @@ package struct SimulatedWorld: Sendable {
         case .taskList: return listTasks(query: query)
         case .task: return getTask(segments[2])
         case .actor: return getActor(segments[2])
+        case .dataset: return getDataset(segments[2])
         case .any: preconditionFailure("target(ofPath:) never returns .any")
         }
     }

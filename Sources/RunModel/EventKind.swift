@@ -8,6 +8,16 @@ package enum EventKind: String, Sendable, CaseIterable {
     /// A source whose passes started failing, and the pass that succeeded again after them.
     case syncError = "sync_error"
     case syncRecovered = "sync_recovered"
+    /// A SUCCEEDED run of a source with `minItems` whose default dataset holds fewer items.
+    case emptyResult = "empty_result"
+    /// Health checks (README, "Health checks"), each with its recovery: a run unfinished past its
+    /// time, no new run of a task or Actor for longer than expected, too many failures lately.
+    case runStuck = "run_stuck"
+    case runStuckRecovered = "run_stuck_recovered"
+    case taskSilent = "task_silent"
+    case taskSilentRecovered = "task_silent_recovered"
+    case failureRate = "failure_rate"
+    case failureRateRecovered = "failure_rate_recovered"
 
     /// The event of a run newly in `status`, when that status is a failure.
     package static func failure(_ status: String) -> EventKind? {
@@ -19,11 +29,24 @@ package enum EventKind: String, Sendable, CaseIterable {
         }
     }
 
+    /// The event that closes a health problem opened by this one.
+    package var recovery: EventKind? {
+        switch self {
+        case .runStuck: .runStuckRecovered
+        case .taskSilent: .taskSilentRecovered
+        case .failureRate: .failureRateRecovered
+        default: nil
+        }
+    }
+
     /// Whether the event is about one run (it has a run ID, a task or Actor and statuses).
     package var isAboutARun: Bool {
         switch self {
-        case .runFailed, .runTimedOut, .runAborted, .runSucceededAfterFailure: true
-        case .syncError, .syncRecovered: false
+        case .runFailed, .runTimedOut, .runAborted, .runSucceededAfterFailure, .emptyResult, .runStuck,
+            .runStuckRecovered:
+            true
+        case .syncError, .syncRecovered, .taskSilent, .taskSilentRecovered, .failureRate, .failureRateRecovered:
+            false
         }
     }
 }

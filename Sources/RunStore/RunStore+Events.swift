@@ -268,7 +268,7 @@ extension RunStore {
             SELECT e.id, e.event, e.source_kind, e.source_id, e.task_id, e.actor_id, e.run_id, e.from_status,
                 e.to_status, e.message, e.started_at, e.finished_at, e.occurred_at, e.payload,
                 nullif(tn.name, ''), nullif(an.name, ''), r.exit_code, r.usage_total_usd, r.default_dataset_id,
-                r.run_details IS NOT NULL OR r.status_message IS NOT NULL
+                json_extract(r.run_details, '$.status') IS r.status
             FROM events AS e
             LEFT JOIN runs AS r ON r.id = e.run_id
             LEFT JOIN names AS tn ON tn.kind = 'task' AND tn.id = e.task_id

@@ -80,6 +80,19 @@ package final class RunStore: Sendable {
         }
     }
 
+    /// The health problems open in the file at `path`, read-only (none before schema version 6).
+    package static func readProblems(path: String) throws -> [HealthProblem] {
+        do {
+            let database = try Database(path: path, readOnly: true)
+            defer { try? database.close(optimize: false) }
+            try checkOwnership(database)
+            guard (try database.scalar("PRAGMA user_version").integer ?? 0) >= 6 else { return [] }
+            return try openProblems(in: database)
+        } catch let error as SQLiteError where error.isNotADatabase {
+            throw RunStoreError.notADatabase(path: path, reason: error.message)
+        }
+    }
+
     private static func statuses(readingOnly path: String) throws -> [SourceSyncStatus] {
         let database = try Database(path: path, readOnly: true)
         defer { try? database.close(optimize: false) }

@@ -280,6 +280,13 @@ enum Schema {
     ///   `delivered_through` is final for it.
     /// - `event_deliveries`: per event and sink, `delivered`, `pending` (retrying), `failed` (given
     ///   up) or `skipped` (the sink's filters leave it out).
+    /// - `health_problems`: what the health checks found (a run past its time, a task silent for
+    ///   too long, too many failures), open until resolved; each opening and closing is an event.
+    /// - `health_watches`: since when a check that looks at new runs only (`minItems`) watches a
+    ///   task or Actor, so that a restart resumes it and the history is not checked.
+    /// - `task_health`: per task, and per Actor for the runs started without a task: the last run
+    ///   and success, runs and failure rates over 24 hours and 7 days, median and 95th percentile
+    ///   durations and cost over 7 days (windows by `started_at`, against the clock).
     /// - `runs` gains what a single run's GET tells beyond the list: `status_message`, `exit_code`,
     ///   and `run_details` (its `stats`, `usage` and `options` as JSON), read for failed runs; and
     ///   `dataset_item_count`, read for succeeded runs of sources with `minItems`.
@@ -325,10 +332,89 @@ enum Schema {
             PRIMARY KEY (event_id, sink)
         ) WITHOUT ROWID;
 
+        CREATE TABLE health_problems (
+            id INTEGER PRIMARY KEY,
+            problem TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            task_id TEXT,
+            actor_id TEXT,
+            run_id TEXT,
+            detail TEXT,
+            opened_at TEXT NOT NULL,
+            closed_at TEXT
+        );
+        CREATE UNIQUE INDEX health_problems_open ON health_problems(problem, subject) WHERE closed_at IS NULL;
+
+        CREATE TABLE health_watches (
+            watch TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            since TEXT NOT NULL,
+            PRIMARY KEY (watch, subject)
+        ) WITHOUT ROWID;
+
         ALTER TABLE runs ADD COLUMN status_message TEXT;
         ALTER TABLE runs ADD COLUMN exit_code INTEGER;
         ALTER TABLE runs ADD COLUMN run_details TEXT;
         ALTER TABLE runs ADD COLUMN dataset_item_count INTEGER;
+
+        CREATE VIEW task_health AS
+            WITH owners AS (
+                SELECT DISTINCT 'task' AS kind, task_id AS id FROM runs WHERE task_id <> ''
+                UNION
+                SELECT DISTINCT 'actor', act_id FROM runs WHERE task_id = '' AND act_id IS NOT NULL
+            ),
+            week AS (
+                SELECT CASE WHEN task_id <> '' THEN 'task' ELSE 'actor' END AS kind,
+                       CASE WHEN task_id <> '' THEN task_id ELSE act_id END AS id,
+                       status, duration_seconds, usage_total_usd,
+                       started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') AS in_day
+                FROM runs
+                WHERE started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days') AND deleted_at IS NULL
+                    AND (task_id <> '' OR act_id IS NOT NULL)
+            ),
+            ranked AS (
+                SELECT kind, id, duration_seconds,
+                       row_number() OVER (PARTITION BY kind, id ORDER BY duration_seconds) AS position,
+                       count(*) OVER (PARTITION BY kind, id) AS finished
+                FROM week WHERE duration_seconds IS NOT NULL
+            ),
+            durations AS (
+                SELECT kind, id,
+                       min(CASE WHEN position >= 0.50 * finished THEN duration_seconds END) AS p50,
+                       min(CASE WHEN position >= 0.95 * finished THEN duration_seconds END) AS p95
+                FROM ranked GROUP BY kind, id
+            ),
+            counts AS (
+                SELECT kind, id,
+                       count(*) FILTER (WHERE in_day) AS runs_24h,
+                       count(*) FILTER (WHERE in_day AND status IN ('FAILED', 'TIMED-OUT', 'ABORTED')) AS failed_24h,
+                       count(*) FILTER (WHERE in_day AND status IN ('SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED'))
+                           AS finished_24h,
+                       count(*) AS runs_7d,
+                       count(*) FILTER (WHERE status IN ('FAILED', 'TIMED-OUT', 'ABORTED')) AS failed_7d,
+                       count(*) FILTER (WHERE status IN ('SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED')) AS finished_7d,
+                       round(sum(coalesce(usage_total_usd, 0)), 6) AS cost_usd_7d
+                FROM week GROUP BY kind, id
+            )
+            SELECT o.kind, o.id, nullif(n.name, '') AS name,
+                   (SELECT started_at FROM runs AS r WHERE CASE WHEN o.kind = 'task' THEN r.task_id = o.id
+                        ELSE r.task_id = '' AND r.act_id = o.id END ORDER BY r.started_at DESC LIMIT 1)
+                       AS last_run_started_at,
+                   (SELECT status FROM runs AS r WHERE CASE WHEN o.kind = 'task' THEN r.task_id = o.id
+                        ELSE r.task_id = '' AND r.act_id = o.id END ORDER BY r.started_at DESC LIMIT 1)
+                       AS last_run_status,
+                   (SELECT max(finished_at) FROM runs AS r WHERE CASE WHEN o.kind = 'task' THEN r.task_id = o.id
+                        ELSE r.task_id = '' AND r.act_id = o.id END AND r.status = 'SUCCEEDED') AS last_success_at,
+                   coalesce(c.runs_24h, 0) AS runs_24h, coalesce(c.failed_24h, 0) AS failed_24h,
+                   round(1.0 * c.failed_24h / nullif(c.finished_24h, 0), 3) AS failure_rate_24h,
+                   coalesce(c.runs_7d, 0) AS runs_7d, coalesce(c.failed_7d, 0) AS failed_7d,
+                   round(1.0 * c.failed_7d / nullif(c.finished_7d, 0), 3) AS failure_rate_7d,
+                   d.p50 AS p50_duration_seconds_7d, d.p95 AS p95_duration_seconds_7d,
+                   coalesce(c.cost_usd_7d, 0) AS cost_usd_7d
+            FROM owners AS o
+            LEFT JOIN counts AS c ON c.kind = o.kind AND c.id = o.id
+            LEFT JOIN durations AS d ON d.kind = o.kind AND d.id = o.id
+            LEFT JOIN names AS n ON n.kind = o.kind AND n.id = o.id;
 
         CREATE VIEW recent_events AS
             SELECT e.id, e.event, e.occurred_at, e.run_id, e.task_id, nullif(tn.name, '') AS task_name,

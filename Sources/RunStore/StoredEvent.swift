@@ -25,7 +25,8 @@ package struct StoredEvent: Sendable, Equatable {
     package var exitCode: Int?
     package var usageTotalUsd: Double?
     package var defaultDatasetId: String?
-    /// Whether the run's single GET was stored (`status_message`, `exit_code`, `run_details`).
+    /// Whether the run's single GET was stored (`status_message`, `exit_code`, `run_details`) while
+    /// the run was in the status it has now.
     package var hasRunDetails = false
 
     package init(id: Int64, kind: EventKind, occurredAt: String) {
@@ -36,6 +37,15 @@ package struct StoredEvent: Sendable, Equatable {
 
     /// The Apify Console's page of the event's run.
     package var consoleURL: String? { runId.map(ConsoleURL.run) }
+
+    /// Whether `message` is the run's own `statusMessage` (a failure, a success after failures),
+    /// rather than the daemon's finding (a health problem, an empty result) or a sync error.
+    package var carriesStatusMessage: Bool {
+        switch kind {
+        case .runFailed, .runTimedOut, .runAborted, .runSucceededAfterFailure: true
+        default: false
+        }
+    }
 
     /// The key events are delivered in order by: the run's task, else its Actor, else the source.
     package var orderKey: String {

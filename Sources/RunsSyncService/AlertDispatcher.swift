@@ -313,3 +313,27 @@ package final class AlertDispatcher: Sendable {
         ISOTimestamp.milliseconds(text).map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 }
+
+extension AlertDispatcher {
+    /// Sends a synthetic `run_failed` (event ID 0, run `TEST-ALERT`) to each sink once, whatever its
+    /// filters, and tells how each went; nothing is stored. For `apify-runs-sync test-alert`.
+    package static func sendTest(
+        to sinks: [any AlertSink],
+        task: String?,
+        at date: Date
+    ) async -> [(sink: String, outcome: DeliveryOutcome)] {
+        var event = StoredEvent(id: 0, kind: .runFailed, occurredAt: Timestamp.string(from: date))
+        event.runId = "TEST-ALERT"
+        event.taskId = task ?? ""
+        event.fromStatus = "RUNNING"
+        event.toStatus = "FAILED"
+        event.startedAt = Timestamp.string(from: date.addingTimeInterval(-60))
+        event.finishedAt = event.occurredAt
+        event.message = "This is a test alert from apify-runs-sync test-alert; no run failed."
+        event.exitCode = 1
+        let payload = AlertPayload(event).json
+        var results: [(sink: String, outcome: DeliveryOutcome)] = []
+        for sink in sinks { results.append((sink.name, await sink.deliver(event, payload: payload))) }
+        return results
+    }
+}

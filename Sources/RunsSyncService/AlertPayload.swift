@@ -27,6 +27,8 @@ package struct AlertPayload: Encodable, Sendable, Equatable {
     package var source: String?
     package var sourceId: String?
     package var error: String?
+    /// What a health check or the dataset check found.
+    package var detail: String?
 
     package init(_ event: StoredEvent) {
         self.event = event.kind.rawValue
@@ -44,12 +46,16 @@ package struct AlertPayload: Encodable, Sendable, Equatable {
         exitCode = event.exitCode
         usageTotalUsd = event.usageTotalUsd
         consoleUrl = event.consoleURL
-        if event.kind.isAboutARun {
+        if event.carriesStatusMessage {
             statusMessage = event.message
+        } else if event.kind == .syncError || event.kind == .syncRecovered {
+            error = event.message
         } else {
+            detail = event.message
+        }
+        if !event.kind.isAboutARun {
             source = event.source?.kind.rawValue
             sourceId = event.source.map { $0.id.isEmpty ? nil : $0.id } ?? nil
-            error = event.message
         }
         text = ""
         text = summary
@@ -93,11 +99,19 @@ package struct AlertPayload: Encodable, Sendable, Equatable {
         case EventKind.runSucceededAfterFailure.rawValue: line = "Run succeeded again: \(subject)\(run)"
         case EventKind.syncError.rawValue: line = "Sync failing: \(subject)"
         case EventKind.syncRecovered.rawValue: line = "Sync recovered: \(subject)"
+        case EventKind.emptyResult.rawValue: line = "Run succeeded with too few results: \(subject)\(run)"
+        case EventKind.runStuck.rawValue: line = "Run stuck: \(subject)\(run)"
+        case EventKind.runStuckRecovered.rawValue: line = "Stuck run finished: \(subject)\(run)"
+        case EventKind.taskSilent.rawValue: line = "No new run: \(subject)"
+        case EventKind.taskSilentRecovered.rawValue: line = "New run again: \(subject)"
+        case EventKind.failureRate.rawValue: line = "Failure rate too high: \(subject)"
+        case EventKind.failureRateRecovered.rawValue: line = "Failure rate back to normal: \(subject)"
         default: line = "\(event): \(subject)\(run)"
         }
         if let statusMessage, !statusMessage.isEmpty { line += ": \(statusMessage)" }
         if let exitCode, exitCode != 0 { line += " (exit code \(exitCode))" }
         if let error { line += ": \(error)" }
+        if let detail, detail != "resolved" { line += ": \(detail)" }
         if let consoleUrl { line += " \(consoleUrl)" }
         return line
     }

@@ -8,12 +8,19 @@ package struct AlertsConfiguration: Sendable, Equatable {
     package var eventRetentionDays: Double = 90
     /// How long a webhook sink keeps retrying an event before it gives up.
     package var webhookRetryHours: Double = 24
+    /// How often the health checks run.
+    package var healthCheckIntervalSeconds: Double = 60
+    /// How long past its own timeout a run is `run_stuck`, when its task or Actor sets no
+    /// `maxRunSeconds`.
+    package var runStuckGraceSeconds: Double = 600
 
     package init(sinks: [AlertSinkConfiguration] = []) {
         self.sinks = sinks
     }
 
-    static let keys: Set<String> = ["sinks", "eventRetentionDays", "webhookRetryHours"]
+    static let keys: Set<String> = [
+        "sinks", "eventRetentionDays", "webhookRetryHours", "healthCheckIntervalSeconds", "runStuckGraceSeconds",
+    ]
 
     /// Validates the `alerts` object; `fail` names the key in errors.
     static func parse(
@@ -34,6 +41,8 @@ package struct AlertsConfiguration: Sendable, Equatable {
         }
         alerts.eventRetentionDays = try number("eventRetentionDays", minimum: 1, maximum: 3650) ?? 90
         alerts.webhookRetryHours = try number("webhookRetryHours", minimum: 0, maximum: 720) ?? 24
+        alerts.healthCheckIntervalSeconds = try number("healthCheckIntervalSeconds", minimum: 1, maximum: 3600) ?? 60
+        alerts.runStuckGraceSeconds = try number("runStuckGraceSeconds", minimum: 0, maximum: 86_400) ?? 600
         guard let sinks = object["sinks"], sinks != .null else { return alerts }
         guard case .array(let list) = sinks else { throw fail("alerts.sinks", "must be an array of sink objects") }
         var names: Set<String> = [AlertSinkConfiguration.journalName]

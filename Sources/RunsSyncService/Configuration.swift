@@ -14,11 +14,23 @@ package struct Configuration: Sendable, Equatable {
         package var id: String
         /// This source's own interval, overriding `pollIntervalSeconds`.
         package var pollIntervalSeconds: Double?
+        /// Health checks (README, "Health checks"): a SUCCEEDED run whose default dataset holds
+        /// fewer items is an `empty_result`; a run unfinished for longer is `run_stuck` (instead of
+        /// its own timeout plus `alerts.runStuckGraceSeconds`); no new run for longer is
+        /// `task_silent`; too many failures are `failure_rate`.
+        package var minItems: Int?
+        package var maxRunSeconds: Double?
+        package var expectEverySeconds: Double?
+        package var failureRate: FailureRateRule?
 
         package init(id: String, pollIntervalSeconds: Double? = nil) {
             self.id = id
             self.pollIntervalSeconds = pollIntervalSeconds
         }
+
+        static let keys: Set<String> = [
+            "id", "pollIntervalSeconds", "minItems", "maxRunSeconds", "expectEverySeconds", "failureRate",
+        ]
     }
 
     /// A configured list to poll, as the file names it (not yet resolved to IDs), and its interval.
@@ -261,10 +273,11 @@ package struct Configuration: Sendable, Equatable {
             if case .string(let id) = entry {
                 source = SourceEntry(id: id)
             } else if case .object(let object) = entry {
-                if let unknown = object.keys.filter({ $0 != "id" && $0 != "pollIntervalSeconds" }).sorted().first {
+                if let unknown = object.keys.filter({ !SourceEntry.keys.contains($0) }).sorted().first {
                     throw fail(
                         "\(key).\(unknown)",
-                        "unknown key; a\(kind == "actor" ? "n" : "") \(kind) object takes id and pollIntervalSeconds"
+                        "unknown key; a\(kind == "actor" ? "n" : "") \(kind) object takes "
+                            + SourceEntry.keys.sorted().joined(separator: ", ")
                     )
                 }
                 guard case .string(let id) = object["id"] else {
@@ -283,6 +296,7 @@ package struct Configuration: Sendable, Equatable {
                     }
                     source.pollIntervalSeconds = seconds
                 }
+                try parseChecks(of: &source, from: object, key: key, fail: fail)
             } else {
                 throw fail(
                     key,
@@ -299,6 +313,56 @@ package struct Configuration: Sendable, Equatable {
             entries.append(source)
         }
         return entries
+    }
+
+    /// The health checks of a task or Actor object.
+    private static func parseChecks(
+        of source: inout SourceEntry,
+        from object: [String: JSONValue],
+        key: String,
+        fail: (String?, String) -> ConfigurationError
+    ) throws(ConfigurationError) {
+        func number(
+            _ name: String,
+            in object: [String: JSONValue],
+            at key: String,
+            _ range: ClosedRange<Double>
+        )
+            throws(ConfigurationError) -> Double?
+        {
+            guard let value = object[name], value != .null else { return nil }
+            guard case .number(let number) = value, range.contains(number) else {
+                throw fail(
+                    "\(key).\(name)",
+                    "must be a number from \(range.lowerBound.cleanDescription) to \(range.upperBound.cleanDescription)"
+                )
+            }
+            return number
+        }
+        if let items = try number("minItems", in: object, at: key, 1...1e12) {
+            guard items.rounded() == items else { throw fail("\(key).minItems", "must be a whole number") }
+            source.minItems = Int(items)
+        }
+        source.maxRunSeconds = try number("maxRunSeconds", in: object, at: key, 1...31_536_000)
+        source.expectEverySeconds = try number("expectEverySeconds", in: object, at: key, 1...31_536_000)
+        guard let rate = object["failureRate"], rate != .null else { return }
+        let rateKey = "\(key).failureRate"
+        guard case .object(let rule) = rate else {
+            throw fail(rateKey, "must be an object such as {\"threshold\": 0.5, \"windowSeconds\": 86400}")
+        }
+        if let unknown = rule.keys.filter({ !["threshold", "windowSeconds", "minRuns"].contains($0) }).sorted().first {
+            throw fail("\(rateKey).\(unknown)", "unknown key; failureRate takes threshold, windowSeconds and minRuns")
+        }
+        guard let threshold = try number("threshold", in: rule, at: rateKey, 0...1) else {
+            throw fail("\(rateKey).threshold", "is required: the fraction of finished runs that failed, e.g. 0.5")
+        }
+        var parsed = FailureRateRule(threshold: threshold)
+        parsed.windowSeconds = try number("windowSeconds", in: rule, at: rateKey, 60...31_536_000) ?? 86_400
+        if let runs = try number("minRuns", in: rule, at: rateKey, 1...100_000) {
+            guard runs.rounded() == runs else { throw fail("\(rateKey).minRuns", "must be a whole number") }
+            parsed.minRuns = Int(runs)
+        }
+        source.failureRate = parsed
     }
 
     /// A task or Actor ID (letters and digits) or `username~name` (no slashes, spaces or control

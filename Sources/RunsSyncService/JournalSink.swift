@@ -29,7 +29,9 @@ package struct JournalSink: AlertSink {
             // The run's own task and Actor, whichever source listed it.
             if let task = event.taskId, !task.isEmpty { metadata["task"] = "\(task)" }
             if let actor = event.actorId, !actor.isEmpty { metadata["actor"] = "\(actor)" }
-            if let message = event.message { metadata["status_message"] = "\(message)" }
+            if let message = event.message {
+                metadata[event.carriesStatusMessage ? "status_message" : "detail"] = "\(message)"
+            }
             if let exitCode = event.exitCode { metadata["exit_code"] = .stringConvertible(exitCode) }
         } else if let source = event.source {
             metadata[source.logField.key] = "\(source.logField.value)"
@@ -43,6 +45,13 @@ package struct JournalSink: AlertSink {
             case .runSucceededAfterFailure: (.notice, "run succeeded after failures")
             case .syncError: (.error, "source sync failing")
             case .syncRecovered: (.notice, "source recovered")
+            case .emptyResult: (.error, "run succeeded with too few results")
+            case .runStuck: (.error, "run stuck")
+            case .taskSilent: (.error, "no new run for too long")
+            case .failureRate: (.warning, "failure rate too high")
+            case .runStuckRecovered: (.notice, "stuck run finished")
+            case .taskSilentRecovered: (.notice, "new run after silence")
+            case .failureRateRecovered: (.notice, "failure rate back under its threshold")
             }
         logger.log(level: level, "\(message)", metadata: metadata)
         return .delivered

@@ -12,6 +12,8 @@ package struct SyncContext: Sendable {
     package let runner: SourcePassRunner
     /// Delivers the events the passes write to the journal and the configured sinks.
     package let alerts: AlertDispatcher
+    /// Stuck runs, silent tasks, failure rates and empty results.
+    package let health: HealthMonitor
 
     /// Opens the store (refusing a file that is not ours) and builds the client and engine.
     package static func open(
@@ -50,21 +52,27 @@ package struct SyncContext: Sendable {
             logger: logger,
             readAhead: ReadAhead(requestsPerSecond: configuration.maxRequestsPerSecond)
         )
+        let directory = SourceDirectory(client: client, store: store, logger: logger)
+        let alerts = AlertDispatcher(
+            store: store,
+            sinks: sinks,
+            client: client,
+            logger: logger,
+            retentionDays: configuration.alerts.eventRetentionDays
+        )
         return SyncContext(
             configuration: configuration,
             http: http,
             store: store,
-            runner: SourcePassRunner(
-                engine: engine,
-                reporter: PassReporter(logger: logger),
-                directory: SourceDirectory(client: client, store: store, logger: logger)
-            ),
-            alerts: AlertDispatcher(
+            runner: SourcePassRunner(engine: engine, reporter: PassReporter(logger: logger), directory: directory),
+            alerts: alerts,
+            health: HealthMonitor(
+                configuration: configuration,
                 store: store,
-                sinks: sinks,
                 client: client,
-                logger: logger,
-                retentionDays: configuration.alerts.eventRetentionDays
+                directory: directory,
+                alerts: alerts,
+                logger: logger
             )
         )
     }

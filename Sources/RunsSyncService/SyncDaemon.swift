@@ -48,6 +48,7 @@ package final class SyncDaemon: Service {
         await cancelWhenGracefulShutdown { [self] in
             // Events are delivered beside the passes, across reloads, until shutdown.
             let alerts = Task { await context.alerts.run() }
+            let health = Task { await context.health.run() }
             // The running configuration, the one a reload validated, and the loops of the running one.
             let state = Mutex<(running: Configuration, next: Configuration?, loops: Task<Void, Never>?)>(
                 (configuration, nil, nil)
@@ -86,7 +87,9 @@ package final class SyncDaemon: Service {
             }
             watcher.cancel()
             // A delivery in flight is recorded or, if cut short, made again at the next start.
+            health.cancel()
             alerts.cancel()
+            await health.value
             await alerts.value
         }
         notifier.stopping()
@@ -147,6 +150,7 @@ package final class SyncDaemon: Service {
                 return nil
             }
         }
+        context.health.update(next)
         let fixed: [(String, Bool)] = [
             ("apiBaseUrl", next.apiBaseUrl != running.apiBaseUrl), ("database", next.database != running.database),
             ("token", next.token != running.token), ("tokenFile", next.tokenFile != running.tokenFile),

@@ -107,8 +107,13 @@ package struct WebhookSink: AlertSink {
             return .delivered
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             return .failed("the webhook did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
+        } catch let error as IOError {
+            return .failed("the webhook could not be reached: \(String(cString: strerror(error.errnoCode)))")
+        } catch let error as HTTPClientError {
+            // Its descriptions name the kind of failure (connectTimeout, remoteConnectionClosed…), not the URL.
+            return .failed("the webhook could not be reached: \(error)")
         } catch {
-            // Errors can quote the URL; keep only the kind of error.
+            // Other errors can quote the URL, whose path is often the secret: only the kind of error.
             return .failed("the webhook could not be reached (\(String(describing: type(of: error))))")
         }
     }

@@ -8,7 +8,7 @@ struct ApifyRunsSync: AsyncParsableCommand {
         commandName: "apify-runs-sync",
         abstract: "Keeps a local SQLite copy of every run of your Apify tasks, and of every status change.",
         version: ApifyRunsSyncVersion.current,
-        subcommands: [Run.self, Once.self, Status.self, CheckConfig.self, Demo.self, Simulate.self]
+        subcommands: [Run.self, Once.self, Status.self, CheckConfig.self, TestAlert.self, Demo.self, Simulate.self]
     )
 
     static func main() async {

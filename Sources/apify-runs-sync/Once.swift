@@ -38,7 +38,9 @@ struct Once: AsyncParsableCommand {
                 metadata: ["event": "names_error", "error": "\(error)"]
             )
         }
-        // Every event the passes wrote, to every sink, tried once; retries wait for the next run.
+        // The health checks on what the passes stored; then every event, to every sink, tried once
+        // (retries wait for the next run).
+        await context.health.check()
         await context.alerts.drain()
         await context.close()
         withExtendedLifetime(lock) {}

@@ -4,23 +4,36 @@ import RunModel
 import RunStore
 import RunsSyncService
 
-/// `apify-runs-sync status`: per-source figures from the database alone (read-only).
+/// `apify-runs-sync status`: per-source figures and open health problems from the database alone
+/// (read-only); exits 1 when a source is failing or was never synced, or a problem is open
+/// (the Nagios and cron convention), 0 otherwise.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each source's sync state (tasks, Actors, the account), from the database alone."
+        abstract: "Show each source's sync state and the open health problems, from the database alone.",
+        discussion: """
+            Exits 0 when every source syncs and no health problem is open, 1 otherwise: usable as a \
+            monitoring check. With --database, reads that file without a configuration.
+            """
     )
 
     @OptionGroup var options: CommonOptions
+
+    @Option(help: "Read this database file instead of the configuration's (no configuration needed).")
+    var database: String?
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     func run() async throws {
         let logger = options.bootstrapLogging()
-        let configuration = try options.loadConfiguration(logger: logger)
+        let configuration: Configuration? =
+            database == nil ? try options.loadConfiguration(logger: logger) : nil
+        let path = database ?? configuration?.database ?? ""
         let stored: [SourceSyncStatus]
+        let problems: [HealthProblem]
         do {
-            stored = try RunStore.readStatuses(path: configuration.database)
+            stored = try RunStore.readStatuses(path: path)
+            problems = try RunStore.readProblems(path: path)
         } catch {
             logger.critical("cannot read the database", metadata: ["event": "database_error", "error": "\(error)"])
             // A file that is not ours or not a database is the configuration's fault (EX_CONFIG).
@@ -35,21 +48,38 @@ struct Status: AsyncParsableCommand {
                 byReference[named] = byReference[named] ?? status
             }
         }
-        let configured = configuration.polledSources.map(\.reference)
+        let configured = configuration?.polledSources.map(\.reference) ?? []
         let shown = Set(configured.compactMap { byReference[$0]?.source })
         let rows: [Row] =
             configured.map { Row(reference: $0, configured: true, state: byReference[$0]) }
             + stored.filter { !shown.contains($0.source) }.map {
                 Row(reference: $0.source, configured: false, state: $0)
             }
+        let healthy = rows.allSatisfy { $0.state.map { $0.lastError == nil } ?? !$0.configured } && problems.isEmpty
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(rows.map(StatusEntry.init)), as: UTF8.self))
-            return
+            let entries = rows.map { StatusEntry($0, problems: problems) }
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+        } else {
+            print("database: \(path)")
+            for row in rows { print(row.line(allTasks: configuration?.allTasks ?? false)) }
+            print(problems.isEmpty ? "health: no open problem" : "health: \(problems.count) open problem(s)")
+            for problem in problems { print("  " + Self.line(problem)) }
         }
-        print("database: \(configuration.database)")
-        for row in rows { print(row.line(allTasks: configuration.allTasks)) }
+        if !healthy { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// `run_stuck run X (task T, actor A) since …: detail`.
+    static func line(_ problem: HealthProblem) -> String {
+        let finding = problem.finding
+        var about: [String] = []
+        if let run = finding.runId { about.append("run \(run)") }
+        if let task = finding.taskId, !task.isEmpty { about.append("task \(task)") }
+        if let actor = finding.actorId, finding.runId == nil || finding.taskId?.isEmpty != false {
+            about.append("actor \(actor)")
+        }
+        return "\(problem.kind.rawValue) \(about.joined(separator: ", ")) since \(problem.openedAt): \(finding.detail)"
     }
 
     /// A configured source, or one the database holds state for.
@@ -92,6 +122,18 @@ struct StatusEntry: Encodable {
     var task: String?
     var configured: Bool
     var state: State?
+    /// The open health problems about this task or Actor or its runs (for the account: all).
+    var problems: [Problem]
+
+    /// An open health problem.
+    struct Problem: Encodable {
+        var problem: String
+        var runId: String?
+        var taskId: String?
+        var actorId: String?
+        var detail: String
+        var openedAt: String
+    }
 
     /// A source's figures, as `SourceSyncStatus` holds them.
     struct State: Encodable {
@@ -114,7 +156,24 @@ struct StatusEntry: Encodable {
         var removedAt: String?
     }
 
-    init(_ row: Status.Row) {
+    init(_ row: Status.Row, problems: [HealthProblem]) {
+        let source = row.state?.source ?? row.reference
+        self.problems = problems.filter { problem in
+            switch source {
+            case .account: true
+            case .task(let id): problem.finding.taskId == id
+            case .actor(let id): problem.finding.actorId == id
+            }
+        }.map {
+            Problem(
+                problem: $0.kind.rawValue,
+                runId: $0.finding.runId,
+                taskId: $0.finding.taskId,
+                actorId: $0.finding.actorId,
+                detail: $0.finding.detail,
+                openedAt: $0.openedAt
+            )
+        }
         kind = row.reference.kind.rawValue
         reference = row.reference.id
         task = row.reference.kind == .task ? row.reference.id : nil

@@ -60,12 +60,23 @@ import Testing
         #expect(!result.stderr.contains(Self.token) && !result.stdout.contains(Self.token))
 
         let status = try await ProgramRun.run(["status", "--config", config, "--json"])
-        #expect(status.status == 0)
         let entries = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
         let first = entries?.first?["state"] as? [String: Any]
         #expect(first?["runsStored"] as? Int == 1202)
         #expect(entries?.last?["state"].flatMap { $0 as? [String: Any] }?["unfinishedRuns"] as? Int == 10)
         #expect(!status.stdout.contains(Self.token))
+        // The simulated runs in progress started a year ago, far past their own timeout (3,600 s):
+        // the health check of `once` found them stuck, so `status` exits 1 and says why.
+        #expect(status.status == 1)
+        let problems = entries?.flatMap { $0["problems"] as? [[String: Any]] ?? [] } ?? []
+        #expect(problems.count == 10 && problems.allSatisfy { $0["problem"] as? String == "run_stuck" })
+        #expect(try count("SELECT count(*) FROM events WHERE event = 'run_stuck'") == 10)
+
+        // Read by the database alone, as a monitoring check would.
+        let byFile = try await ProgramRun.run(["status", "--database", database])
+        #expect(byFile.status == 1)
+        #expect(byFile.stdout.contains("health: 10 open problem(s)"))
+        #expect(byFile.stdout.components(separatedBy: "run_stuck run ").count == 11, "\(byFile.stdout)")
     }
 
     @Test func theTokenIsNeverStoredAndTheConfigurationIsNeverWritten() async throws {

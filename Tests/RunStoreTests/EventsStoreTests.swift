@@ -166,7 +166,7 @@ import Testing
             runId: "a",
             statusMessage: "Error: selector not found",
             exitCode: 1,
-            details: "{}"
+            details: #"{"status":"FAILED"}"#
         )
         try await store.setPayload("{\"event\":\"run_failed\"}", of: unready[0].id)
         let left = try await store.unreadyEvents(limit: 10)
@@ -179,7 +179,10 @@ import Testing
         let run = try await store.queue.perform {
             try $0.rows("SELECT status_message, exit_code, run_details FROM runs WHERE id = 'a'")
         }
-        #expect(run == [["Error: selector not found", 1, "{}"]], "the run keeps its details when its event goes")
+        #expect(
+            run == [["Error: selector not found", 1, #"{"status":"FAILED"}"#]],
+            "the run keeps its details when its event goes"
+        )
         try await store.close()
     }
 

@@ -55,8 +55,10 @@ import Testing
             .compactMap { $0[0].text }
             #expect(
                 names == [
-                    "alert_sinks", "daily_run_counts", "event_deliveries", "events", "latest_runs", "names",
-                    "recent_events", "recent_failures", "run_status_changes", "runs", "sync_state",
+                    "alert_sinks", "daily_run_counts", "event_deliveries", "events", "health_problems",
+                    "health_watches",
+                    "latest_runs", "names",
+                    "recent_events", "recent_failures", "run_status_changes", "runs", "sync_state", "task_health",
                 ]
             )
         }

@@ -4,9 +4,12 @@ package enum OlderSchemas {
     /// `recent_events` view), no run details in `runs`.
     package static let downgradeToVersion5 = """
         DROP VIEW recent_events;
+        DROP VIEW task_health;
         DROP TABLE event_deliveries;
         DROP TABLE alert_sinks;
         DROP TABLE events;
+        DROP TABLE health_problems;
+        DROP TABLE health_watches;
         ALTER TABLE runs DROP COLUMN status_message;
         ALTER TABLE runs DROP COLUMN exit_code;
         ALTER TABLE runs DROP COLUMN run_details;

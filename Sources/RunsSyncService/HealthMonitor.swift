@@ -1,0 +1,262 @@
+import ApifyAPI
+import Foundation
+import Logging
+import RunModel
+import RunStore
+import RunSync
+import Synchronization
+
+/// The health checks (README, "Health checks"), every `alerts.healthCheckIntervalSeconds`, apart
+/// from the passes:
+/// - `run_stuck`: a live run unfinished for longer than its task's or Actor's `maxRunSeconds`, or
+///   than its own timeout (`options.timeoutSecs`, read once with `GET /v2/actor-runs/:id` when it
+///   has run five minutes) plus `alerts.runStuckGraceSeconds`; recovered when it finishes.
+/// - `task_silent`: no new run of a task or Actor with `expectEverySeconds` for that long.
+/// - `failure_rate`: more failures among the runs of its `failureRate.windowSeconds` than its
+///   threshold.
+/// - `empty_result`: a run of a task or Actor with `minItems` that SUCCEEDED with fewer items in
+///   its default dataset (`GET /v2/datasets/:id`), for runs that finished since `minItems` was set.
+/// Each problem is opened once and closed once, with its events, by the store (`reconcile`), so a
+/// restart neither repeats nor loses one. The API reads go through the client's budget and
+/// retries; a failed read is tried at the next round.
+package final class HealthMonitor: Sendable {
+    private let store: RunStore
+    private let client: ApifyClient?
+    private let directory: SourceDirectory
+    private let alerts: AlertDispatcher
+    private let logger: Logger
+    private let now: @Sendable () -> Date
+    private let state: Mutex<State>
+
+    private struct State {
+        var configuration: Configuration
+        /// Failed dataset reads per run, in this process: a dataset gone for good is left after three.
+        var datasetFailures: [String: Int] = [:]
+    }
+
+    /// How long a run runs before its details are read for its timeout.
+    static let detailsAfterSeconds: Double = 300
+    /// Reads of run details and datasets per round, at most.
+    static let readsPerRound = 20
+
+    package init(
+        configuration: Configuration,
+        store: RunStore,
+        client: ApifyClient?,
+        directory: SourceDirectory,
+        alerts: AlertDispatcher,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.store = store
+        self.client = client
+        self.directory = directory
+        self.alerts = alerts
+        self.logger = logger
+        self.now = now
+        self.state = Mutex(State(configuration: configuration))
+    }
+
+    /// Takes a reloaded configuration's checks.
+    package func update(_ configuration: Configuration) { state.withLock { $0.configuration = configuration } }
+
+    /// Checks every interval until cancelled.
+    package func run() async {
+        while !Task.isCancelled {
+            await check()
+            let interval = state.withLock { $0.configuration.alerts.healthCheckIntervalSeconds }
+            try? await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+        }
+    }
+
+    /// One round of every check.
+    package func check() async {
+        let configuration = state.withLock { $0.configuration }
+        let time = now()
+        let stamp = Timestamp.string(from: time)
+        do {
+            var checked: [(source: RunSource, entry: Configuration.SourceEntry)] = []
+            let entries =
+                configuration.tasks.map { (RunSource.task($0.id), $0) }
+                + configuration.actors.map { (RunSource.actor($0.id), $0) }
+            for (reference, entry) in entries
+            where entry.minItems != nil || entry.maxRunSeconds != nil || entry.expectEverySeconds != nil
+                || entry.failureRate != nil
+            {
+                // A name the directory cannot resolve now is checked at a later round.
+                if let source = try? await directory.resolve(reference) { checked.append((source, entry)) }
+            }
+            var reads = Self.readsPerRound
+            try await checkStuckRuns(checked, grace: configuration.alerts.runStuckGraceSeconds, at: time, reads: &reads)
+            try await checkSilence(checked, at: time)
+            try await checkFailureRates(checked, at: time)
+            try await checkItemCounts(checked, at: stamp, reads: &reads)
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.error("health check failed", metadata: ["event": "health_check_failed", "error": "\(error)"])
+        }
+        alerts.wake()
+    }
+
+    private func checkStuckRuns(
+        _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        grace: Double,
+        at time: Date,
+        reads: inout Int
+    ) async throws {
+        var limits: [String: Double] = [:]
+        for (source, entry) in checked {
+            if let seconds = entry.maxRunSeconds { limits[HealthFinding.subject(of: source)] = seconds }
+        }
+        var findings: [HealthFinding] = []
+        for run in try await store.unfinishedRunsForHealth() {
+            try Task.checkCancellation()
+            guard let started = run.startedAt.flatMap(ISOTimestamp.milliseconds) else { continue }
+            let age = time.timeIntervalSince1970 - Double(started) / 1000
+            let limit: Double
+            let why: String
+            if let own = limits["task:\(run.taskId)"] ?? run.actorId.flatMap({ limits["actor:\($0)"] }) {
+                (limit, why) = (own, "its maxRunSeconds of \(Int(own)) s")
+            } else {
+                var timeout = run.timeoutSeconds
+                if timeout == nil, age > Self.detailsAfterSeconds, reads > 0, let client {
+                    reads -= 1
+                    if let details = try? await client.runDetails(id: run.id) {
+                        try await store.setRunDetails(
+                            runId: run.id,
+                            statusMessage: details.statusMessage,
+                            exitCode: details.exitCode,
+                            details: details.detailsJSON
+                        )
+                        timeout = details.timeoutSeconds ?? 0
+                    }
+                }
+                guard let timeout, timeout > 0 else { continue }
+                (limit, why) = (timeout + grace, "its timeout of \(Int(timeout)) s and \(Int(grace)) s of grace")
+            }
+            guard age > limit else { continue }
+            findings.append(
+                HealthFinding(
+                    subject: run.id,
+                    taskId: run.taskId,
+                    actorId: run.actorId,
+                    runId: run.id,
+                    detail: "unfinished for \(Int(age)) s, past \(why)"
+                )
+            )
+        }
+        try await store.reconcile(.runStuck, findings: findings, evaluated: nil, at: Timestamp.string(from: time))
+    }
+
+    private func checkSilence(
+        _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        at time: Date
+    )
+        async throws
+    {
+        var findings: [HealthFinding] = []
+        var evaluated = Set<String>()
+        for (source, entry) in checked {
+            guard let expected = entry.expectEverySeconds else { continue }
+            let (latest, since) = try await store.latestStart(of: source)
+            // Not synced yet: nothing to say.
+            guard let reference = (latest ?? since).flatMap(ISOTimestamp.milliseconds) else { continue }
+            let subject = HealthFinding.subject(of: source)
+            evaluated.insert(subject)
+            let quiet = time.timeIntervalSince1970 - Double(reference) / 1000
+            guard quiet > expected else { continue }
+            findings.append(
+                HealthFinding(
+                    subject: subject,
+                    taskId: source.kind == .task ? source.id : nil,
+                    actorId: source.kind == .actor ? source.id : nil,
+                    detail: latest == nil
+                        ? "no run at all in \(Int(quiet)) s (expected one every \(Int(expected)) s)"
+                        : "no new run for \(Int(quiet)) s (expected one every \(Int(expected)) s)"
+                )
+            )
+        }
+        try await store.reconcile(
+            .taskSilent,
+            findings: findings,
+            evaluated: evaluated,
+            at: Timestamp.string(from: time)
+        )
+    }
+
+    private func checkFailureRates(
+        _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        at time: Date
+    )
+        async throws
+    {
+        var findings: [HealthFinding] = []
+        var evaluated = Set<String>()
+        for (source, entry) in checked {
+            guard let rule = entry.failureRate else { continue }
+            let since = Timestamp.string(from: time.addingTimeInterval(-rule.windowSeconds))
+            let (failed, finished) = try await store.outcomes(of: source, since: since)
+            let subject = HealthFinding.subject(of: source)
+            evaluated.insert(subject)
+            guard finished >= rule.minRuns, Double(failed) > rule.threshold * Double(finished) else { continue }
+            findings.append(
+                HealthFinding(
+                    subject: subject,
+                    taskId: source.kind == .task ? source.id : nil,
+                    actorId: source.kind == .actor ? source.id : nil,
+                    detail: "\(failed) of \(finished) runs failed in the last \(Int(rule.windowSeconds)) s, "
+                        + "above \(Int((rule.threshold * 100).rounded())) %"
+                )
+            )
+        }
+        try await store.reconcile(
+            .failureRate,
+            findings: findings,
+            evaluated: evaluated,
+            at: Timestamp.string(from: time)
+        )
+    }
+
+    private func checkItemCounts(
+        _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        at stamp: String,
+        reads: inout Int
+    ) async throws {
+        guard let client else { return }
+        for (source, entry) in checked {
+            guard let minItems = entry.minItems else { continue }
+            let since = try await store.watching("minItems", HealthFinding.subject(of: source), from: stamp)
+            for (runId, datasetId) in try await store.runsAwaitingItemCount(of: source, since: since, limit: 50) {
+                guard reads > 0 else { return }
+                guard state.withLock({ $0.datasetFailures[runId, default: 0] }) < 3 else { continue }
+                reads -= 1
+                do {
+                    guard let dataset = try await client.dataset(id: datasetId) else {
+                        throw ApifyError.rejected(
+                            status: 404,
+                            path: "/v2/datasets/\(datasetId)",
+                            type: "record-not-found",
+                            message: "the run's default dataset no longer exists"
+                        )
+                    }
+                    try await store.setItemCount(dataset.itemCount, of: runId, minItems: minItems, at: stamp)
+                } catch let error as CancellationError {
+                    throw error
+                } catch {
+                    let failures = state.withLock { state -> Int in
+                        state.datasetFailures[runId, default: 0] += 1
+                        return state.datasetFailures[runId]!
+                    }
+                    logger.warning(
+                        "dataset item count not read",
+                        metadata: [
+                            "event": "dataset_read_failed", "run_id": "\(runId)", "error": "\(error)",
+                            "attempts": .stringConvertible(failures),
+                        ]
+                    )
+                }
+            }
+        }
+    }
+}
