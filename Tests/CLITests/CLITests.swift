@@ -51,6 +51,48 @@ import Testing
         return try db.scalar(sql).integer ?? -1
     }
 
+    @Test func testAlertGoesThroughEverySinkAndSaysHowEachWent() async throws {
+        let good = try await ScriptedHTTPServer.start { _ in 204 }
+        let bad = try await ScriptedHTTPServer.start { _ in 500 }
+        let received = directory.path("received.json")
+        let headers = directory.path("headers")
+        try Data("# for the hook\nAuthorization: Bearer hook-secret\n".utf8).write(to: URL(fileURLWithPath: headers))
+        let sinks = [
+            #"{"name":"mail","type":"exec","command":["/bin/sh","-c","cat > \"$0\"","\#(received)"]}"#,
+            #"{"name":"slack","type":"webhook","url":"\#(good.url)","format":"slack","headersFile":"\#(headers)"}"#,
+            #"{"name":"broken","type":"webhook","url":"\#(bad.url)","events":["run_timed_out"]}"#,
+        ]
+        let config = try writeConfig(extra: #","alerts":{"sinks":[\#(sinks.joined(separator: ","))]}"#)
+        let result = try await ProgramRun.run(["test-alert", "--config", config])
+        #expect(result.status == 1, "one sink failed")
+        #expect(
+            result.stdout == """
+                journal: delivered
+                mail: delivered
+                slack: delivered
+                broken: FAILED: the webhook answered HTTP 500
+
+                """
+        )
+        #expect(result.stderr.contains("event=run_failed") && result.stderr.contains("run_id=TEST-ALERT"))
+        let payload = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: received))) as? [String: Any]
+        )
+        #expect(payload["event"] as? String == "run_failed" && payload["runId"] as? String == "TEST-ALERT")
+        #expect(payload["taskId"] as? String == "jane~news")
+        let request = try #require(good.requests.first)
+        #expect(request.method == "POST" && request.headers.contains { $0 == ("Authorization", "Bearer hook-secret") })
+        #expect(request.body.hasPrefix(#"{"text":"Run failed: task jane~news run TEST-ALERT"#))
+        #expect(bad.requests.count == 1, "no retries")
+        for output in [result.stdout, result.stderr] {
+            #expect(!output.contains(good.url) && !output.contains(bad.url) && !output.contains("hook-secret"))
+            #expect(!output.contains(Self.token))
+        }
+        #expect(!FileManager.default.fileExists(atPath: database), "nothing stored")
+        try await good.stop()
+        try await bad.stop()
+    }
+
     @Test func onceSyncsEveryTaskAndExitsZero() async throws {
         let config = try writeConfig()
         let result = try await ProgramRun.run(["once", "--config", config])

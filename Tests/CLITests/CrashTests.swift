@@ -24,12 +24,12 @@ import Testing
     var database: String { directory.path("runs.db") }
 
     /// `requestsPerSecond` paces the list (pages read ahead are requests in flight at once).
-    private func writeConfig(requestsPerSecond: Int = 50) throws -> String {
+    private func writeConfig(requestsPerSecond: Int = 50, extra: String = "") throws -> String {
         let path = directory.path("config.json")
         let json =
             #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":["\#(task)"],"#
             + #""pollIntervalSeconds":1,"maxRetries":2,"token":"\#(Self.token)","#
-            + #""maxRequestsPerSecond":\#(requestsPerSecond)}"#
+            + #""maxRequestsPerSecond":\#(requestsPerSecond)\#(extra)}"#
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return path
@@ -83,6 +83,62 @@ import Testing
         #expect(final.status == 0, "\(final.stderr)")
         try expectSound("after the final pass (seed \(seed))")
         try expectMatchesTruth()
+    }
+
+    @Test func everyFailureReachesACommandAtLeastOnceThroughSIGKILLs() async throws {
+        let trials = Int(ProcessInfo.processInfo.environment["CRASH_TRIALS"] ?? "") ?? 20
+        let seed = UInt64(ProcessInfo.processInfo.environment["CRASH_SEED"] ?? "") ?? 11
+        var random = SplitMix64(seed: seed)
+        let received = directory.path("received")
+        // The command takes a moment, so that kills land before, during and after deliveries. Only
+        // failures: the simulated runs in progress started long ago, and are also `run_stuck`.
+        let sink =
+            #"{"name":"recorder","type":"exec","events":["run_failed"],"command":["/bin/sh","-c","#
+            + #""sleep 0.05; echo \"$APIFY_EVENT_ID $APIFY_RUN_ID\" >> \"$0\"","\#(received)"]}"#
+        let config = try writeConfig(extra: #","alerts":{"sinks":[\#(sink)]}"#)
+        simulator.withWorld { world in
+            world.createRuns(task: task, count: 2000)
+            world.createRuns(task: task, count: 30, status: "RUNNING")
+        }
+        // The backfill first: failures after it are news, each an event.
+        #expect(try await ProgramRun.run(["once", "--config", config]).status == 0)
+        var failed = Set<String>()
+        for trial in 0..<trials {
+            simulator.withWorld { world in
+                for run in world.tasks[task]!.runs where !run.isFinal && random.next() % 3 == 0 {
+                    world.setStatus(run: run.id, to: "FAILED")
+                    failed.insert(run.id)
+                }
+                world.createRuns(task: task, count: 8, status: "RUNNING")
+            }
+            let daemon = try ProgramRun(["run", "--config", config])
+            try await Task.sleep(for: .milliseconds(Int64(200 + random.next() % 2300)))
+            daemon.signal(SIGKILL)
+            await daemon.wait()
+            try expectSound("after SIGKILL \(trial) (seed \(seed))")
+        }
+        // What was not delivered before the last kill goes now.
+        let final = try await ProgramRun.run(["once", "--config", config])
+        #expect(final.status == 0 || final.status == 1, "\(final.stderr)")
+        let db = try Database(path: database, readOnly: true)
+        let events = try db.rows("SELECT id, run_id FROM events WHERE event = 'run_failed' ORDER BY id")
+        let undelivered = try db.scalar(
+            "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = e.id AND d.sink = 'recorder' AND d.state = 'delivered') AND e.event = 'run_failed'"
+        )
+        try db.close(optimize: false)
+        #expect(Set(events.compactMap { $0[1].text }) == failed, "one event per failure (seed \(seed))")
+        #expect(undelivered == 0)
+        let lines = ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n")
+        var times: [String: Int] = [:]
+        for line in lines { times[String(line), default: 0] += 1 }
+        for event in events {
+            let line = "\(event[0].integer ?? -1) \(event[1].text ?? "")"
+            #expect((1...2).contains(times[line] ?? 0), "\(line) received \(times[line] ?? 0) times (seed \(seed))")
+        }
+        // A second copy only when a kill fell between a delivery and its record: at most one per kill.
+        let duplicates = times.values.reduce(0) { $0 + $1 - 1 }
+        #expect(duplicates <= trials, "\(duplicates) duplicates in \(trials) kills")
+        #expect(times.count == events.count, "nothing received that is not an event")
     }
 
     @Test func sigtermUnderLoadStopsCleanlyAndTheNextPassResumes() async throws {

@@ -36,7 +36,10 @@ import Testing
         (#"{"database":"x","account":true,"maxRequestsPerSecondTotal":"9"}"#, "maxRequestsPerSecondTotal", "a number"),
         (#"{"database":"x","actors":["a b"]}"#, "actors[0]", "is not an actor ID"),
         (#"{"database":"x","actors":["u~a","u~a"]}"#, "actors[1]", "actor u~a is listed twice"),
-        (#"{"database":"x","actors":[{"id":"a","every":5}]}"#, "actors[0].every", "an actor object takes expectEverySeconds"),
+        (
+            #"{"database":"x","actors":[{"id":"a","every":5}]}"#, "actors[0].every",
+            "an actor object takes expectEverySeconds"
+        ),
         (#"{"tasks":["a"]}"#, "database", "is required"),
         (#"{"database":"x","tasks":"a"}"#, "tasks", "must be an array"),
         (#"{"database":"x","tasks":["a"],"pollIntervalSeconds":0.5}"#, "pollIntervalSeconds", "between 1"),
