@@ -1,3 +1,5 @@
+import RunModel
+
 /// A run in the simulator's world, rendered to JSON in the shapes the real API uses.
 package struct SimulatedRun: Sendable, Equatable {
     package var id: String
@@ -18,7 +20,7 @@ package struct SimulatedRun: Sendable, Equatable {
     /// Sub-identifiers derived from the id, for the storage ids.
     package var storageSuffix: String { String(id.prefix(12)) }
 
-    package var isFinal: Bool { ["SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"].contains(status) }
+    package var isFinal: Bool { RunStatus.isFinal(status) }
 
     /// The list item (`RunShort`), as the run lists return it.
     package func renderShort(into out: inout [UInt8]) {

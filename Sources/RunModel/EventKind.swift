@@ -22,9 +22,9 @@ package enum EventKind: String, Sendable, CaseIterable {
     /// The event of a run newly in `status`, when that status is a failure.
     package static func failure(_ status: String) -> EventKind? {
         switch status {
-        case "FAILED": .runFailed
-        case "TIMED-OUT": .runTimedOut
-        case "ABORTED": .runAborted
+        case RunStatus.failed: .runFailed
+        case RunStatus.timedOut: .runTimedOut
+        case RunStatus.aborted: .runAborted
         default: nil
         }
     }

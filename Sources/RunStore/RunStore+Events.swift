@@ -37,7 +37,7 @@ extension RunStore {
             SELECT status FROM runs
             WHERE CASE WHEN ?1 <> '' THEN task_id = ?1 ELSE task_id = '' AND act_id IS ?2 END
                 AND started_at < ?3 AND id <> ?4 AND deleted_at IS NULL
-                AND status IN ('SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED')
+                AND status IN (\(Schema.finalList))
             ORDER BY started_at DESC LIMIT 1
             """
         )

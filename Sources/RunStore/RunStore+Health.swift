@@ -163,11 +163,15 @@ extension RunStore {
     /// The source's runs that started from `since` on and finished: how many failed (FAILED,
     /// TIMED-OUT) and how many in all (aborted runs are not counted: someone stopped them).
     package func outcomes(of source: RunSource, since: String) async throws -> (failed: Int, finished: Int) {
-        try await queue.perform { db in
+        let counted = (
+            failed: RunStatus.sqlList([RunStatus.failed, RunStatus.timedOut]),
+            finished: RunStatus.sqlList([RunStatus.succeeded, RunStatus.failed, RunStatus.timedOut])
+        )
+        return try await queue.perform { db in
             let row = try db.rows(
                 """
-                SELECT count(*) FILTER (WHERE status IN ('FAILED', 'TIMED-OUT')),
-                    count(*) FILTER (WHERE status IN ('SUCCEEDED', 'FAILED', 'TIMED-OUT'))
+                SELECT count(*) FILTER (WHERE status IN (\(counted.failed))),
+                    count(*) FILTER (WHERE status IN (\(counted.finished)))
                 FROM runs WHERE \(SourceScope.condition(source)) AND started_at >= ?2 AND deleted_at IS NULL
                 """,
                 [SourceScope.parameter(source), .text(since)]
@@ -201,7 +205,7 @@ extension RunStore {
             try db.rows(
                 """
                 SELECT id, default_dataset_id FROM runs
-                WHERE \(SourceScope.condition(source)) AND status = 'SUCCEEDED' AND dataset_item_count IS NULL
+                WHERE \(SourceScope.condition(source)) AND status = '\(RunStatus.succeeded)' AND dataset_item_count IS NULL
                     AND default_dataset_id IS NOT NULL AND finished_at >= ?2 AND deleted_at IS NULL
                 ORDER BY finished_at LIMIT \(limit)
                 """,

@@ -93,6 +93,19 @@ import Testing
             #expect(try db.scalar("PRAGMA user_version") == 6)
             let index = try db.scalar("SELECT sql FROM sqlite_schema WHERE name = 'runs_unfinished'").text ?? ""
             #expect(!index.contains(" IN "), "\(index)")
+            // The text version 2 wrote, which the store's queries repeat (generated from RunStatus).
+            #expect(
+                index.hasSuffix(
+                    "WHERE status <> 'SUCCEEDED' AND status <> 'FAILED' AND status <> 'TIMED-OUT' "
+                        + "AND status <> 'ABORTED' AND deleted_at IS NULL"
+                ),
+                "\(index)"
+            )
+            let plan = try db.rows(
+                "EXPLAIN QUERY PLAN SELECT id FROM runs WHERE task_id = 't' AND status <> 'SUCCEEDED' "
+                    + "AND status <> 'FAILED' AND status <> 'TIMED-OUT' AND status <> 'ABORTED' AND deleted_at IS NULL"
+            )
+            #expect(plan.contains { $0.last?.text?.contains("runs_unfinished") == true }, "\(plan)")
             #expect(try db.scalar("SELECT count(*) FROM runs") == 2)
         }
     }
