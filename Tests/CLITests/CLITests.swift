@@ -319,6 +319,24 @@ import Testing
         try await waitUntil(timeout: .seconds(30)) {
             (try? self.count("SELECT count(*) FROM runs WHERE id = '\(byId)'")) == 1
         }
+        // A sink added by a reload gets the failures from then on.
+        let received = directory.path("received")
+        let sink =
+            #"{"name":"rec","type":"exec","events":["run_failed"],"command":["/bin/sh","-c","cat >> \"$0\"","\#(received)"]}"#
+        _ = try writeConfig(
+            tasks: [newsId, tasks[1]],
+            extra: #","pollIntervalSeconds":1,"alerts":{"sinks":[\#(sink)]}"#
+        )
+        daemon.signal(SIGHUP)
+        try await waitUntil { daemon.stderr.components(separatedBy: "event=config_reloaded").count == 4 }
+        let failed = simulator.withWorld { world in
+            let run = world.tasks[tasks[1]]!.runs.first { $0.status == "RUNNING" }!.id
+            world.setStatus(run: run, to: "FAILED")
+            return run
+        }
+        try await waitUntil(timeout: .seconds(30)) {
+            ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").contains(failed)
+        }
         daemon.signal(SIGTERM)
         #expect(await daemon.wait(timeout: .seconds(25)) == 0, "\(daemon.stderr)")
         #expect(!daemon.stderr.contains(Self.token))
