@@ -130,10 +130,8 @@ package final class RunStore: Sendable {
 
         if version == 0 {
             // 32 KiB pages for a new file (an existing one keeps its own): a run with its raw JSON is
-            // about 1 KiB, and larger pages mean fewer, larger writes and shallower indexes. The
-            // backfill benchmark ran 30% faster with 16 KiB pages than with 4 KiB, and 32 KiB pages
-            // another 7% faster than 16 KiB with the same cache (5% at a million runs); 64 KiB gained
-            // nothing more.
+            // about 1 KiB, and larger pages mean fewer, larger writes and shallower indexes
+            // (docs/performance.md, "SQLite settings").
             try database.execute("PRAGMA page_size = \(pageSize)")
         }
         // Keep the -wal and -shm files when the last connection closes, so that members of the
@@ -146,10 +144,7 @@ package final class RunStore: Sendable {
         try database.execute("PRAGMA foreign_keys = ON")
         // Set once the page size is final: SQLite turns a cache size in KiB into a number of pages
         // with the page size in effect at the time, and keeps that number when the pragma above
-        // changes the page size of a new file. Left alone, the default 2,000 KiB stayed 483 pages
-        // (of 4 KiB), 15 MiB with 32 KiB pages, for as long as the daemon that created the file ran.
-        // The benchmark found no speed in a larger cache: 8 MiB backfilled no faster at 200,000 runs
-        // and slower at a million (the run-ID indexes far outgrow any cache this size).
+        // changes the page size of a new file. A larger cache is no faster (docs/performance.md).
         try database.execute("PRAGMA cache_size = -\(pageCacheKiB)")
         // Checkpoints run beside the writer (`Checkpointer`, set up by `open` after the migrations,
         // which keep SQLite's own); the WAL file is cut back to 16 MiB when the log starts over.

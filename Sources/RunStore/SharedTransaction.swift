@@ -13,17 +13,14 @@ import SQLiteCore
 /// A batch that fails rolls the whole transaction back, taking the other batches in it along: their
 /// callers hear of it at their next `apply` or `commit(epochs:)`, and read those runs again on their
 /// next pass. A savepoint per batch would let a failing batch roll back alone, but it makes SQLite copy
-/// every page a batch touches to a sub-journal first; the benchmark measured a batch 20% faster
-/// without it. What makes a batch fail once the transaction is open is the file or the process (disk
+/// every page a batch touches to a sub-journal first (docs/performance.md). What makes a batch fail once the transaction is open is the file or the process (disk
 /// full, an I/O error, corruption, memory), and then the others' writes would fail too.
 final class SharedTransaction: @unchecked Sendable {
     // @unchecked Sendable: every property is read and written only inside the store's
     // `DatabaseQueue` blocks, which run one at a time.
 
-    /// Measured with the benchmark at a million runs, where every transaction rewrites most leaves of
-    /// the run-ID indexes: 2 s and 50,000 runs backfilled 13% faster than 1 s and 20,000 (no change at
-    /// 200,000 runs), for a write-ahead log that peaked at 110 MiB instead of 79 (16 KiB pages,
-    /// checkpoints in the commit).
+    /// A transaction commits once it is this old or holds this many runs: fewer, larger transactions
+    /// rewrite the run-ID indexes' leaves less often (docs/performance.md, "Transactions").
     static let defaultMaximumAge: Duration = .seconds(2)
     static let maximumRuns = 50_000
     /// How many failed epochs are remembered for callers that have not asked yet.
@@ -33,9 +30,7 @@ final class SharedTransaction: @unchecked Sendable {
     /// as SQLite's own automatic checkpoint would be (32 MiB with 32 KiB pages).
     static let defaultCheckpointFrames = 1000
     /// Every this many checkpoints asked for, the next transaction waits for a complete copy, so
-    /// that the log starts over (see `Checkpointer`). Measured at 200,000 runs: two made the
-    /// backfill 6 to 13% faster than checkpointing in the commit, for a log that peaks twice as
-    /// large (124 MiB instead of 63).
+    /// that the log starts over (see `Checkpointer`); docs/performance.md has what two cost and gain.
     static let checkpointsPerLogCycle = 2
 
     private let checkpointer: Checkpointer

@@ -26,14 +26,13 @@ struct ForwardRead {
     /// This read's lower bound: the list of runs started at or after it (nil: the whole list).
     var startedAfter: String?
 
-    /// Measured with the benchmark (see the README): up to 4 pages per batch and 2 waiting pages keep
-    /// peak memory at 42 MiB; a third waiting page was 3% faster for 5 MiB more, too close to the
-    /// 50 MiB budget.
+    /// Pages per batch and pages waiting: what keeps peak memory within its budget at full speed
+    /// (docs/performance.md, "The forward read").
     static let maximumPagesPerBatch = 4
     static let maximumQueuedPages = 2
     /// One batch being written and the next one queued behind it on the store (see `WriteChain`):
     /// the store's thread then goes from one to the next without waiting for this task to be
-    /// scheduled (that wait was 1.2 ms per batch, 8% of a backfill). A batch is planned only when
+    /// scheduled (docs/performance.md has what that wait cost). A batch is planned only when
     /// fewer than this many are queued, so that at most this many batches are in memory.
     static let maximumWritesInFlight = 2
 

@@ -38,7 +38,7 @@ package struct LineLogHandler: LogHandler {
         output.write(render(level: event.level, message: "\(event.message)", fields: fields, date: Date()))
     }
 
-    /// The line for one event, without the trailing newline's absence: the result ends in "\n".
+    /// The line for one event, ending in "\n".
     package func render(level: Logger.Level, message: String, fields: Logger.Metadata, date: Date) -> String {
         var line = toJournal ? "<\(Self.syslogPriority(level))>" : ""
         let keys = fields.keys.sorted { a, b in

@@ -6,7 +6,7 @@ import ApifyRunsCMalloc
 /// per core, and keeps what is freed in each arena for that arena. The daemon's threads (the event
 /// loop, the concurrency pool, the database queue) pass buffers to one another, so memory freed on
 /// one thread sat unused in its arena while another grew its own. Two arenas, one per core of the
-/// machine it was measured on: peak memory 2.4 MiB lower during a backfill, at the same speed.
+/// machine it was measured on (docs/performance.md, "Memory").
 package enum MallocArenas {
     static let limit: Int32 = 2
 

@@ -51,7 +51,7 @@ package final class Database {
     /// Process-wide settings, applied once before the first connection opens.
     ///
     /// Memory statistics are turned off: they take a global mutex on every allocation SQLite makes,
-    /// and the store benchmark ran 6% faster without them; nothing here reads them. If the library was
+    /// and nothing here reads them (docs/performance.md has the gain). If the library was
     /// already initialized by someone else in the process, SQLite refuses (SQLITE_MISUSE) and keeps
     /// its defaults, which are only slower.
     private static let libraryConfiguration: Int32 = apify_sqlite3_disable_memory_statistics()
