@@ -14,6 +14,17 @@ struct CheckConfig: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "Check the database directory as this user (default: apify-runs-sync when run as root and that user exists).",
+            valueName: "USER"
+        )
+    )
+    var asUser: String?
+
+    /// The unit's `User=`.
+    static let serviceUser = "apify-runs-sync"
+
     func run() async throws {
         let logger = options.bootstrapLogging()
         let (configuration, token) = try options.loadConfigurationAndToken(logger: logger)
@@ -61,19 +72,38 @@ struct CheckConfig: AsyncParsableCommand {
         id == reference ? nil : "ID \(id)"
     }
 
+    /// Whether the database can live where the configuration puts it, for the user the daemon runs
+    /// as: `--as-user`, else the service user when run as root and that user exists, else this user.
     private func checkDatabaseDirectory(_ database: String) -> Bool {
-        let directory = (database as NSString).deletingLastPathComponent
-        let target = directory.isEmpty ? "." : directory
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue else {
-            print("database \(database): FAILED: the directory \(target) does not exist")
-            return false
+        let identity: DatabaseAccess.Identity
+        if let asUser {
+            guard let user = DatabaseAccess.Identity.user(named: asUser) else {
+                print("database \(database): FAILED: there is no user \(asUser) (--as-user)")
+                return false
+            }
+            identity = user
+        } else if getuid() == 0, let service = DatabaseAccess.Identity.user(named: Self.serviceUser) {
+            identity = service
+        } else {
+            identity = .current
         }
-        guard FileManager.default.isWritableFile(atPath: target) else {
-            print("database \(database): FAILED: the directory \(target) is not writable by this user")
-            return false
+        var ok = true
+        switch DatabaseAccess.check(database: database, as: identity) {
+        case .usable(let detail): print("database \(database): \(detail)")
+        case .createdBySystemd(let detail): print("database \(database): ok: \(detail)")
+        case .unusable(let detail):
+            print("database \(database): FAILED: \(detail)")
+            ok = false
         }
-        print("database \(database): directory writable")
-        return true
+        // The unit's ProtectSystem=strict leaves only the state directory writable.
+        let directory = DatabaseAccess.directory(of: database)
+        let stateDirectory = DatabaseAccess.stateDirectory
+        if identity.name == Self.serviceUser, directory != stateDirectory, !directory.hasPrefix(stateDirectory + "/") {
+            print(
+                "database \(database): note: the unit leaves only \(stateDirectory) writable (ProtectSystem=strict); "
+                    + "to keep the database in \(directory), add ReadWritePaths=\(directory) (systemctl edit apify-runs-sync)"
+            )
+        }
+        return ok
     }
 }
