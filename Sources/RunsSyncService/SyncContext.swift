@@ -1,5 +1,6 @@
 import ApifyAPI
 import AsyncHTTPClient
+import Foundation
 import Logging
 import RunStore
 import RunSync
@@ -11,12 +12,17 @@ package struct SyncContext: Sendable {
     package let store: RunStore
     package let runner: SourcePassRunner
 
-    /// Opens the store (refusing a file that is not ours) and builds the client and engine.
+    /// Opens the store (refusing a file that is not ours) and builds the client and engine, through
+    /// the proxy that `environment` names, if any.
     package static func open(
         configuration: Configuration,
         token: APIToken,
-        logger: Logger
+        logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> SyncContext {
+        // Before the store: nothing is left open when the proxy or the CA file cannot be used.
+        let proxy = try configuration.proxy(environment: environment)
+        let trusted = try configuration.trustedCertificates()
         let store = try RunStore.open(
             path: configuration.database,
             busyTimeoutMilliseconds: Int32(configuration.busyTimeoutMilliseconds)
@@ -32,7 +38,7 @@ package struct SyncContext: Sendable {
                 ]
             )
         }
-        let (http, client) = configuration.makeClient(token: token, logger: logger)
+        let (http, client) = configuration.makeClient(token: token, logger: logger, proxy: proxy, trusted: trusted)
         let engine = SyncEngine(
             client: client,
             store: store,

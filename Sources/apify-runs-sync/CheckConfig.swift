@@ -32,11 +32,25 @@ struct CheckConfig: AsyncParsableCommand {
             "configuration \(configuration.path): valid, \(configuration.sourceSummary), token from \(token.source)"
         )
         var ok = checkDatabaseDirectory(configuration.database)
+        let proxy = try options.resolveProxy(configuration, logger: logger)
+        print("network: " + (proxy.map { "through the proxy \($0)" } ?? "direct, no proxy"))
+        let trusted: TrustedCertificates?
+        do {
+            trusted = try configuration.trustedCertificates()
+        } catch {
+            logger.critical("invalid configuration", metadata: ["event": "config_error", "error": "\(error)"])
+            throw ExitCode(ExitStatus.configuration)
+        }
+        if let trusted, let caFile = configuration.caFile {
+            print("caFile \(caFile): \(trusted.certificates.count) certificate(s) trusted beside the system's")
+        }
         // A check answers quickly: at most two retries, whatever the daemon's own setting.
         let (http, client) = configuration.makeClient(
             token: token,
             logger: logger,
-            maxRetries: min(configuration.maxRetries, 2)
+            maxRetries: min(configuration.maxRetries, 2),
+            proxy: proxy,
+            trusted: trusted
         )
         var checks: [(name: String, check: () async throws -> String?)] = []
         for task in configuration.tasks {
