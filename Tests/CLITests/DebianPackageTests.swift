@@ -187,6 +187,13 @@ import Testing
             )
         )
         #expect(!log.contains { $0.hasPrefix("systemctl") }, "\(log)")
+        // Once the group exists in the root, by its number there (not this system's name service).
+        try Data("root:x:0:\napify-runs-sync:x:987:\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/group"))
+        log = try run("postinst", "configure", "")
+        #expect(
+            log.contains("chgrp 987 \(scratch)/etc/apify-runs-sync \(scratch)/etc/apify-runs-sync/config.json"),
+            "\(log)"
+        )
         // With systemd: the unit is made known, and nothing starts.
         try FileManager.default.createDirectory(
             atPath: scratch + "/run/systemd/system",
@@ -208,5 +215,42 @@ import Testing
         #expect(try run("postrm", "remove") == ["systemctl daemon-reload"])
         _ = try run("postrm", "purge")
         #expect(!FileManager.default.fileExists(atPath: scratch + "/etc/apify-runs-sync/apify-token"))
+    }
+
+    /// A real `dpkg --root` install and purge, the maintainer scripts run outside the root
+    /// (`--force-script-chrootless`, so with `DPKG_ROOT` set): needs root, as dpkg does.
+    @Test(.enabled(if: getuid() == 0, "dpkg installs as root only"))
+    func dpkgInstallsAndPurgesItInAScratchRoot() throws {
+        let scratch = directory.path("installed")
+        for directory in ["var/lib/dpkg/info", "var/lib/dpkg/updates", "etc"] {
+            try FileManager.default.createDirectory(
+                atPath: scratch + "/" + directory,
+                withIntermediateDirectories: true
+            )
+        }
+        _ = FileManager.default.createFile(atPath: scratch + "/var/lib/dpkg/status", contents: nil)
+        try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/passwd"))
+        try Data("root:x:0:\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/group"))
+        let dpkg = ["dpkg", "--root=\(scratch)", "--force-script-chrootless", "--force-depends"]
+        let install = try Self.command(dpkg + ["-i", package])
+        #expect(install.status == 0, "\(install.output)")
+
+        let group = try String(contentsOfFile: scratch + "/etc/group", encoding: .utf8)
+        let line = try #require(group.split(separator: "\n").first { $0.hasPrefix("apify-runs-sync:") })
+        let gid = try #require(UInt32(line.split(separator: ":")[2]))
+        let attributes = try FileManager.default.attributesOfItem(atPath: scratch + "/etc/apify-runs-sync/config.json")
+        #expect((attributes[.groupOwnerAccountID] as? NSNumber)?.uint32Value == gid)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o640)
+        let status = try Self.command(["dpkg", "--root=\(scratch)", "-s", "apify-runs-sync"]).output
+        #expect(
+            status.contains("Status: install ok installed") && status.contains(" /etc/apify-runs-sync/config.json ")
+        )
+
+        try Data("apify_api_x\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/apify-runs-sync/apify-token"))
+        let purge = try Self.command(dpkg + ["--purge", "apify-runs-sync"])
+        #expect(purge.status == 0, "\(purge.output)")
+        for path in ["/usr/bin/apify-runs-sync", "/etc/apify-runs-sync/config.json", "/etc/apify-runs-sync"] {
+            #expect(!FileManager.default.fileExists(atPath: scratch + path), "\(path) is left")
+        }
     }
 }
