@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOSSL
 
 extension HTTPClient {
     /// Connections to the API at most (over HTTP/1.1; HTTP/2 multiplexes over one): a window of
@@ -10,10 +11,14 @@ extension HTTPClient {
     ///
     /// Redirects are not followed: a redirect to another host would carry the Authorization header.
     /// gzip and deflate bodies are inflated, up to `maximumBodyBytes` so that a small compressed body
-    /// cannot expand without bound.
+    /// cannot expand without bound. With a `proxy`, every connection is tunnelled through it
+    /// (`CONNECT`, its credentials in `Proxy-Authorization`); `trusted` certificates are trusted
+    /// beside the system's.
     package static func makeForApify(
         requestTimeout: Duration = .seconds(30),
-        maximumBodyBytes: Int = 32 * 1024 * 1024
+        maximumBodyBytes: Int = 32 * 1024 * 1024,
+        proxy: HTTPProxy? = nil,
+        trusted: TrustedCertificates? = nil
     )
         -> HTTPClient
     {
@@ -21,6 +26,18 @@ extension HTTPClient {
             redirectConfiguration: .disallow,
             decompression: .enabled(limit: .size(maximumBodyBytes))
         )
+        if let proxy {
+            configuration.proxy = .server(
+                host: proxy.host,
+                port: proxy.port,
+                authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") }
+            )
+        }
+        if let trusted {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(trusted.certificates)]
+            configuration.tlsConfiguration = tls
+        }
         let seconds = max(1, Int64(requestTimeout.components.seconds))
         configuration.timeout = .init(connect: .seconds(min(seconds, 10)), read: .seconds(seconds))
         configuration.httpVersion = .automatic

@@ -37,7 +37,7 @@ package struct HTTPClientTransport: APITransport {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             return .failed("timed out after \(timeout)")
         } catch {
-            return .failed(String(describing: error))
+            return .failed(TLSFailure.describe(error) ?? String(describing: error))
         }
     }
 }

@@ -5,8 +5,9 @@ extension SimulatedWorld {
     @discardableResult
     package mutating func seedDemo(taskCount: Int, historyPerTask: Int, nowMs: Int64) -> String {
         runSpacingMs = 60_000
-        // Each history ends a minute before now: none of it lies in the future.
-        let historyStartMs = nowMs - Int64(historyPerTask + 1) * 60_000
+        // Each history's last run starts eleven minutes before now, so that it has finished too (a
+        // finished run lasts at most ten minutes): none of the history lies in the future.
+        let historyStartMs = nowMs - Int64(historyPerTask + 11) * 60_000
         for index in 0..<taskCount {
             self.nowMs = historyStartMs
             let names = ["daily-news-crawl", "price-monitor", "job-board-scraper", "sitemap-checker"]
@@ -26,8 +27,17 @@ extension SimulatedWorld {
 
     /// One tick of life: new runs start, running ones move on, old ones are deleted by retention.
     /// Every task lives, and every Actor that has runs of its own: the Actors behind tasks have none.
+    ///
+    /// Each event of the tick (a run started, a status changed) takes the next millisecond on the
+    /// world's clock, and the tick's events end at `nowMs` at the latest: no run starts or finishes
+    /// in the future, as on the real API.
     package mutating func advanceDemo(nowMs: Int64) {
-        self.nowMs = max(self.nowMs, nowMs)
+        let living = tasks.values.map(\.runs) + actors.values.filter { !$0.runs.isEmpty }.map(\.runs)
+        let events = living.reduce(0) { $0 + 1 + $1.count { !$0.isFinal } }
+        self.nowMs = max(self.nowMs, nowMs - Int64(events))
+        let spacing = runSpacingMs
+        runSpacingMs = 1
+        defer { runSpacingMs = spacing }
         for taskId in tasks.keys.sorted() {
             for run in tasks[taskId]!.runs where !run.isFinal { advanceDemo(run: run) }
             if generator.next() % 100 < 35 { createRuns(task: taskId, count: 1, status: demoStartStatus()) }

@@ -6,13 +6,21 @@ extension Configuration {
     /// The per-attempt timeout, as a `Duration`.
     package var requestTimeout: Duration { .milliseconds(Int64(requestTimeoutSeconds * 1000)) }
 
-    /// The HTTP client and the API client this configuration describes; the caller shuts `http` down.
+    /// The proxy the API is reached through, from `environment` (`HTTPS_PROXY`, `NO_PROXY`, …).
+    package func proxy(environment: [String: String]) throws(HTTPProxy.ConfigurationError) -> HTTPProxy? {
+        try HTTPProxy.forBaseURL(apiBaseUrl, environment: environment)
+    }
+
+    /// The HTTP client and the API client this configuration describes, through `proxy` and trusting
+    /// `trusted` beside the system's CAs; the caller shuts `http` down.
     package func makeClient(
         token: APIToken,
         logger: Logger,
-        maxRetries: Int? = nil
+        maxRetries: Int? = nil,
+        proxy: HTTPProxy?,
+        trusted: TrustedCertificates?
     ) -> (http: HTTPClient, client: ApifyClient) {
-        let http = HTTPClient.makeForApify(requestTimeout: requestTimeout)
+        let http = HTTPClient.makeForApify(requestTimeout: requestTimeout, proxy: proxy, trusted: trusted)
         let client = ApifyClient(
             configuration: .init(
                 baseURL: apiBaseUrl,

@@ -66,6 +66,8 @@ package struct Configuration: Sendable, Equatable {
     package var allowInsecureHttp = false
     /// Where events go besides the journal (README, "Alerts").
     package var alerts = AlertsConfiguration()
+    /// A PEM file of certificate authorities trusted beside the system's (a corporate CA).
+    package var caFile: String?
 
     package init(
         path: String,
@@ -85,7 +87,7 @@ package struct Configuration: Sendable, Equatable {
     package static let keys: Set<String> = [
         "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
         "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp", "actors", "allTasks",
-        "account", "discoveryIntervalSeconds", "maxRequestsPerSecond", "maxRequestsPerSecondTotal",
+        "account", "discoveryIntervalSeconds", "maxRequestsPerSecond", "maxRequestsPerSecondTotal", "caFile",
         "alerts",
     ]
 
@@ -117,18 +119,6 @@ package struct Configuration: Sendable, Equatable {
         if allTasks { parts.append("all tasks") }
         if account { parts.append("the account") }
         return parts.joined(separator: ", ")
-    }
-
-    /// Reads and validates the file at `path`.
-    package static func load(path: String) throws(ConfigurationError) -> Configuration {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "it cannot be read" : "it does not exist"
-            throw ConfigurationError(path: path, key: nil, message: "\(reason); pass --config PATH")
-        }
-        return try parse(data, path: path)
     }
 
     /// Validates configuration JSON; `path` is only used in messages and to resolve relative paths.
@@ -219,6 +209,7 @@ package struct Configuration: Sendable, Equatable {
         }
         configuration.token = try string("token")
         configuration.tokenFile = try string("tokenFile").map { Self.resolve($0, relativeTo: path) }
+        configuration.caFile = try string("caFile").map { Self.resolve($0, relativeTo: path) }
         configuration.pollIntervalSeconds = try number("pollIntervalSeconds", minimum: 1, maximum: 86_400) ?? 60
         configuration.maxConcurrentTasks = try integer("maxConcurrentTasks", minimum: 1, maximum: 64) ?? 4
         configuration.requestTimeoutSeconds = try number("requestTimeoutSeconds", minimum: 1, maximum: 600) ?? 30

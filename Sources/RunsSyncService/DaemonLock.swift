@@ -15,12 +15,11 @@ package final class DaemonLock: Sendable {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {
             let code = errno
-            let directory = (database as NSString).deletingLastPathComponent
+            let directory = DatabaseAccess.directory(of: database)
             throw DaemonLockError(
                 message: "cannot create the lock file \(path): \(String(cString: strerror(code)))"
                     + (code == ENOENT || code == ENOTDIR
-                        ? "; the directory \(directory.isEmpty ? "." : directory) does not exist: create it, or fix \"database\""
-                        : ""),
+                        ? "; " + DatabaseAccess.missingDirectoryMessage(directory) : ""),
                 isConfiguration: code == ENOENT || code == ENOTDIR || code == EACCES || code == EROFS
                     || code == EISDIR
             )

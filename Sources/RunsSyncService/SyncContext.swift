@@ -1,5 +1,6 @@
 import ApifyAPI
 import AsyncHTTPClient
+import Foundation
 import Logging
 import RunStore
 import RunSync
@@ -15,13 +16,18 @@ package struct SyncContext: Sendable {
     /// Stuck runs, silent tasks, failure rates and empty results.
     package let health: HealthMonitor
 
-    /// Opens the store (refusing a file that is not ours) and builds the client and engine.
+    /// Opens the store (refusing a file that is not ours) and builds the client and engine, through
+    /// the proxy that `environment` names, if any.
     package static func open(
         configuration: Configuration,
         token: APIToken,
-        logger: Logger
+        logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> SyncContext {
-        let (http, client) = configuration.makeClient(token: token, logger: logger)
+        // Before the store: nothing is left open when the proxy or the CA file cannot be used.
+        let proxy = try configuration.proxy(environment: environment)
+        let trusted = try configuration.trustedCertificates()
+        let (http, client) = configuration.makeClient(token: token, logger: logger, proxy: proxy, trusted: trusted)
         let sinks: [any AlertSink]
         let store: RunStore
         do {

@@ -160,6 +160,7 @@ package final class SyncDaemon: Service {
             ("maxRequestsPerSecond", next.maxRequestsPerSecond != running.maxRequestsPerSecond),
             ("maxRequestsPerSecondTotal", next.maxRequestsPerSecondTotal != running.maxRequestsPerSecondTotal),
             ("allowInsecureHttp", next.allowInsecureHttp != running.allowInsecureHttp),
+            ("caFile", next.caFile != running.caFile),
         ]
         let later = fixed.filter(\.1).map(\.0)
         var metadata: Logger.Metadata = ["event": "config_reloaded", "sources": "\(next.sourceSummary)"]
@@ -173,6 +174,7 @@ package final class SyncDaemon: Service {
             (running.requestTimeoutSeconds, running.maxRetries, running.busyTimeoutMilliseconds)
         (effective.maxRequestsPerSecond, effective.maxRequestsPerSecondTotal, effective.allowInsecureHttp) =
             (running.maxRequestsPerSecond, running.maxRequestsPerSecondTotal, running.allowInsecureHttp)
+        effective.caFile = running.caFile
         return effective
     }
 

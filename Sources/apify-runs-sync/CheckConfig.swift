@@ -14,6 +14,17 @@ struct CheckConfig: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "Check the database directory as this user (default: apify-runs-sync when run as root and that user exists).",
+            valueName: "USER"
+        )
+    )
+    var asUser: String?
+
+    /// The unit's `User=`.
+    static let serviceUser = "apify-runs-sync"
+
     func run() async throws {
         let logger = options.bootstrapLogging()
         let (configuration, token) = try options.loadConfigurationAndToken(logger: logger)
@@ -21,11 +32,25 @@ struct CheckConfig: AsyncParsableCommand {
             "configuration \(configuration.path): valid, \(configuration.sourceSummary), token from \(token.source)"
         )
         var ok = checkDatabaseDirectory(configuration.database)
+        let proxy = try options.resolveProxy(configuration, logger: logger)
+        print("network: " + (proxy.map { "through the proxy \($0)" } ?? "direct, no proxy"))
+        let trusted: TrustedCertificates?
+        do {
+            trusted = try configuration.trustedCertificates()
+        } catch {
+            logger.critical("invalid configuration", metadata: ["event": "config_error", "error": "\(error)"])
+            throw ExitCode(ExitStatus.configuration)
+        }
+        if let trusted, let caFile = configuration.caFile {
+            print("caFile \(caFile): \(trusted.certificates.count) certificate(s) trusted beside the system's")
+        }
         // A check answers quickly: at most two retries, whatever the daemon's own setting.
         let (http, client) = configuration.makeClient(
             token: token,
             logger: logger,
-            maxRetries: min(configuration.maxRetries, 2)
+            maxRetries: min(configuration.maxRetries, 2),
+            proxy: proxy,
+            trusted: trusted
         )
         var checks: [(name: String, check: () async throws -> String?)] = []
         for task in configuration.tasks {
@@ -61,19 +86,38 @@ struct CheckConfig: AsyncParsableCommand {
         id == reference ? nil : "ID \(id)"
     }
 
+    /// Whether the database can live where the configuration puts it, for the user the daemon runs
+    /// as: `--as-user`, else the service user when run as root and that user exists, else this user.
     private func checkDatabaseDirectory(_ database: String) -> Bool {
-        let directory = (database as NSString).deletingLastPathComponent
-        let target = directory.isEmpty ? "." : directory
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue else {
-            print("database \(database): FAILED: the directory \(target) does not exist")
-            return false
+        let identity: DatabaseAccess.Identity
+        if let asUser {
+            guard let user = DatabaseAccess.Identity.user(named: asUser) else {
+                print("database \(database): FAILED: there is no user \(asUser) (--as-user)")
+                return false
+            }
+            identity = user
+        } else if getuid() == 0, let service = DatabaseAccess.Identity.user(named: Self.serviceUser) {
+            identity = service
+        } else {
+            identity = .current
         }
-        guard FileManager.default.isWritableFile(atPath: target) else {
-            print("database \(database): FAILED: the directory \(target) is not writable by this user")
-            return false
+        var ok = true
+        switch DatabaseAccess.check(database: database, as: identity) {
+        case .usable(let detail): print("database \(database): \(detail)")
+        case .createdBySystemd(let detail): print("database \(database): ok: \(detail)")
+        case .unusable(let detail):
+            print("database \(database): FAILED: \(detail)")
+            ok = false
         }
-        print("database \(database): directory writable")
-        return true
+        // The unit's ProtectSystem=strict leaves only the state directory writable.
+        let directory = DatabaseAccess.directory(of: database)
+        let stateDirectory = DatabaseAccess.stateDirectory
+        if identity.name == Self.serviceUser, directory != stateDirectory, !directory.hasPrefix(stateDirectory + "/") {
+            print(
+                "database \(database): note: the unit leaves only \(stateDirectory) writable (ProtectSystem=strict); "
+                    + "to keep the database in \(directory), add ReadWritePaths=\(directory) (systemctl edit apify-runs-sync)"
+            )
+        }
+        return ok
     }
 }

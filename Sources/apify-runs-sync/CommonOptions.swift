@@ -41,9 +41,28 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
+    /// The proxy the API is reached through (from `HTTPS_PROXY`, `NO_PROXY`, …), or exits with
+    /// EX_CONFIG (78) when a proxy variable cannot be used.
+    func resolveProxy(_ configuration: Configuration, logger: Logger) throws -> HTTPProxy? {
+        do {
+            let proxy = try configuration.proxy(environment: ProcessInfo.processInfo.environment)
+            logger.debug(
+                "proxy",
+                metadata: [
+                    "event": "proxy", "api": "\(configuration.apiBaseUrl)", "proxy": "\(proxy?.description ?? "none")",
+                ]
+            )
+            return proxy
+        } catch {
+            logger.critical("invalid proxy", metadata: ["event": "config_error", "error": "\(error)"])
+            throw ExitCode(ExitStatus.configuration)
+        }
+    }
+
     /// Loads the configuration and the token, or exits with EX_CONFIG (78) saying what is wrong.
     func loadConfigurationAndToken(logger: Logger) throws -> (Configuration, APIToken) {
         let configuration = try loadConfiguration(logger: logger)
+        _ = try resolveProxy(configuration, logger: logger)
         do {
             let token = try TokenSource.resolve(configuration, environment: ProcessInfo.processInfo.environment)
             if let file = TokenSource.exposedFile(configuration) {

@@ -23,6 +23,12 @@ func openContext(_ configuration: Configuration, token: APIToken, logger: Logger
     do {
         let context = try SyncContext.open(configuration: configuration, token: token, logger: logger)
         return (lock, context)
+    } catch let error as ConfigurationError {
+        logger.critical("invalid configuration", metadata: ["event": "config_error", "error": "\(error)"])
+        throw ExitCode(ExitStatus.configuration)
+    } catch let error as HTTPProxy.ConfigurationError {
+        logger.critical("invalid proxy", metadata: ["event": "config_error", "error": "\(error)"])
+        throw ExitCode(ExitStatus.configuration)
     } catch let error as RunStoreError {
         logger.critical("cannot use the database", metadata: ["event": "database_error", "error": "\(error)"])
         throw ExitCode(ExitStatus.configuration)

@@ -16,8 +16,9 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "The seed of the simulated world.") var seed: UInt64 = 1
     @Flag(
         help: """
-            Let runs start, finish and fail every second, as in the demo. New runs start up to a second \
-            in the future; while a task holds more than 60 runs, its oldest is deleted every second.
+            Let runs start, finish and fail every second, as in the demo: new runs start at the current \
+            time, never in the future; while a task holds more than 60 runs, its oldest is deleted every \
+            second, as retention does.
             """
     )
     var live = false

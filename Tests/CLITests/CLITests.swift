@@ -33,13 +33,14 @@ import Testing
     private func writeConfig(
         tasks: [String]? = nil,
         token: String? = CLITests.token,
-        extra: String = ""
+        extra: String = "",
+        database: String? = nil
     ) throws -> String {
         let path = directory.path("config.json")
         let taskList = (tasks ?? self.tasks).map { "\"\($0)\"" }.joined(separator: ",")
         let tokenField = token.map { #","token":"\#($0)""# } ?? ""
         let json =
-            #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":[\#(taskList)],"maxRetries":1\#(tokenField)\#(extra)}"#
+            #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database ?? self.database)","tasks":[\#(taskList)],"maxRetries":1\#(tokenField)\#(extra)}"#
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return path
@@ -171,8 +172,13 @@ import Testing
         #expect(!check.stdout.contains("WRONGwrongWRONG") && !check.stderr.contains("WRONGwrongWRONG"))
     }
 
+    /// The user running the tests, for checks that must not depend on whether the service user exists.
+    static var currentUser: String { String(cString: getpwuid(getuid()).pointee.pw_name) }
+
     @Test func checkConfigChecksEveryTask() async throws {
-        let good = try await ProgramRun.run(["check-config", "--config", try writeConfig()])
+        let good = try await ProgramRun.run([
+            "check-config", "--config", try writeConfig(), "--as-user", Self.currentUser,
+        ])
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
         #expect(good.stdout.contains("task jane~news: ok"))
         let bad = try await ProgramRun.run([
@@ -180,6 +186,49 @@ import Testing
         ])
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("task nobody~x: FAILED"))
+    }
+
+    @Test func checkConfigChecksTheDatabaseDirectoryAsTheServiceUser() async throws {
+        // Judged from the modes as `nobody` would meet them, whoever runs the check (root included).
+        let data = directory.path("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.url.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: data)
+        let config = try writeConfig(database: "\(data)/runs.db")
+        let closed = try await ProgramRun.run(["check-config", "--config", config, "--as-user", "nobody"])
+        #expect(closed.status == 1, "\(closed.stdout)")
+        #expect(
+            closed.stdout.contains("database \(data)/runs.db: FAILED: the directory \(data) is not writable by nobody")
+        )
+        #expect(closed.stdout.contains("ReadWritePaths=") == false, "only for the service user")
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: data)
+        let open = try await ProgramRun.run(["check-config", "--config", config, "--as-user", "nobody"])
+        #expect(open.status == 0, "\(open.stdout)")
+        #expect(open.stdout.contains("database \(data)/runs.db: directory writable by nobody"), "\(open.stdout)")
+        let unknown = try await ProgramRun.run([
+            "check-config", "--config", config, "--as-user", "no-such-user-apify-runs-sync-test",
+        ])
+        #expect(unknown.status == 1)
+        #expect(unknown.stdout.contains("there is no user no-such-user-apify-runs-sync-test"))
+    }
+
+    @Test func checkConfigSaysSystemdCreatesTheStateDirectory() async throws {
+        let state = "/var/lib/apify-runs-sync"
+        guard !FileManager.default.fileExists(atPath: state) else {
+            // DatabaseAccessTests judges the same case on a file system of its own.
+            print("note: \(state) exists on this machine; the missing-state-directory case is not run here")
+            return
+        }
+        let config = try writeConfig(database: "/var/lib/apify-runs-sync/runs.db")
+        let result = try await ProgramRun.run(["check-config", "--config", config])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("database \(state)/runs.db: ok: the directory \(state) does not exist yet"))
+        #expect(result.stdout.contains("StateDirectory="))
+        #expect(!FileManager.default.fileExists(atPath: state), "check-config creates nothing")
+        // At run time, outside the service, the same path is a configuration error (78), not "in use" (75).
+        let once = try await ProgramRun.run(["once", "--config", config])
+        #expect(once.status == 78, "\(once.stderr)")
+        #expect(once.stderr.contains("StateDirectory=") && !once.stderr.contains("database in use"), "\(once.stderr)")
     }
 
     @Test func configurationErrorsExit78NamingKeyAndFile() async throws {
