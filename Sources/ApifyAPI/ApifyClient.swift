@@ -24,12 +24,17 @@ package final class ApifyClient: Sendable {
         /// Requests per second in all, at most.
         package var maxRequestsPerSecondTotal: Double
 
+        /// Per attempt, unless configured (`requestTimeoutSeconds`).
+        package static let defaultRequestTimeout: Duration = .seconds(30)
+        /// The largest body read, after decompression.
+        package static let defaultMaximumBodyBytes = 32 * 1024 * 1024
+
         package init(
             baseURL: String = "https://api.apify.com",
             token: APIToken,
-            requestTimeout: Duration = .seconds(30),
+            requestTimeout: Duration = defaultRequestTimeout,
             retry: RetryPolicy = RetryPolicy(),
-            maximumBodyBytes: Int = 32 * 1024 * 1024,
+            maximumBodyBytes: Int = defaultMaximumBodyBytes,
             userAgent: String = "apify-runs-sync",
             maxRequestsPerSecond: Double = 50,
             maxRequestsPerSecondTotal: Double = 200

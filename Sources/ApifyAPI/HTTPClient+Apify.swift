@@ -15,8 +15,8 @@ extension HTTPClient {
     /// (`CONNECT`, its credentials in `Proxy-Authorization`); `trusted` certificates are trusted
     /// beside the system's.
     package static func makeForApify(
-        requestTimeout: Duration = .seconds(30),
-        maximumBodyBytes: Int = 32 * 1024 * 1024,
+        requestTimeout: Duration = ApifyClient.Configuration.defaultRequestTimeout,
+        maximumBodyBytes: Int = ApifyClient.Configuration.defaultMaximumBodyBytes,
         proxy: HTTPProxy? = nil,
         trusted: TrustedCertificates? = nil
     )

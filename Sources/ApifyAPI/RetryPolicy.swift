@@ -9,8 +9,11 @@ package struct RetryPolicy: Sendable, Equatable {
     package var maximumDelay: Duration
     package var maximumRetryAfter: Duration
 
+    /// Retries after the first attempt, unless configured (`maxRetries`).
+    package static let defaultMaxRetries = 8
+
     package init(
-        maxRetries: Int = 8,
+        maxRetries: Int = defaultMaxRetries,
         baseDelay: Duration = .milliseconds(500),
         maximumDelay: Duration = .seconds(30),
         maximumRetryAfter: Duration = .seconds(120)

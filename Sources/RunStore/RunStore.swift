@@ -19,6 +19,10 @@ package final class RunStore: Sendable {
         self.upgrade = upgrade
     }
 
+    /// How long a write waits for another process's lock (`busyTimeoutMilliseconds` in the
+    /// configuration).
+    package static let defaultBusyTimeoutMilliseconds = Database.defaultBusyTimeoutMilliseconds
+
     /// The page size of new files.
     package static let pageSize = 32768
     /// The page cache's budget.
@@ -28,7 +32,7 @@ package final class RunStore: Sendable {
     /// `checkpointFrames` is for tests (see `SharedTransaction.defaultCheckpointFrames`).
     package static func open(
         path: String,
-        busyTimeoutMilliseconds: Int32 = 5000,
+        busyTimeoutMilliseconds: Int32 = defaultBusyTimeoutMilliseconds,
         checkpointFrames: Int = SharedTransaction.defaultCheckpointFrames,
         transactionMaximumAge: Duration = SharedTransaction.defaultMaximumAge
     ) throws -> RunStore {

@@ -39,10 +39,13 @@ package struct AlertsConfiguration: Sendable, Equatable {
             }
             return number
         }
-        alerts.eventRetentionDays = try number("eventRetentionDays", minimum: 1, maximum: 3650) ?? 90
-        alerts.webhookRetryHours = try number("webhookRetryHours", minimum: 0, maximum: 720) ?? 24
-        alerts.healthCheckIntervalSeconds = try number("healthCheckIntervalSeconds", minimum: 1, maximum: 3600) ?? 60
-        alerts.runStuckGraceSeconds = try number("runStuckGraceSeconds", minimum: 0, maximum: 86_400) ?? 600
+        alerts.eventRetentionDays =
+            try number("eventRetentionDays", minimum: 1, maximum: 3650) ?? alerts.eventRetentionDays
+        alerts.webhookRetryHours = try number("webhookRetryHours", minimum: 0, maximum: 720) ?? alerts.webhookRetryHours
+        alerts.healthCheckIntervalSeconds =
+            try number("healthCheckIntervalSeconds", minimum: 1, maximum: 3600) ?? alerts.healthCheckIntervalSeconds
+        alerts.runStuckGraceSeconds =
+            try number("runStuckGraceSeconds", minimum: 0, maximum: 86_400) ?? alerts.runStuckGraceSeconds
         guard let sinks = object["sinks"], sinks != .null else { return alerts }
         guard case .array(let list) = sinks else { throw fail("alerts.sinks", "must be an array of sink objects") }
         var names: Set<String> = [AlertSinkConfiguration.journalName]

@@ -10,7 +10,13 @@ extension Configuration {
             case .exec: sinks.append(ExecSink(sink))
             case .webhook:
                 sinks.append(
-                    try WebhookSink(sink, retryHours: alerts.webhookRetryHours, http: http, configurationPath: path)
+                    try WebhookSink(
+                        sink,
+                        retryHours: alerts.webhookRetryHours,
+                        http: http,
+                        configurationPath: path,
+                        timeout: requestTimeout
+                    )
                 )
             }
         }

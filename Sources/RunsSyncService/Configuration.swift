@@ -1,6 +1,7 @@
 import ApifyAPI
 import Foundation
 import RunModel
+import RunStore
 
 /// The daemon's configuration file, validated strictly: every problem names the key and the file.
 ///
@@ -54,9 +55,9 @@ package struct Configuration: Sendable, Equatable {
     package var account = false
     package var discoveryIntervalSeconds: Double = 3600
     package var maxConcurrentTasks = 4
-    package var requestTimeoutSeconds: Double = 30
-    package var maxRetries = 8
-    package var busyTimeoutMilliseconds = 5000
+    package var requestTimeoutSeconds = Double(ApifyClient.Configuration.defaultRequestTimeout.components.seconds)
+    package var maxRetries = RetryPolicy.defaultMaxRetries
+    package var busyTimeoutMilliseconds = Int(RunStore.defaultBusyTimeoutMilliseconds)
     /// Requests per second to one resource (a source's run list), at most: pages read ahead are
     /// paced by it. The API allows 60.
     package var maxRequestsPerSecond: Double = 50
@@ -210,24 +211,31 @@ package struct Configuration: Sendable, Equatable {
         configuration.token = try string("token")
         configuration.tokenFile = try string("tokenFile").map { Self.resolve($0, relativeTo: path) }
         configuration.caFile = try string("caFile").map { Self.resolve($0, relativeTo: path) }
-        configuration.pollIntervalSeconds = try number("pollIntervalSeconds", minimum: 1, maximum: 86_400) ?? 60
-        configuration.maxConcurrentTasks = try integer("maxConcurrentTasks", minimum: 1, maximum: 64) ?? 4
-        configuration.requestTimeoutSeconds = try number("requestTimeoutSeconds", minimum: 1, maximum: 600) ?? 30
-        configuration.maxRetries = try integer("maxRetries", minimum: 0, maximum: 20) ?? 8
+        configuration.pollIntervalSeconds =
+            try number("pollIntervalSeconds", minimum: 1, maximum: 86_400) ?? configuration.pollIntervalSeconds
+        configuration.maxConcurrentTasks =
+            try integer("maxConcurrentTasks", minimum: 1, maximum: 64) ?? configuration.maxConcurrentTasks
+        configuration.requestTimeoutSeconds =
+            try number("requestTimeoutSeconds", minimum: 1, maximum: 600) ?? configuration.requestTimeoutSeconds
+        configuration.maxRetries = try integer("maxRetries", minimum: 0, maximum: 20) ?? configuration.maxRetries
         configuration.busyTimeoutMilliseconds =
-            try integer("busyTimeoutMilliseconds", minimum: 0, maximum: 600_000) ?? 5000
+            try integer("busyTimeoutMilliseconds", minimum: 0, maximum: 600_000)
+            ?? configuration.busyTimeoutMilliseconds
         func flag(_ key: String) throws(ConfigurationError) -> Bool {
             guard let value = object[key], value != .null else { return false }
             guard case .bool(let set) = value else { throw fail(key, "must be true or false") }
             return set
         }
-        configuration.maxRequestsPerSecond = try number("maxRequestsPerSecond", minimum: 1, maximum: 1000) ?? 50
+        configuration.maxRequestsPerSecond =
+            try number("maxRequestsPerSecond", minimum: 1, maximum: 1000) ?? configuration.maxRequestsPerSecond
         configuration.maxRequestsPerSecondTotal =
-            try number("maxRequestsPerSecondTotal", minimum: 1, maximum: 4000) ?? 200
+            try number("maxRequestsPerSecondTotal", minimum: 1, maximum: 4000)
+            ?? configuration.maxRequestsPerSecondTotal
         configuration.allTasks = try flag("allTasks")
         configuration.account = try flag("account")
         configuration.discoveryIntervalSeconds =
-            try number("discoveryIntervalSeconds", minimum: 60, maximum: 604_800) ?? 3600
+            try number("discoveryIntervalSeconds", minimum: 60, maximum: 604_800)
+            ?? configuration.discoveryIntervalSeconds
         if let alerts = object["alerts"], alerts != .null {
             configuration.alerts = try AlertsConfiguration.parse(alerts, fail: fail)
         }
@@ -348,7 +356,8 @@ package struct Configuration: Sendable, Equatable {
             throw fail("\(rateKey).threshold", "is required: the fraction of finished runs that failed, e.g. 0.5")
         }
         var parsed = FailureRateRule(threshold: threshold)
-        parsed.windowSeconds = try number("windowSeconds", in: rule, at: rateKey, 60...31_536_000) ?? 86_400
+        parsed.windowSeconds =
+            try number("windowSeconds", in: rule, at: rateKey, 60...31_536_000) ?? parsed.windowSeconds
         if let runs = try number("minRuns", in: rule, at: rateKey, 1...100_000) {
             guard runs.rounded() == runs else { throw fail("\(rateKey).minRuns", "must be a whole number") }
             parsed.minRuns = Int(runs)

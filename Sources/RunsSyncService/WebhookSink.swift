@@ -1,3 +1,4 @@
+import ApifyAPI
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -25,7 +26,7 @@ package struct WebhookSink: AlertSink {
         retryHours: Double,
         http: HTTPClient,
         configurationPath: String,
-        timeout: Duration = .seconds(30)
+        timeout: Duration = ApifyClient.Configuration.defaultRequestTimeout
     ) throws(ConfigurationError) {
         guard case .webhook(let url, let urlFile, let format, let headersFile, let maxConcurrent) = configuration.kind
         else { preconditionFailure("WebhookSink takes a webhook sink's configuration") }

@@ -21,7 +21,14 @@ package final class Database {
     /// Opens (or, unless `readOnly`, creates) the database at `path`.
     ///
     /// The busy timeout is set first, before anything that could meet a lock.
-    package init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
+    /// How long a statement waits for another connection's lock before SQLITE_BUSY, unless told.
+    package static let defaultBusyTimeoutMilliseconds: Int32 = 5000
+
+    package init(
+        path: String,
+        readOnly: Bool = false,
+        busyTimeoutMilliseconds: Int32 = defaultBusyTimeoutMilliseconds
+    ) throws(SQLiteError) {
         self.path = path
         Database.configureLibrary()
         var connection: OpaquePointer?
