@@ -286,10 +286,7 @@ package final class ApifyClient: Sendable {
                 maximumBodyBytes: configuration.maximumBodyBytes
             )
             let roundTrip = ContinuousClock.now - sent
-            lastRoundTripNanoseconds.store(
-                roundTrip.components.seconds * 1_000_000_000 + roundTrip.components.attoseconds / 1_000_000_000,
-                ordering: .relaxed
-            )
+            lastRoundTripNanoseconds.store(roundTrip.nanoseconds, ordering: .relaxed)
             let cause: String
             var retryAfter: Duration?
             switch outcome {

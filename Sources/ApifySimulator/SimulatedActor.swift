@@ -1,3 +1,5 @@
+import RunModel
+
 /// An Actor in the simulator, with the runs started from it directly, without a task, in list order
 /// (as `SimulatedTask` keeps its runs). Its runs through tasks stay with those tasks: the Actor's
 /// list merges them in when it is served.
@@ -17,7 +19,7 @@ package struct SimulatedActor: Sendable {
     /// The Actor object of `GET /v2/actors/:id`; `totalRuns` counts its runs through tasks too,
     /// which the Actor does not hold.
     func render(into out: inout [UInt8], totalRuns: Int) {
-        let createdAt = ISO8601Milliseconds.string(createdAtMs)
+        let createdAt = ISOTimestamp.string(milliseconds: createdAtMs)
         out.append(contentsOf: #"{"id":"\#(id)","userId":"\#(SimulatedWorld.userId)","name":"\#(name)","#.utf8)
         out.append(
             contentsOf: #""username":"\#(username)","createdAt":"\#(createdAt)","modifiedAt":"\#(createdAt)","#.utf8

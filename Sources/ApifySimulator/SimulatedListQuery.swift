@@ -1,3 +1,5 @@
+import RunModel
+
 /// The query parameters of a list request, validated as the API validates them.
 struct SimulatedListQuery {
     /// Why a request was refused: the message of its 400 `invalid-input` answer.
@@ -54,7 +56,7 @@ struct SimulatedListQuery {
 
     private static func instant(_ query: [String: String], _ name: String) throws(Invalid) -> Int64? {
         guard let text = query[name] else { return nil }
-        guard let milliseconds = ISO8601Milliseconds.parse(text) else {
+        guard let milliseconds = ISOTimestamp.exactMilliseconds(text) else {
             throw Invalid(
                 message: "Invalid input: \(name) must be a UTC date and time such as 2025-01-01T00:00:00.000Z"
             )

@@ -99,7 +99,7 @@ package struct SimulatedRun: Sendable, Equatable {
             return
         }
         out.append(UInt8(ascii: "\""))
-        ISO8601Milliseconds.append(milliseconds, to: &out)
+        ISOTimestamp.append(milliseconds, to: &out)
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -1,3 +1,5 @@
+import RunModel
+
 /// A task in the simulator, with its runs in the order the API lists them: runs without `startedAt`
 /// first, then ascending `startedAt`, runs of one millisecond in insertion order.
 package struct SimulatedTask: Sendable {
@@ -16,7 +18,7 @@ package struct SimulatedTask: Sendable {
 
     /// The task object, as `GET /v2/actor-tasks/:id` and the items of `GET /v2/actor-tasks` carry it.
     func render(into out: inout [UInt8]) {
-        let createdAt = ISO8601Milliseconds.string(createdAtMs)
+        let createdAt = ISOTimestamp.string(milliseconds: createdAtMs)
         out.append(
             contentsOf:
                 #"{"id":"\#(id)","userId":"\#(SimulatedWorld.userId)","actId":"\#(actId)","name":"\#(name)","#

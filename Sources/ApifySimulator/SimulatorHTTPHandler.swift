@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import RunModel
 
 /// Serves the simulated API over HTTP/1.1: parses each request, lets `SimulatedWorld.serve` decide,
 /// and carries out its decision.
@@ -42,7 +43,7 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
             return
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(delay))) {
+        context.eventLoop.scheduleTask(in: .nanoseconds(delay.nanoseconds)) {
             let (handler, context) = loopBound.value
             handler.write(response, version: version, keepAlive: keepAlive, context: context)
         }
@@ -75,10 +76,5 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -1,11 +1,15 @@
-/// Reading the API's ISO-8601 timestamps as numbers.
+import Foundation
+
+/// The API's ISO-8601 timestamps (`2025-01-31T07:34:24.202Z`), read as numbers and written from
+/// them: the one helper the client, the store, the engine, the daemon and the simulator share.
+///
+/// Hand-written both ways, without allocating to read: the store computes each run's duration from
+/// two of these, the cursor compares `startedAt`s (where string comparison would be wrong the day
+/// the API changed its precision or time zone notation), and the simulator writes hundreds of
+/// thousands a second for the benchmark, where Foundation's formatters would dominate its profile.
 package enum ISOTimestamp {
     /// Unix milliseconds of `YYYY-MM-DD(T| )HH:MM:SS[.fff…](Z|±HH:MM)`, or nil for anything else.
     /// Digits beyond the millisecond are ignored.
-    ///
-    /// Hand-parsed, without allocating: the store computes each run's duration from two of these,
-    /// and the cursor compares `startedAt`s, where string comparison would be wrong the day the API
-    /// changed its precision or time zone notation.
     package static func milliseconds(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8 { milliseconds(utf8: $0) }
@@ -68,5 +72,74 @@ package enum ISOTimestamp {
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// `2025-01-31T07:34:24.202Z`: the API's own format, for `observed_at` and the like.
+    package static func string(from date: Date) -> String {
+        string(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    package static func string(milliseconds: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        append(milliseconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the timestamp of Unix `milliseconds` in the API's format.
+    package static func append(_ milliseconds: Int64, to out: inout [UInt8]) {
+        let days = floorDivide(milliseconds, 86_400_000)
+        let msOfDay = milliseconds - days * 86_400_000
+        let (year, month, day) = civil(fromDays: days)
+        appendDigits(year, 4, &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(month, 2, &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(day, 2, &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(msOfDay / 3_600_000, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(msOfDay / 60_000 % 60, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(msOfDay / 1000 % 60, 2, &out)
+        out.append(UInt8(ascii: "."))
+        appendDigits(msOfDay % 1000, 3, &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// Reads exactly the form `append` writes (what the API documents for `startedAfter` and
+    /// `startedBefore`), nil for any other spelling, impossible instants (`2025-02-30`) included:
+    /// the simulator's strictness, so that a client learns it from the simulator, not the real API.
+    package static func exactMilliseconds(_ text: String) -> Int64? {
+        guard text.utf8.count == 24, let milliseconds = milliseconds(text) else { return nil }
+        return string(milliseconds: milliseconds) == text ? milliseconds : nil
+    }
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : (a - b + 1) / b
+    }
+
+    /// Howard Hinnant's days-to-civil algorithm, the inverse of `daysFromCivil`.
+    private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = floorDivide(z, 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func appendDigits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        var remaining = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(remaining / divisor % 10))
+            remaining %= divisor
+            divisor /= 10
+        }
     }
 }

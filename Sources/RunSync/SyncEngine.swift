@@ -116,13 +116,13 @@ package struct SyncEngine: Sendable {
         if let failure = settled.failure { throw failure }
     }
 
-    func timestamp() -> String { Timestamp.string(from: now()) }
+    func timestamp() -> String { ISOTimestamp.string(from: now()) }
 
     /// `instant` on the clock `timestamp()` reads.
     func timestamp(of instant: ContinuousClock.Instant) -> String {
         let elapsed = ContinuousClock.now - instant
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Timestamp.string(from: now().addingTimeInterval(-seconds))
+        return ISOTimestamp.string(from: now().addingTimeInterval(-seconds))
     }
 
     /// Whether the source is read by its watermark (docs/sync.md, "Two cursors").

@@ -98,7 +98,7 @@ package final class AlertDispatcher: Sendable {
         let (sinks, registered, configuredAt) = state.withLock { ($0.sinks, $0.registered, $0.configuredAt) }
         do {
             if !registered {
-                try await store.registerSinks(sinks.map(\.name), at: Timestamp.string(from: configuredAt))
+                try await store.registerSinks(sinks.map(\.name), at: ISOTimestamp.string(from: configuredAt))
                 state.withLock { $0.registered = true }
             }
             var (more, nextDue) = try await prepare(finalAttempt: ignoringSchedule)
@@ -230,7 +230,7 @@ package final class AlertDispatcher: Sendable {
                     of: event.id,
                     to: sink.name,
                     state: .skipped,
-                    at: Timestamp.string(from: time),
+                    at: ISOTimestamp.string(from: time),
                     attempted: false
                 )
                 continue
@@ -239,7 +239,7 @@ package final class AlertDispatcher: Sendable {
             // Cut short by shutdown: not recorded, so made again at the next start.
             try Task.checkCancellation()
             let finished = now()
-            let stamp = Timestamp.string(from: finished)
+            let stamp = ISOTimestamp.string(from: finished)
             switch outcome {
             case .delivered:
                 try await store.recordDelivery(of: event.id, to: sink.name, state: .delivered, at: stamp)
@@ -252,7 +252,7 @@ package final class AlertDispatcher: Sendable {
                         to: sink.name,
                         state: .pending,
                         at: stamp,
-                        nextAttemptAt: Timestamp.string(from: retry),
+                        nextAttemptAt: ISOTimestamp.string(from: retry),
                         error: reason
                     )
                     logger.warning(
@@ -299,7 +299,7 @@ package final class AlertDispatcher: Sendable {
         }
         guard due else { return }
         let retentionDays = state.withLock { $0.retentionDays }
-        let cutoff = Timestamp.string(from: time.addingTimeInterval(-retentionDays * 86_400))
+        let cutoff = ISOTimestamp.string(from: time.addingTimeInterval(-retentionDays * 86_400))
         let deleted = try await store.deleteEvents(before: cutoff)
         if deleted > 0 {
             logger.info(
@@ -322,12 +322,12 @@ extension AlertDispatcher {
         task: String?,
         at date: Date
     ) async -> [(sink: String, outcome: DeliveryOutcome)] {
-        var event = StoredEvent(id: 0, kind: .runFailed, occurredAt: Timestamp.string(from: date))
+        var event = StoredEvent(id: 0, kind: .runFailed, occurredAt: ISOTimestamp.string(from: date))
         event.runId = "TEST-ALERT"
         event.taskId = task ?? ""
         event.fromStatus = "RUNNING"
         event.toStatus = "FAILED"
-        event.startedAt = Timestamp.string(from: date.addingTimeInterval(-60))
+        event.startedAt = ISOTimestamp.string(from: date.addingTimeInterval(-60))
         event.finishedAt = event.occurredAt
         event.message = "This is a test alert from apify-runs-sync test-alert; no run failed."
         event.exitCode = 1

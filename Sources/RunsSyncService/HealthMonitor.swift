@@ -73,7 +73,7 @@ package final class HealthMonitor: Sendable {
     package func check() async {
         let configuration = state.withLock { $0.configuration }
         let time = now()
-        let stamp = Timestamp.string(from: time)
+        let stamp = ISOTimestamp.string(from: time)
         do {
             var checked: [(source: RunSource, entry: Configuration.SourceEntry)] = []
             let entries =
@@ -146,7 +146,7 @@ package final class HealthMonitor: Sendable {
                 )
             )
         }
-        try await store.reconcile(.runStuck, findings: findings, evaluated: nil, at: Timestamp.string(from: time))
+        try await store.reconcile(.runStuck, findings: findings, evaluated: nil, at: ISOTimestamp.string(from: time))
     }
 
     private func checkSilence(
@@ -181,7 +181,7 @@ package final class HealthMonitor: Sendable {
             .taskSilent,
             findings: findings,
             evaluated: evaluated,
-            at: Timestamp.string(from: time)
+            at: ISOTimestamp.string(from: time)
         )
     }
 
@@ -195,7 +195,7 @@ package final class HealthMonitor: Sendable {
         var evaluated = Set<String>()
         for (source, entry) in checked {
             guard let rule = entry.failureRate else { continue }
-            let since = Timestamp.string(from: time.addingTimeInterval(-rule.windowSeconds))
+            let since = ISOTimestamp.string(from: time.addingTimeInterval(-rule.windowSeconds))
             let (failed, finished) = try await store.outcomes(of: source, since: since)
             let subject = HealthFinding.subject(of: source)
             evaluated.insert(subject)
@@ -214,7 +214,7 @@ package final class HealthMonitor: Sendable {
             .failureRate,
             findings: findings,
             evaluated: evaluated,
-            at: Timestamp.string(from: time)
+            at: ISOTimestamp.string(from: time)
         )
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RunModel
 import RunSync
 
 #if canImport(Glibc)
@@ -47,11 +48,12 @@ package struct LineLogHandler: LogHandler {
         }
         switch format {
         case .text:
-            if !toJournal { line += Timestamp.string(from: date) + " " }
+            if !toJournal { line += ISOTimestamp.string(from: date) + " " }
             line += "\(level.rawValue.uppercased()) \(message)"
             for key in keys { line += " \(key)=\(Self.quoted("\(fields[key]!)"))" }
         case .json:
-            var object = "{\"time\":\(Self.json(Timestamp.string(from: date))),\"level\":\(Self.json(level.rawValue)),"
+            var object =
+                "{\"time\":\(Self.json(ISOTimestamp.string(from: date))),\"level\":\(Self.json(level.rawValue)),"
             object += "\"message\":\(Self.json(message))"
             for key in keys { object += ",\(Self.json(key)):\(Self.jsonValue(fields[key]!))" }
             line += object + "}"

@@ -84,7 +84,7 @@ package actor SourceDirectory {
     }
 
     private func lookUp(_ reference: RunSource) async throws -> RunSource {
-        let time = Timestamp.string(from: now())
+        let time = ISOTimestamp.string(from: now())
         switch reference {
         case .account:
             return .account
@@ -121,7 +121,7 @@ package actor SourceDirectory {
     /// once, across restarts (the store remembers). Returns the tasks listed now, oldest first,
     /// but those a configured entry polls already (`configured`, resolved here if need be).
     package func discoverTasks(besides configured: [RunSource]) async throws -> [String] {
-        let time = Timestamp.string(from: now())
+        let time = ISOTimestamp.string(from: now())
         var listed: [ResourceSummary] = []
         var offset = 0
         var seen = Set<String>()
@@ -175,8 +175,8 @@ package actor SourceDirectory {
     @discardableResult
     package func refreshNames(limit: Int = 100) async throws -> Int {
         let date = now()
-        let time = Timestamp.string(from: date)
-        let dayAgo = Timestamp.string(from: date.addingTimeInterval(-86_400))
+        let time = ISOTimestamp.string(from: date)
+        let dayAgo = ISOTimestamp.string(from: date.addingTimeInterval(-86_400))
         let due = try await store.unnamed(refreshedBefore: dayAgo, limit: limit)
         for source in due {
             let name: String

@@ -29,7 +29,7 @@ import Testing
             run.renderShort(into: &expected)
             #expect(Array(item.rawJSON) == expected)
             #expect(item.status == run.status)
-            #expect(item.startedAt == run.startedAtMs.map(ISO8601Milliseconds.string))
+            #expect(item.startedAt == run.startedAtMs.map { ISOTimestamp.string(milliseconds: $0) })
             #expect(item.origin == run.origin)
             #expect(item.usageTotalUsd == run.usageTotalUsd)
         }

@@ -1,6 +1,7 @@
 import ApifyAPI
 import ApifySimulator
 import Foundation
+import RunModel
 import Testing
 
 /// The simulator serves every run-listing endpoint of the real API, not only a task's: an Actor's runs
@@ -76,7 +77,7 @@ import Testing
     }
 
     static func startedAt(_ world: SimulatedWorld, _ runId: String) -> String {
-        ISO8601Milliseconds.string(world.run(runId)!.startedAtMs!)
+        ISOTimestamp.string(milliseconds: world.run(runId)!.startedAtMs!)
     }
 
     /// An Actor with two tasks and runs of its own, interleaved in time, with ties across the three
@@ -233,7 +234,9 @@ import Testing
         #expect(described.id == actor && described.name == "crawler" && described.username == "acme")
         #expect(described.userId == world.run(world.tasks[task]!.runs[0].id)!.userId && described.actId == nil)
         #expect(described.stats.totalRuns == 9)
-        #expect(ISO8601Milliseconds.parse(described.createdAt) != nil && described.modifiedAt == described.createdAt)
+        #expect(
+            ISOTimestamp.exactMilliseconds(described.createdAt) != nil && described.modifiedAt == described.createdAt
+        )
         let ofTask = try Self.decode(Resource.self, Self.get(&world, "/v2/actor-tasks/\(task)"))
         #expect(ofTask.actId == actor && ofTask.stats.totalRuns == 3 && ofTask.createdAt > described.createdAt)
     }

@@ -247,11 +247,8 @@ import Testing
         let fixture = try await SyncFixture()
         fixture.world { $0.createRuns(task: fixture.task, count: 30) }
         let engine = fixture.engine(pageSize: 10)
-        // The first page comes at once; the second one waits, long enough for another task to fail.
-        fixture.world { world in
-            world.inject(.delay(.zero), for: .runList)
-            world.inject(.delay(.seconds(2)), for: .runList)
-        }
+        // The first page comes at once; the second one waits until another task has failed.
+        let secondPage = fixture.transport.hold(from: 2) { $0.hasSuffix("/runs") }
         try await fixture.store.queue.perform { db in
             try db.execute(
                 "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
@@ -270,6 +267,7 @@ import Testing
             observedAt: "T"
         )
         await #expect(throws: SQLiteError.self) { try await fixture.store.apply(failing) }
+        secondPage.open()
         await #expect(throws: SyncError.self) { try await pass.value }
         // Nothing the pass wrote after the loss was kept: no cursor past runs that are not stored.
         let stored = try await fixture.rows("SELECT count(*) FROM runs")

@@ -2,6 +2,7 @@ import ApifyAPI
 import ApifySimulator
 import Foundation
 import Logging
+import RunModel
 import RunStore
 import RunSync
 import SQLiteCore
@@ -70,13 +71,13 @@ final class SyncFixture: Sendable {
             }
             #expect(row[1] == .text(run.status), "status of \(run.id)", sourceLocation: sourceLocation)
             #expect(
-                row[2] == SQLiteValue(run.finishedAtMs.map(ISO8601Milliseconds.string)),
+                row[2] == SQLiteValue(run.finishedAtMs.map { ISOTimestamp.string(milliseconds: $0) }),
                 "finishedAt of \(run.id)",
                 sourceLocation: sourceLocation
             )
             #expect(row[3] == .real(run.usageTotalUsd), "usage of \(run.id)", sourceLocation: sourceLocation)
             #expect(
-                row[4] == SQLiteValue(run.startedAtMs.map(ISO8601Milliseconds.string)),
+                row[4] == SQLiteValue(run.startedAtMs.map { ISOTimestamp.string(milliseconds: $0) }),
                 "startedAt of \(run.id)",
                 sourceLocation: sourceLocation
             )

@@ -7,6 +7,8 @@ import Synchronization
 /// client and the engine run fast and need no network. Delays are not waited for.
 package final class InProcessTransport: APITransport {
     private let world: Mutex<SimulatedWorld>
+    /// Requests matched by a hold, counted, and the gate they wait at from the given number on.
+    private let holds = Mutex<[(from: Int, seen: Int, matches: @Sendable (String) -> Bool, gate: RequestGate)]>([])
 
     package init(token: String, seed: UInt64 = 1) {
         world = Mutex(SimulatedWorld(token: token, seed: seed))
@@ -18,6 +20,14 @@ package final class InProcessTransport: APITransport {
         try world.withLock { try body(&$0) }
     }
 
+    /// Holds the requests whose path `matches`, from the `from`-th of them on (1 is the first), until
+    /// the returned gate is opened; the earlier ones are answered at once.
+    package func hold(from: Int, matching matches: @escaping @Sendable (String) -> Bool) -> RequestGate {
+        let gate = RequestGate()
+        holds.withLock { $0.append((from, 0, matches, gate)) }
+        return gate
+    }
+
     package func get(
         url: String,
         headers: [(name: String, value: String)],
@@ -25,6 +35,15 @@ package final class InProcessTransport: APITransport {
         maximumBodyBytes: Int
     ) async -> APITransportOutcome {
         let (path, query) = SimulatedWorld.split(requestTarget: Self.requestTarget(of: url))
+        let gates = holds.withLock { holds -> [RequestGate] in
+            var gates: [RequestGate] = []
+            for index in holds.indices where holds[index].matches(path) {
+                holds[index].seen += 1
+                if holds[index].seen >= holds[index].from { gates.append(holds[index].gate) }
+            }
+            return gates
+        }
+        for gate in gates { await gate.pass() }
         let authorization = headers.first { $0.name.lowercased() == "authorization" }?.value
         let exchange = withWorld {
             $0.serve(method: "GET", path: path, query: query, authorization: authorization)

@@ -1,3 +1,4 @@
+/// The units logs, timeouts and the simulator need, from a `Duration`.
 extension Duration {
     /// Whole milliseconds, for log fields.
     package var milliseconds: Int64 {
