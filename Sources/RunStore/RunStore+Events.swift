@@ -108,9 +108,12 @@ extension RunStore {
         }
     }
 
-    /// Stores what a run's single GET told: its `statusMessage`, `exitCode` and details (JSON).
+    /// Stores what a run's single GET told, when the run was in `status`: its `statusMessage`,
+    /// `exitCode` and details (JSON). The message also goes to the run's events waiting for it that
+    /// are about that status (details read while the run was RUNNING say nothing of its failure).
     package func setRunDetails(
         runId: String,
+        status: String?,
         statusMessage: String?,
         exitCode: Int?,
         details: String?
@@ -122,8 +125,8 @@ extension RunStore {
             )
             // The message belongs to the events of the run's failure that wait for it.
             try db.execute(
-                "UPDATE events SET message = ?2 WHERE run_id = ?1 AND payload IS NULL AND message IS NULL",
-                [.text(runId), SQLiteValue(statusMessage)]
+                "UPDATE events SET message = ?2 WHERE run_id = ?1 AND payload IS NULL AND to_status = ?3",
+                [.text(runId), SQLiteValue(statusMessage), SQLiteValue(status)]
             )
         }
     }

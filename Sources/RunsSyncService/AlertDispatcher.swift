@@ -155,6 +155,7 @@ package final class AlertDispatcher: Sendable {
                     if let found, let runId = event.runId {
                         try await store.setRunDetails(
                             runId: runId,
+                            status: found.status,
                             statusMessage: found.statusMessage,
                             exitCode: found.exitCode,
                             details: found.detailsJSON

@@ -125,6 +125,7 @@ package final class HealthMonitor: Sendable {
                     if let details = try? await client.runDetails(id: run.id) {
                         try await store.setRunDetails(
                             runId: run.id,
+                            status: details.status,
                             statusMessage: details.statusMessage,
                             exitCode: details.exitCode,
                             details: details.detailsJSON

@@ -162,8 +162,19 @@ import Testing
         try await write(store, [run("b", "FAILED", second: 2)], at: "2025-03-01T00:00:10.000Z")
         let unready = try await store.unreadyEvents(limit: 10)
         #expect(unready.map(\.runId) == ["a", "b"] && unready.allSatisfy { !$0.hasRunDetails })
+        // Details read while the run was still running say nothing of its failure.
         try await store.setRunDetails(
             runId: "a",
+            status: "RUNNING",
+            statusMessage: "Crawled 12 of 40 pages",
+            exitCode: nil,
+            details: #"{"status":"RUNNING"}"#
+        )
+        let stale = try await store.unreadyEvents(limit: 1)
+        #expect(stale.first?.message == nil && stale.first?.hasRunDetails == false)
+        try await store.setRunDetails(
+            runId: "a",
+            status: "FAILED",
             statusMessage: "Error: selector not found",
             exitCode: 1,
             details: #"{"status":"FAILED"}"#
