@@ -195,10 +195,12 @@ extension RunStore {
         }
     }
 
-    /// The source's SUCCEEDED runs that finished from `since` on whose dataset was not counted yet.
+    /// The source's SUCCEEDED runs that started from `startedFrom` and finished from `since` on, whose
+    /// dataset was not counted yet. The start bound keeps the read to the recent runs (the index).
     package func runsAwaitingItemCount(
         of source: RunSource,
         since: String,
+        startedFrom: String,
         limit: Int
     ) async throws -> [(runId: String, datasetId: String)] {
         try await queue.perform { db in
@@ -206,10 +208,10 @@ extension RunStore {
                 """
                 SELECT id, default_dataset_id FROM runs
                 WHERE \(SourceScope.condition(source)) AND status = '\(RunStatus.succeeded)' AND dataset_item_count IS NULL
-                    AND default_dataset_id IS NOT NULL AND finished_at >= ?2 AND deleted_at IS NULL
+                    AND default_dataset_id IS NOT NULL AND finished_at >= ?2 AND started_at >= ?3 AND deleted_at IS NULL
                 ORDER BY finished_at LIMIT \(limit)
                 """,
-                [SourceScope.parameter(source), .text(since)]
+                [SourceScope.parameter(source), .text(since), .text(startedFrom)]
             ).compactMap { row in
                 guard let run = row[0].text, let dataset = row[1].text else { return nil }
                 return (run, dataset)

@@ -228,7 +228,19 @@ package final class HealthMonitor: Sendable {
         for (source, entry) in checked {
             guard let minItems = entry.minItems else { continue }
             let since = try await store.watching("minItems", HealthFinding.subject(of: source), from: stamp)
-            for (runId, datasetId) in try await store.runsAwaitingItemCount(of: source, since: since, limit: 50) {
+            // Runs that finished since then started at most a day before it (longer runs are not
+            // checked), and none older than a week is still news.
+            let startedFrom = max(
+                ISOTimestamp.milliseconds(since).map { $0 - 86_400_000 } ?? 0,
+                (ISOTimestamp.milliseconds(stamp) ?? 0) - 7 * 86_400_000
+            )
+            let waiting = try await store.runsAwaitingItemCount(
+                of: source,
+                since: since,
+                startedFrom: ISOTimestamp.string(milliseconds: startedFrom),
+                limit: 50
+            )
+            for (runId, datasetId) in waiting {
                 guard reads > 0 else { return }
                 guard state.withLock({ $0.datasetFailures[runId, default: 0] }) < 3 else { continue }
                 reads -= 1
