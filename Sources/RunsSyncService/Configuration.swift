@@ -52,6 +52,8 @@ package struct Configuration: Sendable, Equatable {
     package var maxRequestsPerSecondTotal: Double = 200
     /// Lets `apiBaseUrl` be `http://` to another machine, the token then crossing the network in clear.
     package var allowInsecureHttp = false
+    /// Where Prometheus text is served on `/metrics`; nil: no endpoint and no metrics at all.
+    package var metricsListen: ListenAddress?
 
     package init(
         path: String,
@@ -71,7 +73,7 @@ package struct Configuration: Sendable, Equatable {
     package static let keys: Set<String> = [
         "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
         "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp", "actors", "allTasks",
-        "account", "discoveryIntervalSeconds", "maxRequestsPerSecond", "maxRequestsPerSecondTotal",
+        "account", "discoveryIntervalSeconds", "maxRequestsPerSecond", "maxRequestsPerSecondTotal", "metricsListen",
     ]
 
     /// Whether the API is reached over plain HTTP on another machine than this one.
@@ -222,6 +224,13 @@ package struct Configuration: Sendable, Equatable {
         configuration.account = try flag("account")
         configuration.discoveryIntervalSeconds =
             try number("discoveryIntervalSeconds", minimum: 60, maximum: 604_800) ?? 3600
+        if let listen = try string("metricsListen") {
+            do {
+                configuration.metricsListen = try ListenAddress.parse(listen)
+            } catch {
+                throw fail("metricsListen", error.message)
+            }
+        }
         configuration.tasks = try entries("tasks", of: "task", in: object, fail: fail)
         configuration.actors = try entries("actors", of: "actor", in: object, fail: fail)
         guard

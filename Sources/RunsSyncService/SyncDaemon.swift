@@ -118,7 +118,8 @@ package final class SyncDaemon: Service {
 
     /// The configuration file read again after SIGHUP, or nil when it is invalid (the running one
     /// stays, and the log says why). Sources, intervals, discovery and concurrency change at once;
-    /// what the HTTP client and the store were built with changes at the next start, as logged.
+    /// what the HTTP client, the store and the metrics endpoint were built with changes at the next
+    /// start, as logged.
     private func reload(replacing running: Configuration) -> Configuration? {
         let next: Configuration
         do {
@@ -139,6 +140,7 @@ package final class SyncDaemon: Service {
             ("maxRequestsPerSecond", next.maxRequestsPerSecond != running.maxRequestsPerSecond),
             ("maxRequestsPerSecondTotal", next.maxRequestsPerSecondTotal != running.maxRequestsPerSecondTotal),
             ("allowInsecureHttp", next.allowInsecureHttp != running.allowInsecureHttp),
+            ("metricsListen", next.metricsListen != running.metricsListen),
         ]
         let later = fixed.filter(\.1).map(\.0)
         var metadata: Logger.Metadata = ["event": "config_reloaded", "sources": "\(next.sourceSummary)"]
@@ -152,6 +154,7 @@ package final class SyncDaemon: Service {
             (running.requestTimeoutSeconds, running.maxRetries, running.busyTimeoutMilliseconds)
         (effective.maxRequestsPerSecond, effective.maxRequestsPerSecondTotal, effective.allowInsecureHttp) =
             (running.maxRequestsPerSecond, running.maxRequestsPerSecondTotal, running.allowInsecureHttp)
+        effective.metricsListen = running.metricsListen
         return effective
     }
 

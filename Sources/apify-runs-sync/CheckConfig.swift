@@ -20,6 +20,7 @@ struct CheckConfig: AsyncParsableCommand {
         print(
             "configuration \(configuration.path): valid, \(configuration.sourceSummary), token from \(token.source)"
         )
+        print("metrics: " + (configuration.metricsListen.map { "served at http://\($0)/metrics" } ?? "off"))
         var ok = checkDatabaseDirectory(configuration.database)
         // A check answers quickly: at most two retries, whatever the daemon's own setting.
         let (http, client) = configuration.makeClient(
