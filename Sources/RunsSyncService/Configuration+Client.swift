@@ -7,10 +7,12 @@ extension Configuration {
     package var requestTimeout: Duration { .milliseconds(Int64(requestTimeoutSeconds * 1000)) }
 
     /// The HTTP client and the API client this configuration describes; the caller shuts `http` down.
+    /// `observer` is told of every attempt (the metrics).
     package func makeClient(
         token: APIToken,
         logger: Logger,
-        maxRetries: Int? = nil
+        maxRetries: Int? = nil,
+        observer: (any APIRequestObserver)? = nil
     ) -> (http: HTTPClient, client: ApifyClient) {
         let http = HTTPClient.makeForApify(requestTimeout: requestTimeout)
         let client = ApifyClient(
@@ -24,7 +26,8 @@ extension Configuration {
                 maxRequestsPerSecondTotal: maxRequestsPerSecondTotal
             ),
             http: http,
-            logger: logger
+            logger: logger,
+            observer: observer
         )
         return (http, client)
     }

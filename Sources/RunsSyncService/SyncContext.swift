@@ -11,11 +11,13 @@ package struct SyncContext: Sendable {
     package let store: RunStore
     package let runner: SourcePassRunner
 
-    /// Opens the store (refusing a file that is not ours) and builds the client and engine.
+    /// Opens the store (refusing a file that is not ours) and builds the client and engine; `metrics`
+    /// count their requests and passes.
     package static func open(
         configuration: Configuration,
         token: APIToken,
-        logger: Logger
+        logger: Logger,
+        metrics: SyncMetrics? = nil
     ) throws -> SyncContext {
         let store = try RunStore.open(
             path: configuration.database,
@@ -32,7 +34,7 @@ package struct SyncContext: Sendable {
                 ]
             )
         }
-        let (http, client) = configuration.makeClient(token: token, logger: logger)
+        let (http, client) = configuration.makeClient(token: token, logger: logger, observer: metrics)
         let engine = SyncEngine(
             client: client,
             store: store,
@@ -46,7 +48,8 @@ package struct SyncContext: Sendable {
             runner: SourcePassRunner(
                 engine: engine,
                 reporter: PassReporter(logger: logger),
-                directory: SourceDirectory(client: client, store: store, logger: logger)
+                directory: SourceDirectory(client: client, store: store, logger: logger),
+                metrics: metrics
             )
         )
     }
