@@ -133,7 +133,7 @@ let package = Package(
         // Runs the real binary, as a user or systemd would.
         .testTarget(
             name: "CLITests",
-            dependencies: ["apify-runs-sync", "ApifySimulator", "SQLiteCore", "TestSupport"]
+            dependencies: ["apify-runs-sync", "ApifySimulator", "RunModel", "SQLiteCore", "TestSupport"]
         ),
         // libFuzzer over the decoder and the configuration parser; the harnesses are built by the test.
         .testTarget(name: "FuzzTests", dependencies: ["ApifySimulator"], exclude: ["Harnesses"]),

@@ -104,10 +104,11 @@ package final class SyncMetrics: Sendable {
         }
     }
 
-    /// Sets the last success of every source the database knows and still polls (not removed
-    /// upstream), so that the gauge is there from the start, not only after each source's next success.
+    /// Sets the last success of these sources as the database has it, so that the gauge is there from
+    /// the start, not only after each source's next success (a source failing since the start would
+    /// otherwise have none).
     package func recordLastSuccesses(_ statuses: [SourceSyncStatus]) {
-        for status in statuses where status.removedAt == nil {
+        for status in statuses {
             if let lastSuccessAt = status.lastSuccessAt { recordLastSuccess(of: status.source, at: lastSuccessAt) }
         }
     }

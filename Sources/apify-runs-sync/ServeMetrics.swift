@@ -11,8 +11,9 @@ func makeMetricsEndpoint(_ configuration: Configuration) -> MetricsEndpoint? {
     return endpoint
 }
 
-/// Binds the metrics endpoint, its gauges of last successes read from the database first, or exits
-/// with EX_CONFIG (78) naming `metricsListen` when it cannot listen there.
+/// Binds the metrics endpoint, with the last successes of the sources the configuration polls read
+/// from the database first, or exits with EX_CONFIG (78) naming `metricsListen` when it cannot
+/// listen there.
 func serveMetrics(
     _ endpoint: MetricsEndpoint,
     on address: ListenAddress,
@@ -20,7 +21,12 @@ func serveMetrics(
     logger: Logger
 ) async throws -> MetricsServer {
     if let statuses = try? await context.store.sourceStatuses() {
-        endpoint.metrics.recordLastSuccesses(statuses)
+        let configuration = context.configuration
+        endpoint.metrics.recordLastSuccesses(
+            statuses.filter {
+                configuration.polls($0.source, name: $0.name, removedUpstream: $0.removedAt != nil)
+            }
+        )
     }
     do {
         let server = try await endpoint.serve(on: address)

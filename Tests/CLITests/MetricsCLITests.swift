@@ -1,5 +1,6 @@
 import ApifySimulator
 import Foundation
+import RunModel
 import SQLiteCore
 import TestSupport
 import Testing
@@ -29,11 +30,11 @@ import Testing
 
     var database: String { directory.path("runs.db") }
 
-    private func writeConfig(metricsListen: String) throws -> String {
+    private func writeConfig(metricsListen: String, pollIntervalSeconds: Int = 1) throws -> String {
         let path = directory.path("config.json")
         let json = #"""
             {"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":["jane~news"],
-             "token":"\#(Self.token)","pollIntervalSeconds":1,"metricsListen":"\#(metricsListen)"}
+             "token":"\#(Self.token)","pollIntervalSeconds":\#(pollIntervalSeconds),"metricsListen":"\#(metricsListen)"}
             """#
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
@@ -71,22 +72,22 @@ import Testing
         return try db.scalar(sql).integer ?? -1
     }
 
-    @Test func theDaemonServesMetricsWhileItRunsAndStopsCleanlyOnSIGTERM() async throws {
-        // The port is chosen free, then bound by the daemon: should another program take it in
-        // between, the daemon says so (exit 78) and another port is tried.
-        var started: (daemon: ProgramRun, port: Int)?
-        for _ in 0..<3 where started == nil {
+    /// The daemon with its metrics on a port chosen free. Should another program take the port before
+    /// the daemon binds it, the daemon says so (exit 78) and another port is tried.
+    private func startDaemon(pollIntervalSeconds: Int = 1) async throws -> (daemon: ProgramRun, port: Int) {
+        for _ in 0..<3 {
             let port = try Self.freePort()
-            let config = try writeConfig(metricsListen: "127.0.0.1:\(port)")
+            let config = try writeConfig(metricsListen: "127.0.0.1:\(port)", pollIntervalSeconds: pollIntervalSeconds)
             let daemon = try ProgramRun(["run", "--config", config])
             try await waitUntil { daemon.stderr.contains("event=metrics_listening") || !daemon.isRunning }
-            if daemon.isRunning {
-                started = (daemon, port)
-            } else {
-                #expect(daemon.stderr.contains("another program listens"), "\(daemon.stderr)")
-            }
+            if daemon.isRunning { return (daemon, port) }
+            #expect(daemon.stderr.contains("another program listens"), "\(daemon.stderr)")
         }
-        let (daemon, port) = try #require(started)
+        throw RawHTTPConnection.Failure(description: "no port could be bound")
+    }
+
+    @Test func theDaemonServesMetricsWhileItRunsAndStopsCleanlyOnSIGTERM() async throws {
+        let (daemon, port) = try await startDaemon()
         #expect(daemon.stderr.contains("url=http://127.0.0.1:\(port)/metrics"), "\(daemon.stderr)")
         try await waitUntil { (try? self.count("SELECT count(*) FROM runs")) == 1210 }
         // The counters follow the database: the pass that stored the runs is counted when it ends.
@@ -120,6 +121,19 @@ import Testing
         #expect(throws: RawHTTPConnection.Failure.self) { try RawHTTPConnection(port: port) }
         #expect(daemon.stderr.contains("event=daemon_stopping"))
         #expect(!daemon.stderr.contains(Self.token))
+
+        // Started again, with its first pass 5 s away (the source's phase in a 60 s interval): the
+        // last success is there from the start, as the database has it (or later, on a machine so
+        // slow that the pass came first).
+        let db = try Database(path: database, readOnly: true)
+        let lastSuccess = try db.scalar("SELECT last_success_at FROM sync_state").text
+        try db.close(optimize: false)
+        let recorded = try #require(lastSuccess.flatMap(ISOTimestamp.milliseconds))
+        let (again, newPort) = try await startDaemon(pollIntervalSeconds: 60)
+        let seeded = try Self.scrape(port: newPort).value("apify_runs_sync_last_success_timestamp_seconds", taskLabels)
+        #expect(try #require(seeded) >= Double(recorded) / 1000)
+        again.signal(SIGTERM)
+        #expect(await again.wait(timeout: .seconds(25)) == 0, "\(again.stderr)")
     }
 
     @Test func anAddressInUseExits78NamingMetricsListen() async throws {

@@ -137,6 +137,23 @@ import Testing
         }
     }
 
+    @Test func aStoredSourceIsPolledWhenListedByIDOrKnownNameOrAsOneOfAllTasksOrTheAccount() throws {
+        let listed = try parse(#"{"database":"x","tasks":["T1","jane~news"],"actors":["A1","jane~crawler"]}"#)
+        #expect(listed.polls(.task("T1"), name: nil, removedUpstream: false))
+        #expect(listed.polls(.task("T9"), name: "jane~news", removedUpstream: false))
+        #expect(!listed.polls(.task("T9"), name: "jane~other", removedUpstream: false))
+        #expect(!listed.polls(.task("A1"), name: nil, removedUpstream: false), "an Actor's ID is not a task's")
+        #expect(listed.polls(.actor("A1"), name: nil, removedUpstream: false))
+        #expect(listed.polls(.actor("A7"), name: "jane~crawler", removedUpstream: false))
+        #expect(!listed.polls(.actor("T1"), name: nil, removedUpstream: false))
+        #expect(!listed.polls(.account, name: nil, removedUpstream: false))
+        let everything = try parse(#"{"database":"x","allTasks":true,"account":true}"#)
+        #expect(everything.polls(.task("T9"), name: nil, removedUpstream: false))
+        #expect(!everything.polls(.task("T9"), name: nil, removedUpstream: true), "gone upstream")
+        #expect(everything.polls(.account, name: nil, removedUpstream: false))
+        #expect(!everything.polls(.actor("A1"), name: nil, removedUpstream: false))
+    }
+
     @Test func plainHTTPIsForThisMachineUnlessAllowed() throws {
         for url in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://api.example.com"] {
             let configuration = try parse(#"{"database":"x","tasks":["a"],"apiBaseUrl":"\#(url)"}"#)
