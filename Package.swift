@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The C module around the system's libsqlite3. Only SQLiteCore imports it.
@@ -64,7 +66,8 @@ let package = Package(
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             ]
         ),
-        // The daemon: configuration, scheduling, systemd notification, log formatting.
+        // The daemon: configuration, scheduling, systemd notification, log formatting, the metrics and
+        // the HTTP endpoint that serves them.
         .target(
             name: "RunsSyncService",
             dependencies: [
@@ -73,6 +76,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
             ]
         ),
         .executableTarget(
@@ -96,7 +105,8 @@ let package = Package(
             ]
         ),
         // Helpers the test targets share: a temporary directory per test, the database invariants, an
-        // in-process transport over the simulator, a scripted HTTP server (a webhook receiver).
+        // in-process transport over the simulator, a scripted HTTP server (a webhook receiver), a strict
+        // reader of the Prometheus text format and a hand-written HTTP connection.
         .target(
             name: "TestSupport",
             dependencies: [
@@ -130,12 +140,15 @@ let package = Package(
             dependencies: [
                 "RunsSyncService", "ApifyAPI", "ApifySimulator", "RunModel", "RunStore", "RunSync", "SQLiteCore",
                 "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Runs the real binary, as a user or systemd would.
         .testTarget(
             name: "CLITests",
-            dependencies: ["apify-runs-sync", "ApifySimulator", "SQLiteCore", "TestSupport"]
+            dependencies: ["apify-runs-sync", "ApifySimulator", "RunModel", "SQLiteCore", "TestSupport"]
         ),
         // libFuzzer over the decoder and the configuration parser; the harnesses are built by the test.
         .testTarget(name: "FuzzTests", dependencies: ["ApifySimulator"], exclude: ["Harnesses"]),

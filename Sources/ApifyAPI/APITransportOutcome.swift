@@ -4,7 +4,9 @@ package enum APITransportOutcome: Sendable {
     case response(status: Int, headers: [(name: String, value: String)], body: [UInt8])
     /// The body (inflated, when compressed) exceeded the allowed size.
     case tooLarge
-    /// No answer: connection failure, reset, timeout. The description may quote anything the
-    /// transport saw, so the client redacts the token from it before it goes anywhere.
+    /// No answer: connection failure, reset. The description may quote anything the transport saw,
+    /// so the client redacts the token from it before it goes anywhere.
     case failed(String)
+    /// No whole answer within the timeout.
+    case timedOut(after: Duration)
 }

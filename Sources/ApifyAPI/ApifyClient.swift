@@ -58,6 +58,7 @@ package final class ApifyClient: Sendable {
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
     private let pacer: RequestPacer
+    private let observer: (any APIRequestObserver)?
     private let throttled = Atomic<Int>(0)
     private let lastRoundTripNanoseconds = Atomic<Int64>(-1)
 
@@ -74,12 +75,14 @@ package final class ApifyClient: Sendable {
         configuration: Configuration,
         transport: any APITransport,
         logger: Logger,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        observer: (any APIRequestObserver)? = nil
     ) {
         self.configuration = configuration
         self.transport = transport
         self.logger = logger
         self.sleep = sleep
+        self.observer = observer
         self.pacer = RequestPacer(
             perResource: configuration.maxRequestsPerSecond,
             total: configuration.maxRequestsPerSecondTotal
@@ -91,13 +94,15 @@ package final class ApifyClient: Sendable {
         configuration: Configuration,
         http: HTTPClient,
         logger: Logger,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        observer: (any APIRequestObserver)? = nil
     ) {
         self.init(
             configuration: configuration,
             transport: HTTPClientTransport(http: http, logger: logger),
             logger: logger,
-            sleep: sleep
+            sleep: sleep,
+            observer: observer
         )
     }
 
@@ -289,8 +294,14 @@ package final class ApifyClient: Sendable {
             lastRoundTripNanoseconds.store(roundTrip.nanoseconds, ordering: .relaxed)
             let cause: String
             var retryAfter: Duration?
+            let mayRetry = attempt <= retry.maxRetries
+            // Counted as retried only when it will be: cancellation ends the loop at the backoff.
+            func observe(_ outcome: APIRequestOutcome, retryable: Bool) {
+                observer?.attemptEnded(outcome, willRetry: retryable && mayRetry && !Task.isCancelled)
+            }
             switch outcome {
             case .response(let status, let headers, let body):
+                observe(APIRequestOutcome(status: status), retryable: RetryPolicy.isRetryable(status: status))
                 logger.debug(
                     "response",
                     metadata: [
@@ -336,11 +347,16 @@ package final class ApifyClient: Sendable {
                     )
                 }
             case .tooLarge:
+                observe(.bodyTooLarge, retryable: false)
                 throw ApifyError.bodyTooLarge(path: path, limitBytes: configuration.maximumBodyBytes)
             case .failed(let description):
+                observe(.networkError, retryable: true)
                 cause = configuration.token.redact(description)
+            case .timedOut(let after):
+                observe(.timeout, retryable: true)
+                cause = "timed out after \(after)"
             }
-            guard attempt <= retry.maxRetries else {
+            guard mayRetry else {
                 throw ApifyError.retriesExhausted(path: path, attempts: attempt, lastCause: cause)
             }
             let delay = retry.delay(beforeRetry: attempt, jitter: Double.random(in: 1...2), retryAfter: retryAfter)

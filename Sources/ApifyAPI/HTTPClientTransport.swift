@@ -35,7 +35,7 @@ package struct HTTPClientTransport: APITransport {
         } catch let error as NIOHTTPDecompression.DecompressionError where error == .limit {
             return .tooLarge
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            return .failed("timed out after \(timeout)")
+            return .timedOut(after: timeout)
         } catch {
             return .failed(TLSFailure.describe(error) ?? String(describing: error))
         }

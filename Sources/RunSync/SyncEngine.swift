@@ -94,7 +94,9 @@ package struct SyncEngine: Sendable {
             try await settle(&report, session)
             try await checkCount(source, budget: budget, session: session, logger: logger, report: &report)
             try await settle(&report, session)
-            try await store.recordPass(source: source, at: timestamp(), error: nil, backfillCompleted: true)
+            let succeededAt = timestamp()
+            try await store.recordPass(source: source, at: succeededAt, error: nil, backfillCompleted: true)
+            report.succeededAt = succeededAt
         } catch {
             // What was written before the error is committed and reported; what could not commit is not.
             try? await settle(&report, session)

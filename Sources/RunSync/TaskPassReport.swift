@@ -64,6 +64,8 @@ package struct TaskPassReport: Sendable {
     package var wastedRequests = 0
     /// A page was accepted without proof (a `startedAt` group larger than a page: docs/sync.md).
     package var unproven = false
+    /// When the pass succeeded, as recorded in `sync_state.last_success_at`; nil until it has.
+    package var succeededAt: String?
 
     package init(source: RunSource) {
         self.source = source
@@ -72,6 +74,14 @@ package struct TaskPassReport: Sendable {
     /// New failures to report one by one: every failure transition, except first sightings of
     /// historical runs during the backfill, which the summary counts instead.
     package var events: [RunEvent] { changes.compactMap(RunEvent.init) }
+
+    /// Every committed status change by the status it went to, first sightings included: the rows
+    /// the pass added to `run_status_changes`.
+    package var statusChangeCounts: [String: Int] {
+        var counts = backfillStatusCounts
+        for change in changes { counts[change.to, default: 0] += 1 }
+        return counts
+    }
 
     /// Counts batches that committed (`WriteSession.settle()`).
     mutating func count(_ committed: [AppliedBatch]) {

@@ -22,6 +22,7 @@ package final class AlertDispatcher: Sendable {
     private let store: RunStore
     private let client: ApifyClient?
     private let logger: Logger
+    private let metrics: SyncMetrics?
     private let now: @Sendable () -> Date
     private let state: Mutex<State>
 
@@ -51,11 +52,13 @@ package final class AlertDispatcher: Sendable {
         client: ApifyClient?,
         logger: Logger,
         retentionDays: Double = 90,
+        metrics: SyncMetrics? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
         self.client = client
         self.logger = logger
+        self.metrics = metrics
         self.now = now
         self.state = Mutex(State(sinks: sinks, retentionDays: retentionDays, configuredAt: now()))
     }
@@ -180,6 +183,7 @@ package final class AlertDispatcher: Sendable {
             }
             state.withLock { _ = $0.detailAttempts.removeValue(forKey: event.id) }
             try await store.setPayload(AlertPayload(event).json, of: event.id)
+            metrics?.eventPrepared(event.kind)
         }
         return (events.count == Self.batchSize, due)
     }
@@ -234,6 +238,7 @@ package final class AlertDispatcher: Sendable {
                     at: ISOTimestamp.string(from: time),
                     attempted: false
                 )
+                metrics?.eventDelivery(event.kind, sink: sink.name, result: "skipped")
                 continue
             }
             let outcome = await sink.deliver(event, payload: payload)
@@ -244,6 +249,7 @@ package final class AlertDispatcher: Sendable {
             switch outcome {
             case .delivered:
                 try await store.recordDelivery(of: event.id, to: sink.name, state: .delivered, at: stamp)
+                metrics?.eventDelivery(event.kind, sink: sink.name, result: "delivered")
             case .failed(let reason):
                 let attempts = delivery.attempts + 1
                 let first = delivery.firstAttemptAt.flatMap(Self.date) ?? time
@@ -256,6 +262,7 @@ package final class AlertDispatcher: Sendable {
                         nextAttemptAt: ISOTimestamp.string(from: retry),
                         error: reason
                     )
+                    metrics?.eventDelivery(event.kind, sink: sink.name, result: "retry")
                     logger.warning(
                         "alert not delivered; will retry",
                         metadata: metadata(
@@ -267,6 +274,7 @@ package final class AlertDispatcher: Sendable {
                     return retry
                 }
                 try await store.recordDelivery(of: event.id, to: sink.name, state: .failed, at: stamp, error: reason)
+                metrics?.eventDelivery(event.kind, sink: sink.name, result: "failed")
                 logger.error(
                     "alert delivery given up",
                     metadata: metadata(

@@ -12,13 +12,15 @@ extension Configuration {
     }
 
     /// The HTTP client and the API client this configuration describes, through `proxy` and trusting
-    /// `trusted` beside the system's CAs; the caller shuts `http` down.
+    /// `trusted` beside the system's CAs; the caller shuts `http` down. `observer` is told of every
+    /// attempt (the metrics).
     package func makeClient(
         token: APIToken,
         logger: Logger,
         maxRetries: Int? = nil,
         proxy: HTTPProxy?,
-        trusted: TrustedCertificates?
+        trusted: TrustedCertificates?,
+        observer: (any APIRequestObserver)? = nil
     ) -> (http: HTTPClient, client: ApifyClient) {
         let http = HTTPClient.makeForApify(requestTimeout: requestTimeout, proxy: proxy, trusted: trusted)
         let client = ApifyClient(
@@ -32,7 +34,8 @@ extension Configuration {
                 maxRequestsPerSecondTotal: maxRequestsPerSecondTotal
             ),
             http: http,
-            logger: logger
+            logger: logger,
+            observer: observer
         )
         return (http, client)
     }

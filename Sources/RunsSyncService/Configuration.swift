@@ -69,6 +69,8 @@ package struct Configuration: Sendable, Equatable {
     package var alerts = AlertsConfiguration()
     /// A PEM file of certificate authorities trusted beside the system's (a corporate CA).
     package var caFile: String?
+    /// Where Prometheus text is served on `/metrics`; nil: no endpoint and no metrics at all.
+    package var metricsListen: ListenAddress?
 
     package init(
         path: String,
@@ -89,7 +91,7 @@ package struct Configuration: Sendable, Equatable {
         "apiBaseUrl", "token", "tokenFile", "database", "pollIntervalSeconds", "tasks", "maxConcurrentTasks",
         "requestTimeoutSeconds", "maxRetries", "busyTimeoutMilliseconds", "allowInsecureHttp", "actors", "allTasks",
         "account", "discoveryIntervalSeconds", "maxRequestsPerSecond", "maxRequestsPerSecondTotal", "caFile",
-        "alerts",
+        "alerts", "metricsListen",
     ]
 
     /// Whether the API is reached over plain HTTP on another machine than this one.
@@ -236,6 +238,13 @@ package struct Configuration: Sendable, Equatable {
         configuration.discoveryIntervalSeconds =
             try number("discoveryIntervalSeconds", minimum: 60, maximum: 604_800)
             ?? configuration.discoveryIntervalSeconds
+        if let listen = try string("metricsListen") {
+            do {
+                configuration.metricsListen = try ListenAddress.parse(listen)
+            } catch {
+                throw fail("metricsListen", error.message)
+            }
+        }
         if let alerts = object["alerts"], alerts != .null {
             configuration.alerts = try AlertsConfiguration.parse(alerts, fail: fail)
         }

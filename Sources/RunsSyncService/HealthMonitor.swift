@@ -25,6 +25,7 @@ package final class HealthMonitor: Sendable {
     private let directory: SourceDirectory
     private let alerts: AlertDispatcher
     private let logger: Logger
+    private let metrics: SyncMetrics?
     private let now: @Sendable () -> Date
     private let state: Mutex<State>
 
@@ -46,8 +47,10 @@ package final class HealthMonitor: Sendable {
         directory: SourceDirectory,
         alerts: AlertDispatcher,
         logger: Logger,
+        metrics: SyncMetrics? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.metrics = metrics
         self.store = store
         self.client = client
         self.directory = directory
@@ -91,6 +94,7 @@ package final class HealthMonitor: Sendable {
             try await checkSilence(checked, at: time)
             try await checkFailureRates(checked, at: time)
             try await checkItemCounts(checked, at: stamp, reads: &reads)
+            if let metrics { metrics.openProblems(try await store.openProblems()) }
         } catch is CancellationError {
             return
         } catch {

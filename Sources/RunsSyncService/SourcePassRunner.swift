@@ -2,16 +2,19 @@ import ApifyAPI
 import RunModel
 import RunSync
 
-/// Runs one pass over one source and reports it; shared by `once` and the daemon.
+/// Runs one pass over one source and reports it, to the log and to the metrics when there are any;
+/// shared by `once` and the daemon.
 package struct SourcePassRunner: Sendable {
     package let engine: SyncEngine
     package let reporter: PassReporter
     package let directory: SourceDirectory
+    package let metrics: SyncMetrics?
 
-    package init(engine: SyncEngine, reporter: PassReporter, directory: SourceDirectory) {
+    package init(engine: SyncEngine, reporter: PassReporter, directory: SourceDirectory, metrics: SyncMetrics? = nil) {
         self.engine = engine
         self.reporter = reporter
         self.directory = directory
+        self.metrics = metrics
     }
 
     /// The outcome of one pass over the source `reference` names (a configured spelling, resolved by
@@ -19,38 +22,40 @@ package struct SourcePassRunner: Sendable {
     /// names the same source; the error otherwise.
     @discardableResult
     package func pass(_ reference: RunSource) async -> SyncError? {
+        let start = ContinuousClock.now
         do {
             guard let source = try await directory.resolve(reference) else { return nil }
-            let start = ContinuousClock.now
             let report = try await engine.sync(source)
-            reporter.passSucceeded(report, duration: ContinuousClock.now - start)
+            let duration = ContinuousClock.now - start
+            reporter.passSucceeded(report, duration: duration)
+            metrics?.passEnded(report, .succeeded, duration: duration)
             return nil
         } catch let error as SyncError {
             switch error.underlying {
             case ApifyError.taskNotFound, ApifyError.actorNotFound: await directory.forget(reference)
             default: break
             }
-            if error.interrupted {
-                reporter.passInterrupted(error)
-            } else {
-                reporter.passFailed(error)
-            }
-            return error
+            return ended(error, after: ContinuousClock.now - start)
         } catch {
-            let interrupted = Task.isCancelled || error is CancellationError
             let wrapped = SyncError(
                 source: reference,
                 underlying: error,
                 report: TaskPassReport(source: reference),
-                interrupted: interrupted
+                interrupted: Task.isCancelled || error is CancellationError
             )
-            if interrupted {
-                reporter.passInterrupted(wrapped)
-            } else {
-                reporter.passFailed(wrapped)
-            }
-            return wrapped
+            return ended(wrapped, after: ContinuousClock.now - start)
         }
+    }
+
+    /// Reports a pass that failed or was interrupted (with what it committed), and returns its error.
+    private func ended(_ error: SyncError, after duration: Duration) -> SyncError {
+        if error.interrupted {
+            reporter.passInterrupted(error)
+        } else {
+            reporter.passFailed(error)
+        }
+        metrics?.passEnded(error.report, error.interrupted ? .interrupted : .failed, duration: duration)
+        return error
     }
 
     /// One pass over every source, at most `concurrency` at a time; the failures, by source.

@@ -17,17 +17,24 @@ package struct SyncContext: Sendable {
     package let health: HealthMonitor
 
     /// Opens the store (refusing a file that is not ours) and builds the client and engine, through
-    /// the proxy that `environment` names, if any.
+    /// the proxy that `environment` names, if any; `metrics` count their requests and passes.
     package static func open(
         configuration: Configuration,
         token: APIToken,
         logger: Logger,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        metrics: SyncMetrics? = nil
     ) throws -> SyncContext {
         // Before the store: nothing is left open when the proxy or the CA file cannot be used.
         let proxy = try configuration.proxy(environment: environment)
         let trusted = try configuration.trustedCertificates()
-        let (http, client) = configuration.makeClient(token: token, logger: logger, proxy: proxy, trusted: trusted)
+        let (http, client) = configuration.makeClient(
+            token: token,
+            logger: logger,
+            proxy: proxy,
+            trusted: trusted,
+            observer: metrics
+        )
         let sinks: [any AlertSink]
         let store: RunStore
         do {
@@ -64,13 +71,19 @@ package struct SyncContext: Sendable {
             sinks: sinks,
             client: client,
             logger: logger,
-            retentionDays: configuration.alerts.eventRetentionDays
+            retentionDays: configuration.alerts.eventRetentionDays,
+            metrics: metrics
         )
         return SyncContext(
             configuration: configuration,
             http: http,
             store: store,
-            runner: SourcePassRunner(engine: engine, reporter: PassReporter(logger: logger), directory: directory),
+            runner: SourcePassRunner(
+                engine: engine,
+                reporter: PassReporter(logger: logger),
+                directory: directory,
+                metrics: metrics
+            ),
             alerts: alerts,
             health: HealthMonitor(
                 configuration: configuration,
@@ -78,7 +91,8 @@ package struct SyncContext: Sendable {
                 client: client,
                 directory: directory,
                 alerts: alerts,
-                logger: logger
+                logger: logger,
+                metrics: metrics
             )
         )
     }

@@ -126,7 +126,8 @@ package final class SyncDaemon: Service {
 
     /// The configuration file read again after SIGHUP, or nil when it is invalid (the running one
     /// stays, and the log says why). Sources, intervals, discovery and concurrency change at once;
-    /// what the HTTP client and the store were built with changes at the next start, as logged.
+    /// what the HTTP client, the store and the metrics endpoint were built with changes at the next
+    /// start, as logged.
     private func reload(replacing running: Configuration) -> Configuration? {
         let next: Configuration
         do {
@@ -161,6 +162,7 @@ package final class SyncDaemon: Service {
             ("maxRequestsPerSecondTotal", next.maxRequestsPerSecondTotal != running.maxRequestsPerSecondTotal),
             ("allowInsecureHttp", next.allowInsecureHttp != running.allowInsecureHttp),
             ("caFile", next.caFile != running.caFile),
+            ("metricsListen", next.metricsListen != running.metricsListen),
         ]
         let later = fixed.filter(\.1).map(\.0)
         var metadata: Logger.Metadata = ["event": "config_reloaded", "sources": "\(next.sourceSummary)"]
@@ -175,6 +177,7 @@ package final class SyncDaemon: Service {
         (effective.maxRequestsPerSecond, effective.maxRequestsPerSecondTotal, effective.allowInsecureHttp) =
             (running.maxRequestsPerSecond, running.maxRequestsPerSecondTotal, running.allowInsecureHttp)
         effective.caFile = running.caFile
+        effective.metricsListen = running.metricsListen
         return effective
     }
 

@@ -31,6 +31,7 @@ struct CheckConfig: AsyncParsableCommand {
         print(
             "configuration \(configuration.path): valid, \(configuration.sourceSummary), token from \(token.source)"
         )
+        print("metrics: " + (configuration.metricsListen.map { "served at http://\($0)/metrics" } ?? "off"))
         var ok = checkDatabaseDirectory(configuration.database)
         let proxy = try options.resolveProxy(configuration, logger: logger)
         print("network: " + (proxy.map { "through the proxy \($0)" } ?? "direct, no proxy"))

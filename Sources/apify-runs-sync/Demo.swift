@@ -18,6 +18,16 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "How many simulated tasks.") var tasks = 3
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: Logger.Level = .info
     @Option(help: "text (key=value) or json.") var logFormat: LineLogHandler.Format = .text
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464.")
+    var metricsListen: String?
+
+    func validate() throws {
+        do {
+            _ = try metricsListen.map(ListenAddress.parse)
+        } catch {
+            throw ValidationError("--metrics-listen \(error.message)")
+        }
+    }
 
     func run() async throws {
         let journal = LineLogHandler.stderrIsJournal()
@@ -43,6 +53,7 @@ struct Demo: AsyncParsableCommand {
         // the whole account (which lists both again: each run is still stored once).
         configuration.actors = [Configuration.SourceEntry(id: actorName)]
         configuration.account = true
+        configuration.metricsListen = try metricsListen.map(ListenAddress.parse)
         let banner = """
             apify-runs-sync demo: a simulated Apify API at \(simulator.baseURL) with \(tasks) tasks and an Actor run
             without a task (\(actorName)), whose runs start, finish, fail and time out as time passes; the daemon
@@ -54,13 +65,20 @@ struct Demo: AsyncParsableCommand {
 
             """
         FileHandle.standardError.write(Data(banner.utf8))
+        let metrics = makeMetricsEndpoint(configuration)
         let (lock, context) = try openContext(
             configuration,
             token: APIToken(secret: token, source: "the demo"),
-            logger: logger
+            logger: logger,
+            metrics: metrics?.metrics
         )
-        let life = DemoLife(simulator: simulator, stopAfter: duration.map { .milliseconds(Int64($0 * 1000)) })
-        try await runDaemon(context: context, logger: logger, companions: [life])
+        var companions: [any Service] = [
+            DemoLife(simulator: simulator, stopAfter: duration.map { .milliseconds(Int64($0 * 1000)) })
+        ]
+        if let metrics, let address = configuration.metricsListen {
+            companions.append(try await serveMetrics(metrics, on: address, context: context, logger: logger))
+        }
+        try await runDaemon(context: context, logger: logger, companions: companions)
         try await simulator.stop()
         withExtendedLifetime(lock) {}
         FileHandle.standardError.write(Data("demo stopped; the database \(path) stays for you to query.\n".utf8))

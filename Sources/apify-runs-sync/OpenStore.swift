@@ -8,7 +8,12 @@ import RunsSyncService
 ///
 /// A file that is not ours or too new exits with EX_CONFIG: the configuration names the wrong file
 /// (or the binary is too old), and restarting will not change that.
-func openContext(_ configuration: Configuration, token: APIToken, logger: Logger) throws -> (DaemonLock, SyncContext) {
+func openContext(
+    _ configuration: Configuration,
+    token: APIToken,
+    logger: Logger,
+    metrics: SyncMetrics? = nil
+) throws -> (DaemonLock, SyncContext) {
     let lock: DaemonLock
     do {
         lock = try DaemonLock(database: configuration.database)
@@ -21,7 +26,12 @@ func openContext(_ configuration: Configuration, token: APIToken, logger: Logger
         throw ExitCode(ExitStatus.locked)
     }
     do {
-        let context = try SyncContext.open(configuration: configuration, token: token, logger: logger)
+        let context = try SyncContext.open(
+            configuration: configuration,
+            token: token,
+            logger: logger,
+            metrics: metrics
+        )
         return (lock, context)
     } catch let error as ConfigurationError {
         logger.critical("invalid configuration", metadata: ["event": "config_error", "error": "\(error)"])

@@ -14,8 +14,13 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let logger = options.bootstrapLogging()
         let (configuration, token) = try options.loadConfigurationAndToken(logger: logger)
-        let (lock, context) = try openContext(configuration, token: token, logger: logger)
-        try await runDaemon(context: context, logger: logger)
+        let metrics = makeMetricsEndpoint(configuration)
+        let (lock, context) = try openContext(configuration, token: token, logger: logger, metrics: metrics?.metrics)
+        var companions: [any Service] = []
+        if let metrics, let address = configuration.metricsListen {
+            companions.append(try await serveMetrics(metrics, on: address, context: context, logger: logger))
+        }
+        try await runDaemon(context: context, logger: logger, companions: companions)
         withExtendedLifetime(lock) {}
     }
 }

@@ -71,6 +71,7 @@ import Testing
         #expect(page.items.count == 5)
         #expect(fixture.sleeps.withLock { $0 } == [.seconds(1)])
         #expect(fixture.requests == 2)
+        #expect(fixture.attempts.attempts == ["429+retry", "2xx"])
         try await fixture.shutdown()
     }
 
@@ -93,6 +94,15 @@ import Testing
         let sleeps = fixture.sleeps.withLock { $0 }
         #expect(sleeps.count == 1)
         #expect(sleeps.allSatisfy { $0 >= .milliseconds(500) && $0 <= .seconds(1) })
+        // Counted as the metrics count it: over a real socket, a slow answer is a timeout.
+        let first =
+            switch fault {
+            case .status(429, _): "429"
+            case .status: "5xx"
+            case .reset: "network_error"
+            default: "timeout"
+            }
+        #expect(fixture.attempts.attempts == [first + "+retry", "2xx"])
         try await fixture.shutdown()
     }
 
@@ -113,6 +123,7 @@ import Testing
         #expect(attempts == 4)
         #expect(cause.contains("HTTP 502"))
         #expect(fixture.requests == 4)
+        #expect(fixture.attempts.attempts == ["5xx+retry", "5xx+retry", "5xx+retry", "5xx"], "the last is not retried")
         // Exponential: 0.5, 1, 2 s times a factor in 1...2.
         let sleeps = fixture.sleeps.withLock { $0 }
         #expect(sleeps.count == 3)
@@ -153,6 +164,7 @@ import Testing
         #expect(missing == .taskNotFound(task: "nobody~nothing"))
         #expect("\(missing)".contains("nobody~nothing"))
         #expect(fixture.requests == 2)
+        #expect(fixture.attempts.attempts == ["4xx", "4xx"])
         for error in [forbidden, missing] { #expect(!"\(error)".contains(ClientFixture.token)) }
         try await fixture.shutdown()
     }
@@ -232,6 +244,7 @@ import Testing
             try await fixture.client.listRuns(.task(task), offset: 0)
         }
         #expect(error == .bodyTooLarge(path: "/v2/actor-tasks/\(task)/runs", limitBytes: 64 * 1024))
+        #expect(fixture.attempts.attempts == ["body_too_large"])
         try await fixture.shutdown()
     }
 }

@@ -4,13 +4,15 @@ import AsyncHTTPClient
 import Logging
 import Synchronization
 
-/// A simulator on 127.0.0.1:0 and a client pointed at it, with backoff sleeps recorded instead of slept.
+/// A simulator on 127.0.0.1:0 and a client pointed at it, with backoff sleeps recorded instead of slept
+/// and every attempt's outcome recorded as the metrics would count it.
 final class ClientFixture: Sendable {
     static let token = "apify_api_TESTSECRETtokenVALUE0123456789"
     let simulator: ApifySimulator
     let http: HTTPClient
     let client: ApifyClient
     let sleeps = SleepRecorder()
+    let attempts = AttemptRecorder()
 
     init(
         maxRetries: Int = 3,
@@ -33,7 +35,8 @@ final class ClientFixture: Sendable {
             ),
             http: http,
             logger: Logger(label: "test"),
-            sleep: { duration in sleeps.durations.withLock { $0.append(duration) } }
+            sleep: { duration in sleeps.durations.withLock { $0.append(duration) } },
+            observer: attempts
         )
     }
 
@@ -50,4 +53,16 @@ final class SleepRecorder: Sendable {
     let durations = Mutex<[Duration]>([])
 
     func withLock<T>(_ body: (inout [Duration]) -> T) -> T { durations.withLock { body(&$0) } }
+}
+
+/// The attempts the client reported, in order: how each ended and whether it was retried.
+final class AttemptRecorder: APIRequestObserver {
+    private let recorded = Mutex<[String]>([])
+
+    /// `outcome` or `outcome+retry`, per attempt.
+    var attempts: [String] { recorded.withLock { $0 } }
+
+    func attemptEnded(_ outcome: APIRequestOutcome, willRetry: Bool) {
+        recorded.withLock { $0.append(outcome.rawValue + (willRetry ? "+retry" : "")) }
+    }
 }

@@ -44,7 +44,7 @@ import Testing
                 "RunsSyncService/Configuration.swift", "RunsSyncService/JSONValue.swift", "ApifyAPI/JSONScanner.swift",
                 "ApifyAPI/ResponseDecoder.swift", "RunModel/RunRecord.swift", "RunModel/ISOTimestamp.swift",
                 "ApifyAPI/RunListPage.swift", "ApifyAPI/ResourceSummary.swift", "ApifyAPI/TaskListPage.swift",
-                "RunModel/RunSource.swift",
+                "RunModel/RunSource.swift", "RunsSyncService/ListenAddress.swift",
             ],
             seeds: [
                 "example": Array(example),
@@ -56,6 +56,7 @@ import Testing
                     #"{"database":"/x","actors":["u~a",{"id":"A1","pollIntervalSeconds":9}],"allTasks":true,"account":true}"#
                         .utf8
                 ),
+                "metrics": Array(#"{"database":"/x","account":true,"metricsListen":"[::1]:9464"}"#.utf8),
             ]
         )
     }

@@ -73,6 +73,8 @@ import Testing
             "a number too large"
         ),
         (#"["a"]"#, nil, "one JSON object"),
+        (#"{"database":"x","account":true,"metricsListen":9464}"#, "metricsListen", "must be a string"),
+        (#"{"database":"x","account":true,"metricsListen":""}"#, "metricsListen", "must not be empty"),
     ]
 
     @Test(arguments: 0..<errors.count)
@@ -85,6 +87,74 @@ import Testing
             return error.key == key && error.description.contains(message)
                 && error.description.contains("/etc/ars/config.json")
         }
+    }
+
+    @Test func metricsListenIsOffUnlessSetAndTakesAnIPv4OrBracketedIPv6AddressWithAPort() throws {
+        #expect(try parse(#"{"database":"x","account":true}"#).metricsListen == nil)
+        #expect(try parse(#"{"database":"x","account":true,"metricsListen":null}"#).metricsListen == nil)
+        let valid: [(String, String, Int)] = [
+            ("127.0.0.1:9464", "127.0.0.1", 9464), ("0.0.0.0:1", "0.0.0.0", 1),
+            ("255.255.255.255:65535", "255.255.255.255", 65535), ("[::1]:9464", "::1", 9464),
+            ("[::]:80", "::", 80), ("[2001:db8::7]:9464", "2001:db8::7", 9464),
+            ("[::ffff:127.0.0.1]:9464", "::ffff:127.0.0.1", 9464),
+        ]
+        for (text, host, port) in valid {
+            let configuration = try parse(#"{"database":"x","account":true,"metricsListen":"\#(text)"}"#)
+            #expect(configuration.metricsListen == ListenAddress(host: host, port: port), "\(text)")
+            #expect(configuration.metricsListen?.description == text)
+        }
+    }
+
+    static let invalidListenAddresses: [(text: String, reason: String)] = [
+        ("9464", "has no port"), ("127.0.0.1", "has no port"), ("127.0.0.1:", "the port must be"),
+        ("127.0.0.1:0", "the port must be"), ("127.0.0.1:65536", "the port must be"),
+        ("127.0.0.1:-1", "the port must be"), ("127.0.0.1:+80", "the port must be"),
+        ("127.0.0.1:09464", "the port must be"), ("127.0.0.1:1e3", "the port must be"),
+        ("127.0.0.1:9464/metrics", "the port must be"), ("127.0.0.1:99999999999999999999", "the port must be"),
+        ("localhost:9464", "is not an IPv4 address"), ("example.com:9464", "is not an IPv4 address"),
+        ("256.0.0.1:9464", "is not an IPv4 address"), ("1.2.3:9464", "is not an IPv4 address"),
+        ("01.2.3.4:9464", "is not an IPv4 address"), ("1.2.3.4.5:9464", "is not an IPv4 address"),
+        (":9464", "is not an IPv4 address"), ("::1:9464", "goes in brackets"), ("[::1]", "no \"]:\""),
+        ("[::1]9464", "no \"]:\""), ("[::1:9464", "no \"]:\""), ("[127.0.0.1]:9464", "is not an IPv6 address"),
+        ("[fe80::1%eth0]:9464", "is not an IPv6 address"), ("[]:9464", "is not an IPv6 address"),
+        ("[::1]:0", "the port must be"), (" 127.0.0.1:9464", "printable ASCII"),
+        ("127.0.0.1:9464\n", "printable ASCII"), ("127.0.0.1\u{0}:9464", "printable ASCII"),
+        ("http://127.0.0.1:9464", "is a URL"),
+    ]
+
+    @Test(arguments: 0..<invalidListenAddresses.count)
+    func aMetricsListenThatIsNotHostColonPortIsRefusedSayingWhy(index: Int) throws {
+        let (text, reason) = Self.invalidListenAddresses[index]
+        let json = try String(
+            decoding: JSONSerialization.data(withJSONObject: [
+                "database": "x", "account": true, "metricsListen": text,
+            ]),
+            as: UTF8.self
+        )
+        #expect {
+            try parse(json)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == "metricsListen" && error.description.contains(reason)
+                && error.description.contains(#"such as "127.0.0.1:9464" or "[::1]:9464""#)
+        }
+    }
+
+    @Test func aStoredSourceIsPolledWhenListedByIDOrKnownNameOrAsOneOfAllTasksOrTheAccount() throws {
+        let listed = try parse(#"{"database":"x","tasks":["T1","jane~news"],"actors":["A1","jane~crawler"]}"#)
+        #expect(listed.polls(.task("T1"), name: nil, removedUpstream: false))
+        #expect(listed.polls(.task("T9"), name: "jane~news", removedUpstream: false))
+        #expect(!listed.polls(.task("T9"), name: "jane~other", removedUpstream: false))
+        #expect(!listed.polls(.task("A1"), name: nil, removedUpstream: false), "an Actor's ID is not a task's")
+        #expect(listed.polls(.actor("A1"), name: nil, removedUpstream: false))
+        #expect(listed.polls(.actor("A7"), name: "jane~crawler", removedUpstream: false))
+        #expect(!listed.polls(.actor("T1"), name: nil, removedUpstream: false))
+        #expect(!listed.polls(.account, name: nil, removedUpstream: false))
+        let everything = try parse(#"{"database":"x","allTasks":true,"account":true}"#)
+        #expect(everything.polls(.task("T9"), name: nil, removedUpstream: false))
+        #expect(!everything.polls(.task("T9"), name: nil, removedUpstream: true), "gone upstream")
+        #expect(everything.polls(.account, name: nil, removedUpstream: false))
+        #expect(!everything.polls(.actor("A1"), name: nil, removedUpstream: false))
     }
 
     @Test func plainHTTPIsForThisMachineUnlessAllowed() throws {

@@ -4,12 +4,13 @@ import Logging
 extension ApifyClient {
     /// A client served by `transport` in-process: the world's token unless another is given, retries
     /// after 1 ms that are not even slept, no pacing and no log output, so that retry paths cost
-    /// nothing in tests.
+    /// nothing in tests. `observer` is told of every attempt.
     package static func inProcess(
         _ transport: InProcessTransport,
         token: String? = nil,
         maxRetries: Int = 8,
-        maximumBodyBytes: Int = 32 * 1024 * 1024
+        maximumBodyBytes: Int = 32 * 1024 * 1024,
+        observer: (any APIRequestObserver)? = nil
     ) -> ApifyClient {
         let oneMillisecond = Duration.milliseconds(1)
         return ApifyClient(
@@ -29,7 +30,8 @@ extension ApifyClient {
             ),
             transport: transport,
             logger: Logger(label: "in-process") { _ in SwiftLogNoOpLogHandler() },
-            sleep: { _ in }
+            sleep: { _ in },
+            observer: observer
         )
     }
 }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// An `APITransport` that hands each request straight to a simulated world it owns: the simulator's
 /// answers, queued faults and imperfections, without a socket, a port or a wait, so that tests of the
-/// client and the engine run fast and need no network. Delays are not waited for.
+/// client and the engine run fast and need no network. Delays are not waited for: one that reaches
+/// the request's timeout is a timeout, reported at once.
 package final class InProcessTransport: APITransport {
     private let world: Mutex<SimulatedWorld>
     /// Requests matched by a hold, counted, and the gate they wait at from the given number on.
@@ -48,7 +49,8 @@ package final class InProcessTransport: APITransport {
         let exchange = withWorld {
             $0.serve(method: "GET", path: path, query: query, authorization: authorization)
         }
-        guard case .answer(let response, _) = exchange else { return .failed("connection reset by peer") }
+        guard case .answer(let response, let delay) = exchange else { return .failed("connection reset by peer") }
+        guard delay < timeout else { return .timedOut(after: timeout) }
         guard response.body.count <= maximumBodyBytes else { return .tooLarge }
         let responseHeaders =
             [(name: "Content-Type", value: response.contentType)]

@@ -13,5 +13,10 @@ public func fuzzConfiguration(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     precondition(configuration.discoveryIntervalSeconds >= 60)
     precondition((1...64).contains(configuration.maxConcurrentTasks) && configuration.maxRetries >= 0)
     precondition(configuration.database.hasPrefix("/"))
+    // An address accepted is one the parser reads back the same, with a port a socket can take.
+    if let listen = configuration.metricsListen {
+        precondition((1...65_535).contains(listen.port))
+        precondition((try? ListenAddress.parse(listen.description)) == listen)
+    }
     return 0
 }
