@@ -80,7 +80,8 @@ import Testing
             let config = try writeConfig(metricsListen: "127.0.0.1:\(port)", pollIntervalSeconds: pollIntervalSeconds)
             let daemon = try ProgramRun(["run", "--config", config])
             try await waitUntil { daemon.stderr.contains("event=metrics_listening") || !daemon.isRunning }
-            if daemon.isRunning { return (daemon, port) }
+            if daemon.stderr.contains("event=metrics_listening") { return (daemon, port) }
+            if daemon.isRunning { daemon.signal(SIGKILL) }
             #expect(daemon.stderr.contains("another program listens"), "\(daemon.stderr)")
         }
         throw RawHTTPConnection.Failure(description: "no port could be bound")
@@ -88,6 +89,8 @@ import Testing
 
     @Test func theDaemonServesMetricsWhileItRunsAndStopsCleanlyOnSIGTERM() async throws {
         let (daemon, port) = try await startDaemon()
+        // A failed expectation must not leave the daemon running.
+        defer { if daemon.isRunning { daemon.signal(SIGKILL) } }
         #expect(daemon.stderr.contains("url=http://127.0.0.1:\(port)/metrics"), "\(daemon.stderr)")
         try await waitUntil { (try? self.count("SELECT count(*) FROM runs")) == 1210 }
         // The counters follow the database: the pass that stored the runs is counted when it ends.
@@ -130,10 +133,11 @@ import Testing
         try db.close(optimize: false)
         let recorded = try #require(lastSuccess.flatMap(ISOTimestamp.milliseconds))
         let (again, newPort) = try await startDaemon(pollIntervalSeconds: 60)
+        defer { if again.isRunning { again.signal(SIGKILL) } }
         let seeded = try Self.scrape(port: newPort).value("apify_runs_sync_last_success_timestamp_seconds", taskLabels)
-        #expect(try #require(seeded) >= Double(recorded) / 1000)
         again.signal(SIGTERM)
         #expect(await again.wait(timeout: .seconds(25)) == 0, "\(again.stderr)")
+        #expect(try #require(seeded) >= Double(recorded) / 1000)
     }
 
     @Test func anAddressInUseExits78NamingMetricsListen() async throws {
