@@ -1,5 +1,5 @@
+import Foundation
 import RunModel
-import RunStore
 
 /// One sink of `alerts.sinks`: a command or a webhook, with the events it takes.
 package struct AlertSinkConfiguration: Sendable, Equatable {
@@ -133,7 +133,7 @@ package struct AlertSinkConfiguration: Sendable, Equatable {
                     "give either \"url\" or \"urlFile\" (a file holding the URL, e.g. a credential)"
                 )
             }
-            if let url, let problem = WebhookSink.problem(with: url) { throw fail("\(key).url", problem) }
+            if let url, let problem = Self.problem(with: url) { throw fail("\(key).url", problem) }
             for (name, path) in [("urlFile", urlFile), ("headersFile", try string("headersFile"))] {
                 if let path, !path.hasPrefix("/") { throw fail("\(key).\(name)", "must be an absolute path") }
             }
@@ -176,18 +176,15 @@ package struct AlertSinkConfiguration: Sendable, Equatable {
             }
     }
 
-    /// Whether the sink takes `event`: its kind is listed (or no list), and its task or Actor,
-    /// by ID or `username~name`, is listed (or neither list is given). Source events (`sync_error`,
-    /// `sync_recovered`) match the source they are about.
-    package func takes(_ event: StoredEvent) -> Bool {
-        if let events, !events.contains(event.kind) { return false }
-        guard tasks != nil || actors != nil else { return true }
-        var taskNames: [String?] = [event.taskId, event.taskName]
-        var actorNames: [String?] = [event.actorId, event.actorName]
-        if case .task(let id)? = event.source { taskNames.append(id) }
-        if case .actor(let id)? = event.source { actorNames.append(id) }
-        let inTasks = tasks.map { list in taskNames.contains { $0.map(list.contains) ?? false } } ?? false
-        let inActors = actors.map { list in actorNames.contains { $0.map(list.contains) ?? false } } ?? false
-        return inTasks || inActors
+    /// Why `url` cannot be a webhook: not https (http is allowed to this machine only), no host.
+    static func problem(with url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host?.lowercased(), !host.isEmpty
+        else { return "is not a URL (https://host/path)" }
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        guard scheme == "https" || (scheme == "http" && loopback) else {
+            return "must be an https:// URL (http:// only to this machine)"
+        }
+        return nil
     }
 }

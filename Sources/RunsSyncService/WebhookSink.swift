@@ -43,7 +43,9 @@ package struct WebhookSink: AlertSink {
                 throw fail("urlFile", "\(urlFile) cannot be read")
             }
             resolved = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let problem = Self.problem(with: resolved) { throw fail("urlFile", "\(urlFile): \(problem)") }
+            if let problem = AlertSinkConfiguration.problem(with: resolved) {
+                throw fail("urlFile", "\(urlFile): \(problem)")
+            }
         }
         var headers: [(String, String)] = []
         if let headersFile {
@@ -69,18 +71,6 @@ package struct WebhookSink: AlertSink {
         self.retryWindow = retryHours * 3600
         self.http = http
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)
-    }
-
-    /// Why `url` cannot be a webhook: not https (http is allowed to this machine only), no host.
-    static func problem(with url: String) -> String? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            let host = components.host?.lowercased(), !host.isEmpty
-        else { return "is not a URL (https://host/path)" }
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        guard scheme == "https" || (scheme == "http" && loopback) else {
-            return "must be an https:// URL (http:// only to this machine)"
-        }
-        return nil
     }
 
     package func takes(_ event: StoredEvent) -> Bool { configuration.takes(event) }

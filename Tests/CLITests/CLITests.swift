@@ -94,6 +94,58 @@ import Testing
         try await bad.stop()
     }
 
+    @Test func healthProblemsOpenAndCloseOnceEachWithChecksEverySecond() async throws {
+        let received = directory.path("events")
+        let recorder =
+            #"{"name":"rec","type":"exec","command":["/bin/sh","-c","cat >> \"$0\"; echo >> \"$0\"","\#(received)"]}"#
+        let config = directory.path("health.json")
+        let json =
+            #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","token":"\#(Self.token)","#
+            + #""tasks":[{"id":"jane~news","maxRunSeconds":2,"expectEverySeconds":4,"minItems":5}],"#
+            + #""pollIntervalSeconds":1,"alerts":{"healthCheckIntervalSeconds":1,"sinks":[\#(recorder)]}}"#
+        try Data(json.utf8).write(to: URL(fileURLWithPath: config))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+        let realNow = { Int64(Date().timeIntervalSince1970 * 1000) }
+        let slow = simulator.withWorld { world in
+            world.nowMs = realNow()
+            return world.createRuns(task: world.taskIdByName["jane~news"]!, count: 1, status: "RUNNING")[0]
+        }
+        let newsId = simulator.withWorld { $0.taskIdByName["jane~news"]! }
+        func events() -> [String] {
+            ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                guard let object = try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any],
+                    let event = object["event"] as? String
+                else { return nil }
+                return "\(event) \(object["runId"] as? String ?? object["sourceId"] as? String ?? "")"
+            }
+        }
+        let daemon = try ProgramRun(["run", "--config", config])
+        // Past 2 s the run is stuck; past 4 s without a new run the task is silent.
+        try await waitUntil(timeout: .seconds(30)) {
+            Set(events()).isSuperset(of: ["run_stuck \(slow)", "task_silent \(newsId)"])
+        }
+        // The run finishes with too few items, and a new run starts.
+        simulator.withWorld { world in
+            world.nowMs = realNow()
+            world.setStatus(run: slow, to: "SUCCEEDED")
+            world.setItemCount(run: slow, to: 2)
+            world.createRuns(task: newsId, count: 1)
+        }
+        let all: Set = [
+            "run_stuck \(slow)", "task_silent \(newsId)", "run_stuck_recovered \(slow)",
+            "task_silent_recovered \(newsId)", "empty_result \(slow)",
+        ]
+        try await waitUntil(timeout: .seconds(30)) { Set(events()).isSuperset(of: all) }
+        // A few more checks change nothing: each problem opened once and closed once.
+        try await Task.sleep(for: .seconds(3))
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(25)) == 0, "\(daemon.stderr)")
+        let seen = events().filter { !$0.hasPrefix("run_succeeded_after_failure") }
+        #expect(seen.sorted() == all.sorted(), "\(seen)")
+        #expect(try count("SELECT count(*) FROM health_problems WHERE closed_at IS NULL") == 0)
+        #expect(try count("SELECT dataset_item_count FROM runs WHERE id = '\(slow)'") == 2)
+    }
+
     @Test func onceSyncsEveryTaskAndExitsZero() async throws {
         let config = try writeConfig()
         let result = try await ProgramRun.run(["once", "--config", config])

@@ -45,7 +45,10 @@ import Testing
                 "ApifyAPI/ResponseDecoder.swift", "RunModel/RunRecord.swift", "RunModel/ISOTimestamp.swift",
                 "ApifyAPI/RunListPage.swift", "ApifyAPI/ResourceSummary.swift", "ApifyAPI/TaskListPage.swift",
                 "RunModel/RunSource.swift", "RunsSyncService/ListenAddress.swift",
+                "RunsSyncService/AlertsConfiguration.swift", "RunsSyncService/AlertSinkConfiguration.swift",
+                "RunsSyncService/FailureRateRule.swift", "RunModel/EventKind.swift", "RunModel/RunStatus.swift",
             ],
+            support: ["ConfigurationDefaults.swift"],
             seeds: [
                 "example": Array(example),
                 "minimal": Array(#"{"database":"db","tasks":["a"]}"#.utf8),
@@ -57,12 +60,17 @@ import Testing
                         .utf8
                 ),
                 "metrics": Array(#"{"database":"/x","account":true,"metricsListen":"[::1]:9464"}"#.utf8),
+                "alerts": Array(
+                    #"{"database":"/x","tasks":[{"id":"a","minItems":5,"failureRate":{"threshold":0.5}}],"alerts":{"sinks":[{"name":"m","type":"exec","command":["/bin/true"],"events":["run_failed"]},{"name":"s","type":"webhook","url":"https://h/x","format":"slack"}]}}"#
+                        .utf8
+                ),
             ]
         )
     }
 
     /// Compiles `harness` with `sources` under libFuzzer and AddressSanitizer and runs it on the seeds.
-    private func fuzz(harness: String, sources: [String], seeds: [String: [UInt8]]) throws {
+    /// `support`: more files of the harnesses' folder (stand-ins for what the sources name outside).
+    private func fuzz(harness: String, sources: [String], support: [String] = [], seeds: [String: [UInt8]]) throws {
         let swiftc = try #require(Self.findSwiftc(), "swiftc is not on PATH")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("ars-fuzz-\(UUID().uuidString)")
         let corpus = work.appendingPathComponent("corpus")
@@ -78,7 +86,7 @@ import Testing
             let text = try String(contentsOf: Self.root.appendingPathComponent("Sources/\(source)"), encoding: .utf8)
             let copy = work.appendingPathComponent(source.replacingOccurrences(of: "/", with: "_"))
             let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter {
-                $0 != "import RunModel" && $0 != "import ApifyAPI"
+                $0 != "import RunModel" && $0 != "import ApifyAPI" && $0 != "import RunStore"
             }
             try kept.joined(separator: "\n").write(to: copy, atomically: true, encoding: .utf8)
             sourcePaths.append(copy.path)
@@ -89,6 +97,7 @@ import Testing
                 "-sanitize=fuzzer,address", "-parse-as-library", "-O", "-package-name", "apify_runs_sync",
                 "-module-name", "Fuzzed", "-o", binary, harnessPath,
             ] + sourcePaths
+                + support.map { Self.root.appendingPathComponent("Tests/FuzzTests/Harnesses/\($0)").path }
         )
         try #require(build.status == 0, "building the fuzzer failed:\n\(build.output.suffix(3000))")
         let result = try run(

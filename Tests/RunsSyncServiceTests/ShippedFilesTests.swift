@@ -5,6 +5,8 @@ import RunsSyncService
 import TestSupport
 import Testing
 
+/// The files the project ships, as a user meets them: the example configuration, and the code's
+/// formatting as the README's lint command checks it (so that CI runs that lint).
 @Suite struct ShippedFilesTests {
     private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -14,5 +16,25 @@ import Testing
         #expect(configuration.tasks.count == 2)
         #expect(configuration.database == "/var/lib/apify-runs-sync/runs.db")
         #expect(configuration.interval(of: configuration.tasks[1]) == 300)
+    }
+
+    /// `swift format lint --strict -r Sources Tests`, the README's command, with the toolchain's
+    /// `swift` (the one running the tests, or the first on PATH).
+    @Test(.timeLimit(.minutes(5))) func theCodeIsFormattedAsTheLintWants() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let candidates =
+            (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/swift" } + ["/opt/swift/usr/bin/swift"]
+        let swift = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: swift)
+        process.arguments = ["format", "lint", "--strict", "-r", "Sources", "Tests"]
+        process.currentDirectoryURL = Self.root
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && text.isEmpty, "\(text.prefix(2000))")
     }
 }
