@@ -12,52 +12,75 @@ import SQLiteCore
 extension RunStore {
     // MARK: Writing events, inside the transaction of their cause
 
-    /// Inserts the events of a batch's recorded status changes, after all of its rows are written:
-    /// a failure status reached, and a success that follows failures of the same task (or Actor,
-    /// for runs without a task). First sightings of a backfill are history, summarised, not events.
+    /// Inserts the events of a batch's recorded status changes, after all of its rows are written,
+    /// in the order the runs started (event IDs are the order sinks receive them in): a failure
+    /// status reached, and a success that follows failures of the same task (or Actor, for runs
+    /// without a task). First sightings of a backfill are history, summarised, not events.
     static func recordRunEvents(
         of changed: [(run: Int, from: String?, taskId: String)],
         in batch: RunBatch,
         historical: Bool,
         in db: Database
     ) throws {
-        var successes: [(run: Int, from: String?, taskId: String)] = []
-        for change in changed where !(historical && change.from == nil) {
+        let news = changed.filter { !(historical && $0.from == nil) }
+        guard !news.isEmpty else { return }
+        let ordered = news.sorted { a, b in
+            let (first, second) = (batch.runs[a.run], batch.runs[b.run])
+            let (x, y) = (
+                first.startedAt.flatMap(ISOTimestamp.milliseconds), second.startedAt.flatMap(ISOTimestamp.milliseconds)
+            )
+            if x != y { return (x ?? .min) < (y ?? .min) }
+            return a.run < b.run
+        }
+        for change in ordered {
             let run = batch.runs[change.run]
             if let kind = EventKind.failure(run.status) {
                 try insertRunEvent(kind, run: run, from: change.from, taskId: change.taskId, batch: batch, in: db)
-            } else if run.status == RunStatus.succeeded {
-                successes.append(change)
+            } else if run.status == RunStatus.succeeded, try followsAFailure(run, taskId: change.taskId, in: db) {
+                try insertRunEvent(
+                    .runSucceededAfterFailure,
+                    run: run,
+                    from: change.from,
+                    taskId: change.taskId,
+                    batch: batch,
+                    in: db
+                )
             }
         }
-        guard !successes.isEmpty else { return }
-        // The previous finished run of the same task (or of the same Actor without a task).
-        let previous = try db.cachedStatement(
-            """
-            SELECT status FROM runs
-            WHERE CASE WHEN ?1 <> '' THEN task_id = ?1 ELSE task_id = '' AND act_id IS ?2 END
-                AND started_at < ?3 AND id <> ?4 AND deleted_at IS NULL
-                AND status IN (\(Schema.finalList))
-            ORDER BY started_at DESC LIMIT 1
-            """
-        )
-        defer { try? previous.reset() }
-        for change in successes {
-            let run = batch.runs[change.run]
-            guard let startedAt = run.startedAt, change.taskId != "" || run.actId != nil else { continue }
-            try previous.reset()
-            try previous.bind([.text(change.taskId), SQLiteValue(run.actId), .text(startedAt), .text(run.id)])
-            guard try previous.step(), let status = previous.text(at: 0), EventKind.failure(status) != nil
-            else { continue }
-            try insertRunEvent(
-                .runSucceededAfterFailure,
-                run: run,
-                from: change.from,
-                taskId: change.taskId,
-                batch: batch,
-                in: db
+    }
+
+    /// Whether the previous finished run of `run`'s task (or of its Actor, for a run without a task)
+    /// failed. Two statements, each a plain equality the planner matches to `runs_task_started` or
+    /// `runs_actor_started`, read backwards from the run's start.
+    private static func followsAFailure(_ run: RunRecord, taskId: String, in db: Database) throws -> Bool {
+        guard let startedAt = run.startedAt else { return false }
+        let previous: Statement
+        if !taskId.isEmpty {
+            previous = try db.cachedStatement(
+                """
+                SELECT status FROM runs
+                WHERE task_id = ?1 AND started_at < ?2 AND id <> ?3 AND deleted_at IS NULL
+                    AND status IN (\(Schema.finalList))
+                ORDER BY started_at DESC LIMIT 1
+                """
             )
+            try previous.bind([.text(taskId), .text(startedAt), .text(run.id)])
+        } else if let actId = run.actId {
+            previous = try db.cachedStatement(
+                """
+                SELECT status FROM runs
+                WHERE act_id = ?1 AND started_at < ?2 AND task_id = '' AND id <> ?3 AND deleted_at IS NULL
+                    AND status IN (\(Schema.finalList))
+                ORDER BY started_at DESC LIMIT 1
+                """
+            )
+            try previous.bind([.text(actId), .text(startedAt), .text(run.id)])
+        } else {
+            return false
         }
+        defer { try? previous.reset() }
+        guard try previous.step(), let status = previous.text(at: 0) else { return false }
+        return EventKind.failure(status) != nil
     }
 
     private static func insertRunEvent(
@@ -119,9 +142,17 @@ extension RunStore {
         details: String?
     ) async throws {
         try await ownTransaction { db in
+            // Only what describes the run as stored: details read while it was RUNNING, stored after its
+            // failure, would pass for the failure's.
             try db.execute(
-                "UPDATE runs SET status_message = ?2, exit_code = ?3, run_details = ?4 WHERE id = ?1",
-                [.text(runId), SQLiteValue(statusMessage), SQLiteValue(exitCode.map(Int64.init)), SQLiteValue(details)]
+                """
+                UPDATE runs SET status_message = ?2, exit_code = ?3, run_details = ?4 WHERE id = ?1 AND status IS ?5
+                """,
+                [
+                    .text(runId), SQLiteValue(statusMessage), SQLiteValue(exitCode.map(Int64.init)),
+                    SQLiteValue(details),
+                    SQLiteValue(status),
+                ]
             )
             // The message belongs to the events of the run's failure that wait for it.
             try db.execute(
@@ -259,6 +290,9 @@ extension RunStore {
         }
     }
 
+    /// The events a run's failure is: their message is the run's `statusMessage`.
+    private static let failureEvents = RunStatus.failures.compactMap(EventKind.failure).map(\.rawValue)
+
     /// Events matching `condition` (on `events AS e`), oldest first, joined with their run and names.
     static func events(
         where condition: String,
@@ -269,7 +303,10 @@ extension RunStore {
         let statement = try db.cachedStatement(
             """
             SELECT e.id, e.event, e.source_kind, e.source_id, e.task_id, e.actor_id, e.run_id, e.from_status,
-                e.to_status, e.message, e.started_at, e.finished_at, e.occurred_at, e.payload,
+                e.to_status,
+                coalesce(e.message, CASE WHEN e.event IN (\(RunStatus.sqlList(failureEvents)))
+                    AND json_extract(r.run_details, '$.status') IS e.to_status THEN r.status_message END),
+                e.started_at, e.finished_at, e.occurred_at, e.payload,
                 nullif(tn.name, ''), nullif(an.name, ''), r.exit_code, r.usage_total_usd, r.default_dataset_id,
                 json_extract(r.run_details, '$.status') IS r.status
             FROM events AS e

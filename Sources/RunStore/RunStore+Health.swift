@@ -7,12 +7,14 @@ import SQLiteCore
 extension RunStore {
     /// Opens the problems of `kind` found now and not yet open, and closes the open ones not found:
     /// with their recovery event when `evaluated` says the subject was checked (nil: every subject
-    /// was), silently otherwise (no longer checked). Returns how many were opened and closed.
+    /// was); silently when it was not (no longer checked) and `closingUnchecked`; else it stays open
+    /// (a check that could not run this time). Returns how many were opened and closed.
     @discardableResult
     package func reconcile(
         _ kind: EventKind,
         findings: [HealthFinding],
         evaluated: Set<String>?,
+        closingUnchecked: Bool = true,
         at time: String
     ) async throws -> (opened: Int, closed: Int) {
         guard let recovery = kind.recovery else { preconditionFailure("\(kind) is not a health problem") }
@@ -43,6 +45,7 @@ extension RunStore {
             let found = Set(findings.map(\.subject))
             for (subject, id) in open where !found.contains(subject) {
                 let checked = evaluated?.contains(subject) ?? true
+                guard checked || closingUnchecked else { continue }
                 let row = try db.rows(
                     """
                     UPDATE health_problems SET closed_at = ?2,

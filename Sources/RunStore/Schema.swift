@@ -403,14 +403,24 @@ enum Schema {
                 FROM week GROUP BY kind, id
             )
             SELECT o.kind, o.id, nullif(n.name, '') AS name,
-                   (SELECT started_at FROM runs AS r WHERE CASE WHEN o.kind = 'task' THEN r.task_id = o.id
-                        ELSE r.task_id = '' AND r.act_id = o.id END ORDER BY r.started_at DESC LIMIT 1)
-                       AS last_run_started_at,
-                   (SELECT status FROM runs AS r WHERE CASE WHEN o.kind = 'task' THEN r.task_id = o.id
-                        ELSE r.task_id = '' AND r.act_id = o.id END ORDER BY r.started_at DESC LIMIT 1)
-                       AS last_run_status,
-                   (SELECT max(finished_at) FROM runs AS r WHERE CASE WHEN o.kind = 'task' THEN r.task_id = o.id
-                        ELSE r.task_id = '' AND r.act_id = o.id END AND r.status = '\(RunStatus.succeeded)') AS last_success_at,
+                   CASE WHEN o.kind = 'task'
+                       THEN (SELECT started_at FROM runs AS r WHERE r.task_id = o.id
+                           ORDER BY r.started_at DESC LIMIT 1)
+                       ELSE (SELECT started_at FROM runs AS r WHERE r.act_id = o.id AND r.task_id = ''
+                           ORDER BY r.started_at DESC LIMIT 1)
+                   END AS last_run_started_at,
+                   CASE WHEN o.kind = 'task'
+                       THEN (SELECT status FROM runs AS r WHERE r.task_id = o.id
+                           ORDER BY r.started_at DESC LIMIT 1)
+                       ELSE (SELECT status FROM runs AS r WHERE r.act_id = o.id AND r.task_id = ''
+                           ORDER BY r.started_at DESC LIMIT 1)
+                   END AS last_run_status,
+                   CASE WHEN o.kind = 'task'
+                       THEN (SELECT finished_at FROM runs AS r WHERE r.task_id = o.id
+                           AND r.status = '\(RunStatus.succeeded)' ORDER BY r.started_at DESC LIMIT 1)
+                       ELSE (SELECT finished_at FROM runs AS r WHERE r.act_id = o.id AND r.task_id = ''
+                           AND r.status = '\(RunStatus.succeeded)' ORDER BY r.started_at DESC LIMIT 1)
+                   END AS last_success_at,
                    coalesce(c.runs_24h, 0) AS runs_24h, coalesce(c.failed_24h, 0) AS failed_24h,
                    round(1.0 * c.failed_24h / nullif(c.finished_24h, 0), 3) AS failure_rate_24h,
                    coalesce(c.runs_7d, 0) AS runs_7d, coalesce(c.failed_7d, 0) AS failed_7d,

@@ -29,8 +29,9 @@ package final class AlertDispatcher: Sendable {
     private struct State {
         var sinks: [any AlertSink]
         var retentionDays: Double
-        /// Whether `alert_sinks` knows every sink.
+        /// Whether `alert_sinks` knows every sink of `generation` (the sinks since the last replace).
         var registered = false
+        var generation = 0
         /// When the sinks were configured: a new sink starts with the events from then on.
         var configuredAt: Date
         var woken = true
@@ -43,8 +44,9 @@ package final class AlertDispatcher: Sendable {
 
     /// Reads of a run's details before its failure is sent without them.
     static let detailAttemptLimit = 3
-    /// Events looked at per sink and round.
-    static let batchSize = 200
+    /// Events looked at per sink and round: a task whose events wait behind a retry holds up the
+    /// others only past this many.
+    static let batchSize = 1000
 
     package init(
         store: RunStore,
@@ -70,6 +72,7 @@ package final class AlertDispatcher: Sendable {
     package func replaceSinks(_ sinks: [any AlertSink], retentionDays: Double) {
         state.withLock { state in
             (state.sinks, state.retentionDays, state.registered, state.woken) = (sinks, retentionDays, false, true)
+            state.generation += 1
             state.configuredAt = now()
         }
     }
@@ -98,11 +101,14 @@ package final class AlertDispatcher: Sendable {
     }
 
     private func round(ignoringSchedule: Bool) async {
-        let (sinks, registered, configuredAt) = state.withLock { ($0.sinks, $0.registered, $0.configuredAt) }
+        let (sinks, registered, configuredAt, generation) = state.withLock {
+            ($0.sinks, $0.registered, $0.configuredAt, $0.generation)
+        }
         do {
             if !registered {
                 try await store.registerSinks(sinks.map(\.name), at: ISOTimestamp.string(from: configuredAt))
-                state.withLock { $0.registered = true }
+                // Sinks replaced meanwhile are registered by the next round.
+                state.withLock { if $0.generation == generation { $0.registered = true } }
             }
             var (more, nextDue) = try await prepare(finalAttempt: ignoringSchedule)
             for sink in sinks {
@@ -130,6 +136,7 @@ package final class AlertDispatcher: Sendable {
         let failures = events.filter { EventKind.failure($0.toStatus ?? "") != nil && $0.kind.isAboutARun }
         var details: [Int64: RunDetails?] = [:]
         var due: Date?
+        var prepared = 0
         if let client, !failures.isEmpty {
             details = await withTaskGroup(of: (Int64, RunDetails??).self) { group in
                 var started = 0
@@ -183,9 +190,10 @@ package final class AlertDispatcher: Sendable {
             }
             state.withLock { _ = $0.detailAttempts.removeValue(forKey: event.id) }
             try await store.setPayload(AlertPayload(event).json, of: event.id)
+            prepared += 1
             metrics?.eventPrepared(event.kind)
         }
-        return (events.count == Self.batchSize, due)
+        return (events.count == Self.batchSize && prepared > 0, due)
     }
 
     /// Hands `sink` its pending events; returns whether more are waiting, and the next retry.
@@ -201,7 +209,7 @@ package final class AlertDispatcher: Sendable {
             groups[key, default: []].append(delivery)
         }
         let limiter = ConcurrencyLimiter(limit: sink.maxConcurrent)
-        let dues = try await withThrowingTaskGroup(of: Date?.self) { group in
+        let results = try await withThrowingTaskGroup(of: (due: Date?, recorded: Int).self) { group in
             for key in order {
                 let deliveries = groups[key]!
                 group.addTask {
@@ -210,26 +218,33 @@ package final class AlertDispatcher: Sendable {
                     }
                 }
             }
-            var dues: [Date] = []
-            for try await due in group { if let due { dues.append(due) } }
-            return dues
+            var results: [(due: Date?, recorded: Int)] = []
+            for try await result in group { results.append(result) }
+            return results
         }
-        return (pending.count == Self.batchSize, dues.min())
+        // More than one round takes, and this one got somewhere: another round at once. (Events
+        // that all wait for a retry would otherwise make rounds back to back that do nothing.)
+        let recorded = results.reduce(0) { $0 + $1.recorded }
+        return (pending.count == Self.batchSize && recorded > 0, results.compactMap(\.due).min())
     }
 
     /// Delivers one task's events in order, stopping at the first that is not delivered (or not
-    /// ready); returns when that one is due again.
+    /// ready); returns when that one is due again, and how many deliveries it recorded.
     private func deliverInOrder(
         _ deliveries: [PendingDelivery],
         to sink: any AlertSink,
         ignoringSchedule: Bool
-    ) async throws -> Date? {
+    ) async throws -> (due: Date?, recorded: Int) {
+        var recorded = 0
         for delivery in deliveries {
             try Task.checkCancellation()
             let event = delivery.event
-            guard let payload = event.payload else { return nil }
+            guard let payload = event.payload else { return (nil, recorded) }
             let time = now()
-            if !ignoringSchedule, let due = delivery.nextAttemptAt.flatMap(Self.date), due > time { return due }
+            if !ignoringSchedule, let due = delivery.nextAttemptAt.flatMap(Self.date), due > time {
+                return (due, recorded)
+            }
+            recorded += 1
             guard sink.takes(event) else {
                 try await store.recordDelivery(
                     of: event.id,
@@ -242,8 +257,6 @@ package final class AlertDispatcher: Sendable {
                 continue
             }
             let outcome = await sink.deliver(event, payload: payload)
-            // Cut short by shutdown: not recorded, so made again at the next start.
-            try Task.checkCancellation()
             let finished = now()
             let stamp = ISOTimestamp.string(from: finished)
             switch outcome {
@@ -251,6 +264,9 @@ package final class AlertDispatcher: Sendable {
                 try await store.recordDelivery(of: event.id, to: sink.name, state: .delivered, at: stamp)
                 metrics?.eventDelivery(event.kind, sink: sink.name, result: "delivered")
             case .failed(let reason):
+                // Cut short by shutdown (a command stopped): not an attempt; made again at the next
+                // start. A delivery that went through is recorded whatever happens meanwhile.
+                try Task.checkCancellation()
                 let attempts = delivery.attempts + 1
                 let first = delivery.firstAttemptAt.flatMap(Self.date) ?? time
                 if let retry = sink.retryDate(afterAttempts: attempts, firstAttempt: first, now: finished) {
@@ -271,7 +287,7 @@ package final class AlertDispatcher: Sendable {
                             ["error": "\(reason)", "attempts": .stringConvertible(attempts)]
                         )
                     )
-                    return retry
+                    return (retry, recorded)
                 }
                 try await store.recordDelivery(of: event.id, to: sink.name, state: .failed, at: stamp, error: reason)
                 metrics?.eventDelivery(event.kind, sink: sink.name, result: "failed")
@@ -286,7 +302,7 @@ package final class AlertDispatcher: Sendable {
             // Given up: the task's next events may go.
             }
         }
-        return nil
+        return (nil, recorded)
     }
 
     private func metadata(_ event: StoredEvent, _ sink: any AlertSink, _ extra: Logger.Metadata) -> Logger.Metadata {

@@ -61,9 +61,17 @@ enum ChildProcess {
         let status = await withTaskCancellationHandler {
             await Self.wait(for: pid)
         } onCancel: {
+            // Shutdown: the group gets SIGTERM now and SIGKILL in five seconds, within the unit's
+            // stop timeout, whatever the configured timeout.
             kill(-group, SIGTERM)
+            Task.detached {
+                try? await Task.sleep(for: .seconds(5))
+                kill(-group, SIGKILL)
+            }
         }
         timer.cancel()
+        // The leader is gone; what it left running in its group goes too, when it was stopped.
+        if stopped.withLock({ $0 }) || Task.isCancelled { kill(-group, SIGKILL) }
         let text = await tail.finish()
         if stopped.withLock({ $0 }) { return (.timedOut, text) }
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.

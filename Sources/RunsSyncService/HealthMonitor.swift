@@ -33,6 +33,8 @@ package final class HealthMonitor: Sendable {
         var configuration: Configuration
         /// Failed dataset reads per run, in this process: a dataset gone for good is left after three.
         var datasetFailures: [String: Int] = [:]
+        /// Runs whose details were not found (404), not asked for again in this process.
+        var detailsGone: Set<String> = []
     }
 
     /// How long a run runs before its details are read for its timeout.
@@ -79,20 +81,39 @@ package final class HealthMonitor: Sendable {
         let stamp = ISOTimestamp.string(from: time)
         do {
             var checked: [(source: RunSource, entry: Configuration.SourceEntry)] = []
+            var polled = Set<String>()
+            var unresolved = false
             let entries =
                 configuration.tasks.map { (RunSource.task($0.id), $0) }
                 + configuration.actors.map { (RunSource.actor($0.id), $0) }
-            for (reference, entry) in entries
-            where entry.minItems != nil || entry.maxRunSeconds != nil || entry.expectEverySeconds != nil
-                || entry.failureRate != nil
-            {
-                // A name the directory cannot resolve now is checked at a later round.
-                if let source = try? await directory.resolve(reference) { checked.append((source, entry)) }
+            for (reference, entry) in entries {
+                // A name the directory cannot resolve now is checked at a later round; meanwhile its
+                // open problems stay as they are (neither recovered nor closed).
+                guard let source = try? await directory.resolve(reference) else {
+                    unresolved = true
+                    continue
+                }
+                polled.insert(HealthFinding.subject(of: source))
+                if entry.minItems != nil || entry.maxRunSeconds != nil || entry.expectEverySeconds != nil
+                    || entry.failureRate != nil
+                {
+                    checked.append((source, entry))
+                }
             }
+            // Runs of sources no longer polled are not refreshed, so they are not judged either.
+            let everything = configuration.account || configuration.allTasks
             var reads = Self.readsPerRound
-            try await checkStuckRuns(checked, grace: configuration.alerts.runStuckGraceSeconds, at: time, reads: &reads)
-            try await checkSilence(checked, at: time)
-            try await checkFailureRates(checked, at: time)
+            if !unresolved {
+                try await checkStuckRuns(
+                    checked,
+                    polled: everything ? nil : polled,
+                    grace: configuration.alerts.runStuckGraceSeconds,
+                    at: time,
+                    reads: &reads
+                )
+            }
+            try await checkSilence(checked, closingUnchecked: !unresolved, at: time)
+            try await checkFailureRates(checked, closingUnchecked: !unresolved, at: time)
             try await checkItemCounts(checked, at: stamp, reads: &reads)
             if let metrics { metrics.openProblems(try await store.openProblems()) }
         } catch is CancellationError {
@@ -103,8 +124,10 @@ package final class HealthMonitor: Sendable {
         alerts.wake()
     }
 
+    /// `polled`: the subjects (`task:ID`, `actor:ID`) whose runs are judged; nil: every run.
     private func checkStuckRuns(
         _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        polled: Set<String>?,
         grace: Double,
         at time: Date,
         reads: inout Int
@@ -114,8 +137,17 @@ package final class HealthMonitor: Sendable {
             if let seconds = entry.maxRunSeconds { limits[HealthFinding.subject(of: source)] = seconds }
         }
         var findings: [HealthFinding] = []
-        for run in try await store.unfinishedRunsForHealth() {
+        let unfinished = try await store.unfinishedRunsForHealth()
+        // Judged: the runs of polled sources, and every run that is no longer unfinished (its problem,
+        // if any, is over). A run of a source no longer polled is not: its problem closes silently.
+        var evaluated = Set(try await store.openProblems().compactMap(\.finding.runId))
+            .subtracting(unfinished.map(\.id))
+        for run in unfinished {
             try Task.checkCancellation()
+            if let polled, !polled.contains("task:\(run.taskId)"), !polled.contains("actor:\(run.actorId ?? "")") {
+                continue
+            }
+            evaluated.insert(run.id)
             guard let started = run.startedAt.flatMap(ISOTimestamp.milliseconds) else { continue }
             let age = time.timeIntervalSince1970 - Double(started) / 1000
             let limit: Double
@@ -124,9 +156,19 @@ package final class HealthMonitor: Sendable {
                 (limit, why) = (own, "its maxRunSeconds of \(Int(own)) s")
             } else {
                 var timeout = run.timeoutSeconds
-                if timeout == nil, age > Self.detailsAfterSeconds, reads > 0, let client {
+                let gone = state.withLock { $0.detailsGone.contains(run.id) }
+                if timeout == nil, !gone, age > Self.detailsAfterSeconds, reads > 0, let client {
                     reads -= 1
-                    if let details = try? await client.runDetails(id: run.id) {
+                    // A failed read is tried at a later round; a run not found is not asked for again
+                    // in this process (the passes mark it deleted, if its source is polled).
+                    let read: RunDetails??
+                    do {
+                        read = .some(try await client.runDetails(id: run.id))
+                    } catch {
+                        read = .none
+                    }
+                    if case .some(.none) = read { state.withLock { _ = $0.detailsGone.insert(run.id) } }
+                    if case .some(.some(let details)) = read {
                         try await store.setRunDetails(
                             runId: run.id,
                             status: details.status,
@@ -151,11 +193,17 @@ package final class HealthMonitor: Sendable {
                 )
             )
         }
-        try await store.reconcile(.runStuck, findings: findings, evaluated: nil, at: ISOTimestamp.string(from: time))
+        try await store.reconcile(
+            .runStuck,
+            findings: findings,
+            evaluated: evaluated,
+            at: ISOTimestamp.string(from: time)
+        )
     }
 
     private func checkSilence(
         _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        closingUnchecked: Bool,
         at time: Date
     )
         async throws
@@ -186,12 +234,14 @@ package final class HealthMonitor: Sendable {
             .taskSilent,
             findings: findings,
             evaluated: evaluated,
+            closingUnchecked: closingUnchecked,
             at: ISOTimestamp.string(from: time)
         )
     }
 
     private func checkFailureRates(
         _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        closingUnchecked: Bool,
         at time: Date
     )
         async throws
@@ -219,6 +269,7 @@ package final class HealthMonitor: Sendable {
             .failureRate,
             findings: findings,
             evaluated: evaluated,
+            closingUnchecked: closingUnchecked,
             at: ISOTimestamp.string(from: time)
         )
     }

@@ -101,8 +101,9 @@ package struct WebhookSink: AlertSink {
         } catch let error as IOError {
             return .failed("the webhook could not be reached: \(String(cString: strerror(error.errnoCode)))")
         } catch let error as HTTPClientError {
-            // Its descriptions name the kind of failure (connectTimeout, remoteConnectionClosed…), not the URL.
-            return .failed("the webhook could not be reached: \(error)")
+            // The kind of failure (connectTimeout, remoteConnectionClosed…) without its associated values,
+            // which can quote a header.
+            return .failed("the webhook could not be reached: \(error.shortDescription)")
         } catch {
             // Other errors can quote the URL, whose path is often the secret: only the kind of error.
             return .failed("the webhook could not be reached (\(String(describing: type(of: error))))")

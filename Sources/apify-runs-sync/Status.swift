@@ -55,7 +55,10 @@ struct Status: AsyncParsableCommand {
             + stored.filter { !shown.contains($0.source) }.map {
                 Row(reference: $0.source, configured: false, state: $0)
             }
-        let healthy = rows.allSatisfy { $0.state.map { $0.lastError == nil } ?? !$0.configured } && problems.isEmpty
+        // What the monitoring exit status judges: the configured sources (with --database, every
+        // source not gone upstream), synced and not failing, and no open problem.
+        let judged = rows.filter { configuration == nil ? $0.state?.removedAt == nil : $0.configured }
+        let healthy = judged.allSatisfy { $0.state.map { $0.lastError == nil } ?? false } && problems.isEmpty
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -90,6 +90,28 @@ import Testing
         try await store.close()
     }
 
+    @Test func aBatchsEventsFollowTheOrderItsRunsStarted() async throws {
+        let store = try RunStore.open(path: path)
+        try await write(store, [run("a", "FAILED", second: 1)], at: "T1")
+        // After downtime one page holds a success (second 5) and a later failure (second 6), in an ID
+        // order that is the reverse: the sinks must hear of the recovery first, then of the failure.
+        try await write(store, [run("z", "SUCCEEDED", second: 5), run("b", "FAILED", second: 6)], at: "T2")
+        // A directly run Actor's runs (no task) follow each other the same way.
+        try await write(
+            store,
+            [run("y", "FAILED", task: nil, second: 7), run("x", "SUCCEEDED", task: nil, second: 8)],
+            at: "T3"
+        )
+        let all = try await events(store)
+        #expect(
+            all.map { [$0[0], $0[1]] } == [
+                ["run_failed", "a"], ["run_succeeded_after_failure", "z"], ["run_failed", "b"],
+                ["run_failed", "y"], ["run_succeeded_after_failure", "x"],
+            ]
+        )
+        try await store.close()
+    }
+
     @Test func aSourceFailingIsOneEventAndItsRecoveryAnother() async throws {
         let store = try RunStore.open(path: path)
         try await store.recordPass(source: .task("T"), at: "T1", error: nil, backfillCompleted: true)

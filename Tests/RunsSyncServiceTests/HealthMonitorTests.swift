@@ -46,8 +46,13 @@ import Testing
         alerts = AlertDispatcher(store: store, sinks: [], client: client, logger: log.logger(), now: { clock.now })
     }
 
+    /// Checks `entry`, with task "free" polled beside it (without checks of its own).
     private func monitor(_ entry: Configuration.SourceEntry) -> HealthMonitor {
-        var configuration = Configuration(path: "test.json", database: store.path, tasks: [entry])
+        var configuration = Configuration(
+            path: "test.json",
+            database: store.path,
+            tasks: [entry, Configuration.SourceEntry(id: free)]
+        )
         configuration.alerts.runStuckGraceSeconds = 600
         let clock = self.clock
         return HealthMonitor(
@@ -119,6 +124,22 @@ import Testing
         await health.check()
         #expect(try await events() == ["run_stuck \(slow)", "run_stuck \(other)", "run_stuck_recovered \(slow)"])
         #expect(try await store.openProblems().map(\.finding.runId) == [other])
+
+        // A task taken out of the configuration is not refreshed any more: its runs are not judged,
+        // and its open problem is closed without a recovery event (no longer checked).
+        let narrowed = HealthMonitor(
+            configuration: Configuration(path: "test.json", database: store.path, tasks: [entry]),
+            store: store,
+            client: client,
+            directory: sources,
+            alerts: alerts,
+            logger: log.logger(),
+            now: { [clock] in clock.now }
+        )
+        await narrowed.check()
+        await narrowed.check()
+        #expect(try await events().count == 3)
+        #expect(try await store.openProblems().isEmpty)
         try await store.close()
     }
 
