@@ -16,8 +16,9 @@ import Synchronization
 /// the two makes the delivery again (at least once per sink). A failed attempt holds back that
 /// task's later events for that sink until it is delivered or given up (logged once).
 ///
-/// The daemon runs `run()` beside its passes and calls `wake()` after each one; `once` and
-/// `test-alert` call `drain()`, which tries everything pending now, whatever its schedule.
+/// The daemon runs `run()` beside its passes and calls `wake()` after each one; `once` calls
+/// `drain()`, which tries everything pending now, whatever its schedule; `test-alert` calls
+/// `sendTest`, which stores nothing.
 package final class AlertDispatcher: Sendable {
     private let store: RunStore
     private let client: ApifyClient?
