@@ -18,6 +18,16 @@ package struct HealthFinding: Sendable, Equatable {
         self.detail = detail
     }
 
+    /// A problem about a whole task or Actor.
+    package init(source: RunSource, detail: String) {
+        self.init(
+            subject: Self.subject(of: source),
+            taskId: source.kind == .task ? source.id : nil,
+            actorId: source.kind == .actor ? source.id : nil,
+            detail: detail
+        )
+    }
+
     /// The subject of a problem about a whole task or Actor.
     package static func subject(of source: RunSource) -> String { "\(source.kind.rawValue):\(source.id)" }
 

@@ -83,6 +83,7 @@ package final class HealthMonitor: Sendable {
             var checked: [(source: RunSource, entry: Configuration.SourceEntry)] = []
             var polled = Set<String>()
             var unresolved = false
+            var unresolvedLimits = false
             let entries =
                 configuration.tasks.map { (RunSource.task($0.id), $0) }
                 + configuration.actors.map { (RunSource.actor($0.id), $0) }
@@ -91,6 +92,7 @@ package final class HealthMonitor: Sendable {
                 // open problems stay as they are (neither recovered nor closed).
                 guard let source = try? await directory.resolve(reference) else {
                     unresolved = true
+                    unresolvedLimits = unresolvedLimits || entry.maxRunSeconds != nil
                     continue
                 }
                 polled.insert(HealthFinding.subject(of: source))
@@ -103,11 +105,14 @@ package final class HealthMonitor: Sendable {
             // Runs of sources no longer polled are not refreshed, so they are not judged either.
             let everything = configuration.account || configuration.allTasks
             var reads = Self.readsPerRound
-            if !unresolved {
+            // An unresolved source's runs cannot be told apart: with `maxRunSeconds` of its own they
+            // are not judged this round; otherwise the problems of runs not judged stay open.
+            if !unresolvedLimits {
                 try await checkStuckRuns(
                     checked,
                     polled: everything ? nil : polled,
                     grace: configuration.alerts.runStuckGraceSeconds,
+                    closingUnchecked: !unresolved,
                     at: time,
                     reads: &reads
                 )
@@ -129,6 +134,7 @@ package final class HealthMonitor: Sendable {
         _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
         polled: Set<String>?,
         grace: Double,
+        closingUnchecked: Bool,
         at time: Date,
         reads: inout Int
     ) async throws {
@@ -197,76 +203,67 @@ package final class HealthMonitor: Sendable {
             .runStuck,
             findings: findings,
             evaluated: evaluated,
-            at: ISOTimestamp.string(from: time)
-        )
-    }
-
-    private func checkSilence(
-        _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
-        closingUnchecked: Bool,
-        at time: Date
-    )
-        async throws
-    {
-        var findings: [HealthFinding] = []
-        var evaluated = Set<String>()
-        for (source, entry) in checked {
-            guard let expected = entry.expectEverySeconds else { continue }
-            let (latest, since) = try await store.latestStart(of: source)
-            // Not synced yet: nothing to say.
-            guard let reference = (latest ?? since).flatMap(ISOTimestamp.milliseconds) else { continue }
-            let subject = HealthFinding.subject(of: source)
-            evaluated.insert(subject)
-            let quiet = time.timeIntervalSince1970 - Double(reference) / 1000
-            guard quiet > expected else { continue }
-            findings.append(
-                HealthFinding(
-                    subject: subject,
-                    taskId: source.kind == .task ? source.id : nil,
-                    actorId: source.kind == .actor ? source.id : nil,
-                    detail: latest == nil
-                        ? "no run at all in \(Int(quiet)) s (expected one every \(Int(expected)) s)"
-                        : "no new run for \(Int(quiet)) s (expected one every \(Int(expected)) s)"
-                )
-            )
-        }
-        try await store.reconcile(
-            .taskSilent,
-            findings: findings,
-            evaluated: evaluated,
             closingUnchecked: closingUnchecked,
             at: ISOTimestamp.string(from: time)
         )
     }
 
+    /// `task_silent`: no new run for longer than `expectEverySeconds`.
+    private func checkSilence(
+        _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        closingUnchecked: Bool,
+        at time: Date
+    ) async throws {
+        try await checkSources(.taskSilent, checked, closingUnchecked: closingUnchecked, at: time) { source, entry in
+            guard let expected = entry.expectEverySeconds else { return nil }
+            let (latest, since) = try await self.store.latestStart(of: source)
+            // Not synced yet: nothing to say.
+            guard let reference = (latest ?? since).flatMap(ISOTimestamp.milliseconds) else { return nil }
+            let quiet = time.timeIntervalSince1970 - Double(reference) / 1000
+            guard quiet > expected else { return .some(nil) }
+            return latest == nil
+                ? "no run at all in \(Int(quiet)) s (expected one every \(Int(expected)) s)"
+                : "no new run for \(Int(quiet)) s (expected one every \(Int(expected)) s)"
+        }
+    }
+
+    /// `failure_rate`: more failures among the runs of the window than the threshold.
     private func checkFailureRates(
         _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
         closingUnchecked: Bool,
         at time: Date
-    )
-        async throws
-    {
+    ) async throws {
+        try await checkSources(.failureRate, checked, closingUnchecked: closingUnchecked, at: time) { source, entry in
+            guard let rule = entry.failureRate else { return nil }
+            let since = ISOTimestamp.string(from: time.addingTimeInterval(-rule.windowSeconds))
+            let (failed, finished) = try await self.store.outcomes(of: source, since: since)
+            guard finished >= rule.minRuns, Double(failed) > rule.threshold * Double(finished) else {
+                return .some(nil)
+            }
+            return "\(failed) of \(finished) runs failed in the last \(Int(rule.windowSeconds)) s, "
+                + "above \(Int((rule.threshold * 100).rounded())) %"
+        }
+    }
+
+    /// A check of whole tasks and Actors: `judge` says nil when the source is not checked (no key,
+    /// nothing to judge yet), `.some(nil)` when it is fine, and what is wrong otherwise; the problems
+    /// are then reconciled with the open ones.
+    private func checkSources(
+        _ kind: EventKind,
+        _ checked: [(source: RunSource, entry: Configuration.SourceEntry)],
+        closingUnchecked: Bool,
+        at time: Date,
+        judge: (RunSource, Configuration.SourceEntry) async throws -> String??
+    ) async throws {
         var findings: [HealthFinding] = []
         var evaluated = Set<String>()
         for (source, entry) in checked {
-            guard let rule = entry.failureRate else { continue }
-            let since = ISOTimestamp.string(from: time.addingTimeInterval(-rule.windowSeconds))
-            let (failed, finished) = try await store.outcomes(of: source, since: since)
-            let subject = HealthFinding.subject(of: source)
-            evaluated.insert(subject)
-            guard finished >= rule.minRuns, Double(failed) > rule.threshold * Double(finished) else { continue }
-            findings.append(
-                HealthFinding(
-                    subject: subject,
-                    taskId: source.kind == .task ? source.id : nil,
-                    actorId: source.kind == .actor ? source.id : nil,
-                    detail: "\(failed) of \(finished) runs failed in the last \(Int(rule.windowSeconds)) s, "
-                        + "above \(Int((rule.threshold * 100).rounded())) %"
-                )
-            )
+            guard let verdict = try await judge(source, entry) else { continue }
+            evaluated.insert(HealthFinding.subject(of: source))
+            if let detail = verdict { findings.append(HealthFinding(source: source, detail: detail)) }
         }
         try await store.reconcile(
-            .failureRate,
+            kind,
             findings: findings,
             evaluated: evaluated,
             closingUnchecked: closingUnchecked,

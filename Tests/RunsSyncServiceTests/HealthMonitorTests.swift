@@ -143,6 +143,41 @@ import Testing
         try await store.close()
     }
 
+    @Test func aNameThatNeverResolvesDoesNotStopTheOtherChecks() async throws {
+        var entry = Configuration.SourceEntry(id: "janedoe~news")
+        entry.maxRunSeconds = 600
+        let clock = self.clock
+        let health = HealthMonitor(
+            configuration: Configuration(
+                path: "test.json",
+                database: store.path,
+                tasks: [entry, Configuration.SourceEntry(id: "janedoe~deleted-long-ago")]
+            ),
+            store: store,
+            client: client,
+            directory: sources,
+            alerts: alerts,
+            logger: log.logger(),
+            now: { clock.now }
+        )
+        let slow = transport.withWorld { $0.createRuns(task: news, count: 1, status: "RUNNING")[0] }
+        try await passes()
+        advance(700)
+        await health.check()
+        await health.check()
+        #expect(try await events() == ["run_stuck \(slow)"])
+        // Finished: recovered, although the other name still does not resolve.
+        transport.withWorld { $0.setStatus(run: slow, to: "FAILED") }
+        try await passes()
+        await health.check()
+        #expect(
+            try await events().filter { $0.hasPrefix("run_stuck") } == [
+                "run_stuck \(slow)", "run_stuck_recovered \(slow)",
+            ]
+        )
+        try await store.close()
+    }
+
     @Test func aTaskWithoutNewRunsIsSilentOnceAndRecoversOnce() async throws {
         var entry = Configuration.SourceEntry(id: news)
         entry.expectEverySeconds = 3600
