@@ -62,18 +62,16 @@ package struct AlertPayload: Encodable, Sendable, Equatable {
     }
 
     /// The payload as compact JSON with sorted keys.
-    package var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain strings and numbers cannot fail.
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
+    package var json: String { Self.compactJSON(self) }
 
     /// `{"text": …}` for Slack-compatible webhooks.
-    package var slackJSON: String {
+    package var slackJSON: String { Self.compactJSON(["text": text]) }
+
+    /// Compact JSON with sorted keys; encoding plain strings and numbers cannot fail.
+    private static func compactJSON(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(["text": text])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// What the run or source is called: `janedoe~shop`, else its ID.
