@@ -259,6 +259,12 @@ package final class ApifyClient: Sendable {
         case absent
     }
 
+    /// What one attempt's outcome calls for, when it does not end the request with an error.
+    private enum AttemptVerdict {
+        case answered(status: Int, body: [UInt8])
+        case retry(cause: String, retryAfter: Duration?)
+    }
+
     /// One GET with retries; returns the status and body of a 2xx answer.
     private func get(
         path: String,
@@ -269,106 +275,158 @@ package final class ApifyClient: Sendable {
         async throws -> (Int, [UInt8])
     {
         let url = configuration.baseURL + path + (query.map { "?" + $0 } ?? "")
-        let requestHeaders = [
+        let headers = requestHeaders()
+        var attempt = 0
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            try await pace(path)
+            let outcome = await send(url: url, headers: headers)
+            let mayRetry = attempt <= configuration.retry.maxRetries
+            switch try verdict(on: outcome, path: path, resource: resource, notFound: notFound, mayRetry: mayRetry) {
+            case .answered(let status, let body):
+                return (status, body)
+            case .retry(let cause, let retryAfter):
+                guard mayRetry else {
+                    throw ApifyError.retriesExhausted(path: path, attempts: attempt, lastCause: cause)
+                }
+                try await backOff(path: path, attempt: attempt, cause: cause, retryAfter: retryAfter)
+            }
+        }
+    }
+
+    private func requestHeaders() -> [(name: String, value: String)] {
+        [
             (name: "Authorization", value: "Bearer \(configuration.token.secret)"),
             (name: "Accept", value: "application/json"),
             (name: "Accept-Encoding", value: "gzip, deflate"),
             (name: "User-Agent", value: configuration.userAgent),
         ]
-        let retry = configuration.retry
-        var attempt = 0
-        while true {
-            attempt += 1
-            try Task.checkCancellation()
-            // Pacing waits on the clock itself: `sleep` is the retry backoff's (tests replace it).
-            let wait = pacer.reserve(path)
-            if wait > .zero { try await Task.sleep(for: wait) }
-            let sent = ContinuousClock.now
-            let outcome = await transport.get(
-                url: url,
-                headers: requestHeaders,
-                timeout: configuration.requestTimeout,
-                maximumBodyBytes: configuration.maximumBodyBytes
-            )
-            let roundTrip = ContinuousClock.now - sent
-            lastRoundTripNanoseconds.store(roundTrip.nanoseconds, ordering: .relaxed)
-            let cause: String
-            var retryAfter: Duration?
-            let mayRetry = attempt <= retry.maxRetries
-            // Counted as retried only when it will be: cancellation ends the loop at the backoff.
-            func observe(_ outcome: APIRequestOutcome, retryable: Bool) {
-                observer?.attemptEnded(outcome, willRetry: retryable && mayRetry && !Task.isCancelled)
-            }
-            switch outcome {
-            case .response(let status, let headers, let body):
-                observe(APIRequestOutcome(status: status), retryable: RetryPolicy.isRetryable(status: status))
-                logger.debug(
-                    "response",
-                    metadata: [
-                        "http.path": "\(path)", "http.status": .stringConvertible(status),
-                        "bytes": .stringConvertible(body.count),
-                    ]
-                )
-                switch status {
-                case 200..<300:
-                    return (status, body)
-                case 401:
-                    let apiError = ResponseDecoder.apiError(from: body)
-                    throw ApifyError.unauthorized(tokenSource: configuration.token.source, apiType: apiError?.type)
-                case 403:
-                    throw ApifyError.forbidden(resource: resource, message: redactedMessage(body))
-                case 404:
-                    switch notFound {
-                    case .task(let task): throw ApifyError.taskNotFound(task: task)
-                    case .actor(let actor): throw ApifyError.actorNotFound(actor: actor)
-                    case .absent: throw NotFound.absent
-                    case .rejected:
-                        let apiError = ResponseDecoder.apiError(from: body)
-                        throw ApifyError.rejected(
-                            status: status,
-                            path: path,
-                            type: apiError?.type,
-                            message: apiError?.message.map(configuration.token.redact)
-                        )
-                    }
-                case _ where RetryPolicy.isRetryable(status: status):
-                    if status == 429 { throttled.add(1, ordering: .relaxed) }
-                    cause = "HTTP \(status)" + (redactedMessage(body).map { " (\($0))" } ?? "")
-                    retryAfter = headers.first { $0.name.lowercased() == "retry-after" }.flatMap {
-                        RetryAfter.parse($0.value)
-                    }
-                default:
-                    let apiError = ResponseDecoder.apiError(from: body)
-                    throw ApifyError.rejected(
-                        status: status,
-                        path: path,
-                        type: apiError?.type,
-                        message: apiError?.message.map(configuration.token.redact)
-                    )
-                }
-            case .tooLarge:
-                observe(.bodyTooLarge, retryable: false)
-                throw ApifyError.bodyTooLarge(path: path, limitBytes: configuration.maximumBodyBytes)
-            case .failed(let description):
-                observe(.networkError, retryable: true)
-                cause = configuration.token.redact(description)
-            case .timedOut(let after):
-                observe(.timeout, retryable: true)
-                cause = "timed out after \(after)"
-            }
-            guard mayRetry else {
-                throw ApifyError.retriesExhausted(path: path, attempts: attempt, lastCause: cause)
-            }
-            let delay = retry.delay(beforeRetry: attempt, jitter: Double.random(in: 1...2), retryAfter: retryAfter)
-            logger.notice(
-                "request failed, retrying",
+    }
+
+    /// Waits for the request budget of `path` (the retry backoff is `sleep`'s, which tests replace;
+    /// pacing waits on the clock itself).
+    private func pace(_ path: String) async throws {
+        let wait = pacer.reserve(path)
+        if wait > .zero { try await Task.sleep(for: wait) }
+    }
+
+    /// One attempt on the wire; remembers how long it took.
+    private func send(url: String, headers: [(name: String, value: String)]) async -> APITransportOutcome {
+        let sent = ContinuousClock.now
+        let outcome = await transport.get(
+            url: url,
+            headers: headers,
+            timeout: configuration.requestTimeout,
+            maximumBodyBytes: configuration.maximumBodyBytes
+        )
+        lastRoundTripNanoseconds.store((ContinuousClock.now - sent).nanoseconds, ordering: .relaxed)
+        return outcome
+    }
+
+    /// Judges one attempt: the answer, a retry with its cause, or (thrown) the error that ends the
+    /// request. Tells the observer, which counts the attempt as retried only when it will be
+    /// (cancellation ends the loop at the backoff).
+    private func verdict(
+        on outcome: APITransportOutcome,
+        path: String,
+        resource: String,
+        notFound: NotFoundMeaning,
+        mayRetry: Bool
+    ) throws -> AttemptVerdict {
+        func observe(_ outcome: APIRequestOutcome, retryable: Bool) {
+            observer?.attemptEnded(outcome, willRetry: retryable && mayRetry && !Task.isCancelled)
+        }
+        switch outcome {
+        case .response(let status, let headers, let body):
+            observe(APIRequestOutcome(status: status), retryable: RetryPolicy.isRetryable(status: status))
+            logger.debug(
+                "response",
                 metadata: [
-                    "http.path": "\(path)", "cause": "\(cause)", "attempt": .stringConvertible(attempt),
-                    "retry_in_ms": .stringConvertible(delay.milliseconds),
+                    "http_path": "\(path)", "http_status": .stringConvertible(status),
+                    "bytes": .stringConvertible(body.count),
                 ]
             )
-            try await sleep(delay)
+            return try verdict(
+                status: status,
+                headers: headers,
+                body: body,
+                path: path,
+                resource: resource,
+                notFound: notFound
+            )
+        case .tooLarge:
+            observe(.bodyTooLarge, retryable: false)
+            throw ApifyError.bodyTooLarge(path: path, limitBytes: configuration.maximumBodyBytes)
+        case .failed(let description):
+            observe(.networkError, retryable: true)
+            return .retry(cause: configuration.token.redact(description), retryAfter: nil)
+        case .timedOut(let after):
+            observe(.timeout, retryable: true)
+            return .retry(cause: "timed out after \(after)", retryAfter: nil)
         }
+    }
+
+    /// Judges an HTTP answer by its status.
+    private func verdict(
+        status: Int,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        path: String,
+        resource: String,
+        notFound: NotFoundMeaning
+    ) throws -> AttemptVerdict {
+        switch status {
+        case 200..<300:
+            return .answered(status: status, body: body)
+        case 401:
+            let apiError = ResponseDecoder.apiError(from: body)
+            throw ApifyError.unauthorized(tokenSource: configuration.token.source, apiType: apiError?.type)
+        case 403:
+            throw ApifyError.forbidden(resource: resource, message: redactedMessage(body))
+        case 404:
+            switch notFound {
+            case .task(let task): throw ApifyError.taskNotFound(task: task)
+            case .actor(let actor): throw ApifyError.actorNotFound(actor: actor)
+            case .absent: throw NotFound.absent
+            case .rejected: throw rejected(status: status, path: path, body: body)
+            }
+        case _ where RetryPolicy.isRetryable(status: status):
+            if status == 429 { throttled.add(1, ordering: .relaxed) }
+            let retryAfter = headers.first { $0.name.lowercased() == "retry-after" }.flatMap {
+                RetryAfter.parse($0.value)
+            }
+            let cause = "HTTP \(status)" + (redactedMessage(body).map { " (\($0))" } ?? "")
+            return .retry(cause: cause, retryAfter: retryAfter)
+        default:
+            throw rejected(status: status, path: path, body: body)
+        }
+    }
+
+    private func backOff(path: String, attempt: Int, cause: String, retryAfter: Duration?) async throws {
+        let delay = configuration.retry.delay(
+            beforeRetry: attempt,
+            jitter: Double.random(in: 1...2),
+            retryAfter: retryAfter
+        )
+        logger.notice(
+            "request failed, retrying",
+            metadata: [
+                "http_path": "\(path)", "cause": "\(cause)", "attempt": .stringConvertible(attempt),
+                "retry_in_ms": .stringConvertible(delay.milliseconds),
+            ]
+        )
+        try await sleep(delay)
+    }
+
+    private func rejected(status: Int, path: String, body: [UInt8]) -> ApifyError {
+        let apiError = ResponseDecoder.apiError(from: body)
+        return .rejected(
+            status: status,
+            path: path,
+            type: apiError?.type,
+            message: apiError?.message.map(configuration.token.redact)
+        )
     }
 
     private func redactedMessage(_ body: [UInt8]) -> String? {

@@ -393,7 +393,7 @@ struct ForwardRead {
                 logger.notice(
                     "page too large, asking for fewer runs",
                     metadata: [
-                        "http.path": "\(path)", "limit_bytes": .stringConvertible(bytes),
+                        "http_path": "\(path)", "limit_bytes": .stringConvertible(bytes),
                         "limit": .stringConvertible(limit),
                     ]
                 )
