@@ -41,7 +41,10 @@ import Testing
             harness: "ConfigurationHarness.swift",
             // Configuration names syntax errors with the API decoder's strict scanner.
             sources: [
-                "RunsSyncService/Configuration.swift", "RunsSyncService/JSONValue.swift", "ApifyAPI/JSONScanner.swift",
+                "RunsSyncService/Configuration.swift", "RunsSyncService/Configuration+Parse.swift",
+                "RunsSyncService/ConfigurationFile.swift", "RunsSyncService/ConfigurationError.swift",
+                "RunsSyncService/Double+CleanDescription.swift", "RunsSyncService/JSONValue.swift",
+                "ApifyAPI/JSONScanner.swift",
                 "ApifyAPI/ResponseDecoder.swift", "RunModel/RunRecord.swift", "RunModel/ISOTimestamp.swift",
                 "ApifyAPI/RunListPage.swift", "ApifyAPI/ResourceSummary.swift", "ApifyAPI/TaskListPage.swift",
                 "RunModel/RunSource.swift", "RunsSyncService/ListenAddress.swift",
