@@ -504,8 +504,15 @@ package final class RunStore: Sendable {
 
     /// Records the end of a pass over a source: success clears the error, failure records it. The
     /// first failure after a success is a `sync_error` event, the first success after failures a
-    /// `sync_recovered` (once per occurrence, across restarts).
-    package func recordPass(source: RunSource, at time: String, error: String?, backfillCompleted: Bool) async throws {
+    /// `sync_recovered` (once per occurrence, across restarts). Returns the source's consecutive
+    /// failed passes, this one included (0 after a success): the one count of them there is.
+    @discardableResult
+    package func recordPass(
+        source: RunSource,
+        at time: String,
+        error: String?,
+        backfillCompleted: Bool
+    ) async throws -> Int {
         try await ownTransaction { db in
             try Self.ensureState(of: source, at: time, in: db)
             let failures =
@@ -545,6 +552,7 @@ package final class RunStore: Sendable {
                     Self.key(source) + [.text(time), .integer(backfillCompleted ? 1 : 0)]
                 )
             }
+            return error == nil ? 0 : Int(failures) + 1
         }
     }
 

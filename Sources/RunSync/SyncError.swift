@@ -8,12 +8,22 @@ package struct SyncError: Error, CustomStringConvertible, Sendable {
     package let report: TaskPassReport
     /// The pass was cancelled (shutdown), not failed.
     package let interrupted: Bool
+    /// The source's consecutive failed passes, this one included, as the store counts them (nil when
+    /// the pass was interrupted or its failure could not be recorded).
+    package let consecutiveFailures: Int?
 
-    package init(source: RunSource, underlying: any Error, report: TaskPassReport, interrupted: Bool) {
+    package init(
+        source: RunSource,
+        underlying: any Error,
+        report: TaskPassReport,
+        interrupted: Bool,
+        consecutiveFailures: Int? = nil
+    ) {
         self.source = source
         self.underlying = underlying
         self.report = report
         self.interrupted = interrupted
+        self.consecutiveFailures = consecutiveFailures
     }
 
     package var description: String { "\(source): \(underlying)" }

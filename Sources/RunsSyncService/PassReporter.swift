@@ -3,15 +3,12 @@ import Logging
 import RunModel
 import RunStore
 import RunSync
-import Synchronization
 
 /// Turns pass results into log lines: each new failure once, a compact line per source that changed,
 /// the backfill summary, and a source's errors when they start and when they clear. A source is
 /// named by `task=`, `actor=` or `source=account`.
 package final class PassReporter: Sendable {
     private let logger: Logger
-    /// Consecutive failures per source, to log an error when it starts and when it clears.
-    private let failing = Mutex<[RunSource: Int]>([:])
 
     package init(logger: Logger) {
         self.logger = logger
@@ -21,7 +18,6 @@ package final class PassReporter: Sendable {
     package func passSucceeded(_ report: TaskPassReport, duration: Duration) {
         logEvents(of: report)
         // `sync_recovered` is an event of the outbox, logged by the journal sink.
-        failing.withLock { _ = $0.removeValue(forKey: report.source) }
         let changed = report.inserted + report.updated + report.markedDeleted + report.statusChangeCount > 0
         var metadata = summary(of: report)
         metadata["duration_ms"] = .stringConvertible(duration.milliseconds)
@@ -31,17 +27,12 @@ package final class PassReporter: Sendable {
     /// Logs a failed pass: what it committed before failing, and the error if it is new.
     package func passFailed(_ error: SyncError) {
         logEvents(of: error.report)
-        let count = failing.withLock { failing -> Int in
-            failing[error.source, default: 0] += 1
-            return failing[error.source]!
-        }
-        let metadata = Self.naming(
-            error.source,
-            ["event": "pass_failed", "error": "\(error.underlying)", "failed_passes": .stringConvertible(count)]
-        )
+        var metadata = Self.naming(error.source, ["event": "pass_failed", "error": "\(error.underlying)"])
+        if let count = error.consecutiveFailures { metadata["failed_passes"] = .stringConvertible(count) }
         // The first failure after a success is a `sync_error` event, logged at error level by the
-        // journal sink; each failed pass is a warning here, the repeats debug.
-        logger.log(level: count == 1 ? .warning : .debug, "source sync failed", metadata: metadata)
+        // journal sink; the first failed pass is a warning here, the repeats debug.
+        let first = (error.consecutiveFailures ?? 1) == 1
+        logger.log(level: first ? .warning : .debug, "source sync failed", metadata: metadata)
     }
 
     /// Logs a pass cut short by shutdown, and the events of what it had committed.

@@ -19,9 +19,11 @@ package struct SourcePassRunner: Sendable {
 
     /// The outcome of one pass over the source `reference` names (a configured spelling, resolved by
     /// the directory, or a discovered task's ID): nil on success, or when another configured entry
-    /// names the same source; the error otherwise.
+    /// names the same source; the error otherwise, with the source's consecutive failed passes as the
+    /// store counts them, or, when the store holds no count (a name that could not be resolved, a
+    /// failure that could not be recorded), `failedBefore` plus this one.
     @discardableResult
-    package func pass(_ reference: RunSource) async -> SyncError? {
+    package func pass(_ reference: RunSource, failedBefore: Int = 0) async -> SyncError? {
         let start = ContinuousClock.now
         do {
             guard let source = try await directory.resolve(reference) else { return nil }
@@ -35,13 +37,22 @@ package struct SourcePassRunner: Sendable {
             case ApifyError.taskNotFound, ApifyError.actorNotFound: await directory.forget(reference)
             default: break
             }
-            return ended(error, after: ContinuousClock.now - start)
+            let counted = SyncError(
+                source: error.source,
+                underlying: error.underlying,
+                report: error.report,
+                interrupted: error.interrupted,
+                consecutiveFailures: error.interrupted ? nil : error.consecutiveFailures ?? failedBefore + 1
+            )
+            return ended(counted, after: ContinuousClock.now - start)
         } catch {
+            let interrupted = Task.isCancelled || error is CancellationError
             let wrapped = SyncError(
                 source: reference,
                 underlying: error,
                 report: TaskPassReport(source: reference),
-                interrupted: Task.isCancelled || error is CancellationError
+                interrupted: interrupted,
+                consecutiveFailures: interrupted ? nil : failedBefore + 1
             )
             return ended(wrapped, after: ContinuousClock.now - start)
         }
