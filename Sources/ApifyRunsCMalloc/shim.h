@@ -10,4 +10,10 @@ static inline int apify_limit_malloc_arenas(int count) {
     return mallopt(M_ARENA_MAX, count);
 }
 
+/// malloc_trim(0): gives the free pages inside every arena back to the kernel, not only the top of
+/// the heap. Returns 1 if memory was released.
+static inline int apify_release_free_heap(void) {
+    return malloc_trim(0);
+}
+
 #endif

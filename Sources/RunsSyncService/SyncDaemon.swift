@@ -49,6 +49,7 @@ package final class SyncDaemon: Service {
             // Events are delivered beside the passes, across reloads, until shutdown.
             let alerts = Task { await context.alerts.run() }
             let health = Task { await context.health.run() }
+            let trim = Task { await MemoryTrim.run(logger: logger) }
             // The running configuration, the one a reload validated, and the loops of the running one.
             let state = Mutex<(running: Configuration, next: Configuration?, loops: Task<Void, Never>?)>(
                 (configuration, nil, nil)
@@ -86,6 +87,7 @@ package final class SyncDaemon: Service {
                 notifier.status("watching \(state.withLock { $0.next?.sourceSummary ?? "" })")
             }
             watcher.cancel()
+            trim.cancel()
             // A delivery in flight is recorded or, if cut short, made again at the next start.
             health.cancel()
             alerts.cancel()
@@ -270,10 +272,11 @@ package final class SyncDaemon: Service {
                 return
             }
             if let discoveredTask, discovered.withLock({ $0[discoveredTask.id] }) != discoveredTask.loop { return }
-            let error = await limiter.run { await self.context.runner.pass(reference) }
+            let failedBefore = failures
+            let error = await limiter.run { await self.context.runner.pass(reference, failedBefore: failedBefore) }
             context.alerts.wake()
             if error?.interrupted == true { return }
-            failures = error == nil ? 0 : failures + 1
+            failures = error?.consecutiveFailures ?? 0
             let total = configuration.polledSources.count + discovered.withLock { $0.count }
             notifier.status(progress.record(source: reference, failed: error != nil, of: total))
             let now = clock.now
