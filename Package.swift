@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "apify-runs-sync",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "apify-runs-sync", targets: ["apify-runs-sync"]),
         .executable(name: "apify-runs-sync-bench", targets: ["apify-runs-sync-bench"]),
