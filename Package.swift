@@ -103,13 +103,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // Helpers the test targets share: a temporary directory per test, the database invariants, an
-        // in-process transport over the simulator, a scripted HTTP server (a webhook receiver), a strict
-        // reader of the Prometheus text format and a hand-written HTTP connection.
+        // Helpers the test targets share: a temporary directory per test (and the daemon's configuration
+        // file in it), the database invariants, the check of a synced database against the simulator's
+        // runs, an in-process transport over the simulator, a scripted HTTP server (a webhook receiver), a
+        // strict reader of the Prometheus text format and a hand-written HTTP connection.
         .target(
             name: "TestSupport",
             dependencies: [
-                "ApifyAPI", "ApifySimulator", "SQLiteCore",
+                "ApifyAPI", "ApifySimulator", "RunModel", "SQLiteCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -47,22 +47,3 @@ final class ClientFixture: Sendable {
         try await simulator.stop()
     }
 }
-
-/// Backoff waits asked for by the client, in order.
-final class SleepRecorder: Sendable {
-    let durations = Mutex<[Duration]>([])
-
-    func withLock<T>(_ body: (inout [Duration]) -> T) -> T { durations.withLock { body(&$0) } }
-}
-
-/// The attempts the client reported, in order: how each ended and whether it was retried.
-final class AttemptRecorder: APIRequestObserver {
-    private let recorded = Mutex<[String]>([])
-
-    /// `outcome` or `outcome+retry`, per attempt.
-    var attempts: [String] { recorded.withLock { $0 } }
-
-    func attemptEnded(_ outcome: APIRequestOutcome, willRetry: Bool) {
-        recorded.withLock { $0.append(outcome.rawValue + (willRetry ? "+retry" : "")) }
-    }
-}

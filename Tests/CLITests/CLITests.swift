@@ -30,20 +30,19 @@ import Testing
 
     var database: String { directory.path("runs.db") }
 
-    private func writeConfig(
+    private func configFile(
         tasks: [String]? = nil,
         token: String? = CLITests.token,
         extra: String = "",
         database: String? = nil
     ) throws -> String {
-        let path = directory.path("config.json")
-        let taskList = (tasks ?? self.tasks).map { "\"\($0)\"" }.joined(separator: ",")
-        let tokenField = token.map { #","token":"\#($0)""# } ?? ""
-        let json =
-            #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database ?? self.database)","tasks":[\#(taskList)],"maxRetries":1\#(tokenField)\#(extra)}"#
-        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        return path
+        try directory.writeConfig(
+            apiBaseURL: simulator.baseURL,
+            database: database ?? self.database,
+            tasks: tasks ?? self.tasks,
+            token: token,
+            more: #","maxRetries":1\#(extra)"#
+        )
     }
 
     private func count(_ sql: String) throws -> Int64 {
@@ -63,7 +62,7 @@ import Testing
             #"{"name":"slack","type":"webhook","url":"\#(good.url)","format":"slack","headersFile":"\#(headers)"}"#,
             #"{"name":"broken","type":"webhook","url":"\#(bad.url)","events":["run_timed_out"]}"#,
         ]
-        let config = try writeConfig(extra: #","alerts":{"sinks":[\#(sinks.joined(separator: ","))]}"#)
+        let config = try configFile(extra: #","alerts":{"sinks":[\#(sinks.joined(separator: ","))]}"#)
         let result = try await ProgramRun.run(["test-alert", "--config", config])
         #expect(result.status == 1, "one sink failed")
         #expect(
@@ -147,7 +146,7 @@ import Testing
     }
 
     @Test func onceSyncsEveryTaskAndExitsZero() async throws {
-        let config = try writeConfig()
+        let config = try configFile()
         let result = try await ProgramRun.run(["once", "--config", config])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try count("SELECT count(*) FROM runs") == 1212)
@@ -175,7 +174,7 @@ import Testing
     }
 
     @Test func theTokenIsNeverStoredAndTheConfigurationIsNeverWritten() async throws {
-        let config = try writeConfig()
+        let config = try configFile()
         let tokenFile = directory.path("apify-token")
         try Data(Self.token.utf8).write(to: URL(fileURLWithPath: tokenFile))
         let credentials = directory.path("credentials")
@@ -192,7 +191,7 @@ import Testing
         #expect(!debug.stderr.contains(Self.token) && !debug.stdout.contains(Self.token))
         #expect(try modificationDates() == before, "a file holding the token was written")
         let viaCredential = try await ProgramRun.run(
-            ["once", "--config", try writeConfig(token: nil), "--log-format", "json", "--log-level", "debug"],
+            ["once", "--config", try configFile(token: nil), "--log-format", "json", "--log-level", "debug"],
             environment: ["CREDENTIALS_DIRECTORY": credentials]
         )
         #expect(viaCredential.status == 0, "\(viaCredential.stderr)")
@@ -205,7 +204,7 @@ import Testing
     }
 
     @Test func onceWithAnUnknownTaskFailsNamingItButSyncsTheOthers() async throws {
-        let config = try writeConfig(tasks: tasks + ["nobody~nothing"])
+        let config = try configFile(tasks: tasks + ["nobody~nothing"])
         let result = try await ProgramRun.run(["once", "--config", config])
         #expect(result.status == 1)
         #expect(result.stderr.contains("task nobody~nothing failed"))
@@ -214,7 +213,7 @@ import Testing
     }
 
     @Test func aBadTokenFailsEveryTaskWithoutShowingTheToken() async throws {
-        let config = try writeConfig(token: "apify_api_WRONGwrongWRONG")
+        let config = try configFile(token: "apify_api_WRONGwrongWRONG")
         let once = try await ProgramRun.run(["once", "--config", config])
         #expect(once.status == 1)
         #expect(once.stderr.contains("rejected the token read from the \"token\" key"))
@@ -229,12 +228,12 @@ import Testing
 
     @Test func checkConfigChecksEveryTask() async throws {
         let good = try await ProgramRun.run([
-            "check-config", "--config", try writeConfig(), "--as-user", Self.currentUser,
+            "check-config", "--config", try configFile(), "--as-user", Self.currentUser,
         ])
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
         #expect(good.stdout.contains("task jane~news: ok"))
         let bad = try await ProgramRun.run([
-            "check-config", "--config", try writeConfig(tasks: ["jane~news", "nobody~x"]),
+            "check-config", "--config", try configFile(tasks: ["jane~news", "nobody~x"]),
         ])
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("task nobody~x: FAILED"))
@@ -246,7 +245,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.url.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: data)
-        let config = try writeConfig(database: "\(data)/runs.db")
+        let config = try configFile(database: "\(data)/runs.db")
         let closed = try await ProgramRun.run(["check-config", "--config", config, "--as-user", "nobody"])
         #expect(closed.status == 1, "\(closed.stdout)")
         #expect(
@@ -271,7 +270,7 @@ import Testing
             print("note: \(state) exists on this machine; the missing-state-directory case is not run here")
             return
         }
-        let config = try writeConfig(database: "/var/lib/apify-runs-sync/runs.db")
+        let config = try configFile(database: "/var/lib/apify-runs-sync/runs.db")
         let result = try await ProgramRun.run(["check-config", "--config", config])
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.contains("database \(state)/runs.db: ok: the directory \(state) does not exist yet"))
@@ -284,24 +283,24 @@ import Testing
     }
 
     @Test func configurationErrorsExit78NamingKeyAndFile() async throws {
-        let config = try writeConfig(extra: #","pollIntervalSeconds":0"#)
+        let config = try configFile(extra: #","pollIntervalSeconds":0"#)
         for command in ["once", "run", "check-config"] {
             let result = try await ProgramRun.run([command, "--config", config])
             #expect(result.status == 78)
             #expect(result.stderr.contains("pollIntervalSeconds") && result.stderr.contains(config))
         }
-        let noToken = try await ProgramRun.run(["once", "--config", try writeConfig(token: nil)])
+        let noToken = try await ProgramRun.run(["once", "--config", try configFile(token: nil)])
         #expect(noToken.status == 78)
         #expect(noToken.stderr.contains("no API token found"))
         let fromEnvironment = try await ProgramRun.run(
-            ["once", "--config", try writeConfig(token: nil)],
+            ["once", "--config", try configFile(token: nil)],
             environment: ["APIFY_TOKEN": Self.token]
         )
         #expect(fromEnvironment.status == 0)
     }
 
     @Test func aDatabaseOfAnOlderReleaseIsUpgradedAndTheLogSaysSo() async throws {
-        let config = try writeConfig()
+        let config = try configFile()
         let first = try await ProgramRun.run(["once", "--config", config])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(!first.stderr.contains("schema_upgraded"), "a new file is created, not upgraded")
@@ -324,7 +323,7 @@ import Testing
         try db.execute("PRAGMA application_id = 42; CREATE TABLE mine (x)")
         try db.close(optimize: false)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: database))
-        let result = try await ProgramRun.run(["once", "--config", try writeConfig()])
+        let result = try await ProgramRun.run(["once", "--config", try configFile()])
         #expect(result.status == 78)
         #expect(result.stderr.contains("not an apify-runs-sync database"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == bytes)
@@ -335,17 +334,17 @@ import Testing
             let id = world.taskIdByName["jane~news"]!
             return (id, world.createRuns(task: id, count: 1, status: "RUNNING")[0])
         }
-        let first = try await ProgramRun.run(["once", "--config", try writeConfig(tasks: [taskId])])
+        let first = try await ProgramRun.run(["once", "--config", try configFile(tasks: [taskId])])
         #expect(first.status == 0, "\(first.stderr)")
         simulator.withWorld { $0.setStatus(run: running, to: "FAILED") }
         // The same task by name, and by ID again: one task, one cursor, the failure logged once.
-        let second = try await ProgramRun.run(["once", "--config", try writeConfig(tasks: ["jane~news", taskId])])
+        let second = try await ProgramRun.run(["once", "--config", try configFile(tasks: ["jane~news", taskId])])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("event=task_duplicate"), "\(second.stderr)")
         #expect(second.stderr.components(separatedBy: "event=run_failed").count == 2, "\(second.stderr)")
         #expect(try count("SELECT count(*) FROM sync_state") == 1)
         #expect(try count("SELECT count(*) FROM runs WHERE status = 'RUNNING'") == 0)
-        let status = try await ProgramRun.run(["status", "--config", try writeConfig(tasks: ["jane~news"])])
+        let status = try await ProgramRun.run(["status", "--config", try configFile(tasks: ["jane~news"])])
         #expect(status.stdout.contains("jane~news: 1203 runs"), "\(status.stdout)")
         #expect(!status.stdout.contains("no longer configured"), "\(status.stdout)")
     }
@@ -353,10 +352,10 @@ import Testing
     @Test func aFileThatIsNotSQLiteIsAConfigurationErrorAndStaysUntouched() async throws {
         let bytes = Data(String(repeating: "these are not the pages of a database\n", count: 200).utf8)
         try bytes.write(to: URL(fileURLWithPath: database))
-        let result = try await ProgramRun.run(["once", "--config", try writeConfig()])
+        let result = try await ProgramRun.run(["once", "--config", try configFile()])
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stderr.contains("is not an SQLite database"), "\(result.stderr)")
-        let status = try await ProgramRun.run(["status", "--config", try writeConfig()])
+        let status = try await ProgramRun.run(["status", "--config", try configFile()])
         #expect(status.status == 78, "\(status.stderr)")
         #expect(status.stderr.contains("is not an SQLite database"), "\(status.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == bytes)
@@ -365,7 +364,7 @@ import Testing
     @Test func aDatabasePathThatCannotBeAFileIsAConfigurationError() async throws {
         // A directory where the file should be, and a directory that does not exist.
         try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
-        let directory = try await ProgramRun.run(["once", "--config", try writeConfig()])
+        let directory = try await ProgramRun.run(["once", "--config", try configFile()])
         #expect(directory.status == 78, "\(directory.stderr)")
         let path = self.directory.path("config-missing.json")
         let json =
@@ -379,7 +378,7 @@ import Testing
     }
 
     @Test func onceWithJSONLogsWritesNothingButJSONLinesEvenWhenASourceFails() async throws {
-        let config = try writeConfig(tasks: [tasks[1], "nobody~missing"])
+        let config = try configFile(tasks: [tasks[1], "nobody~missing"])
         let result = try await ProgramRun.run(["once", "--config", config, "--log-format", "json"])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
@@ -392,11 +391,11 @@ import Testing
     }
 
     @Test func sighupReloadsTheSourcesAndAnInvalidFileKeepsTheRunningOnes() async throws {
-        let config = try writeConfig(tasks: [tasks[1]], extra: #","pollIntervalSeconds":1"#)
+        let config = try configFile(tasks: [tasks[1]], extra: #","pollIntervalSeconds":1"#)
         let daemon = try ProgramRun(["run", "--config", config])
         try await waitUntil { (try? self.count("SELECT count(*) FROM runs")) == 10 }
         // A second task, by name: picked up without a restart.
-        _ = try writeConfig(extra: #","pollIntervalSeconds":1"#)
+        _ = try configFile(extra: #","pollIntervalSeconds":1"#)
         daemon.signal(SIGHUP)
         try await waitUntil(timeout: .seconds(30)) { (try? self.count("SELECT count(*) FROM runs")) == 1212 }
         #expect(daemon.stderr.contains("event=config_reloaded"), "\(daemon.stderr)")
@@ -413,7 +412,7 @@ import Testing
         }
         // The same task by its ID instead of its name: still polled, not taken for a duplicate.
         let newsId = simulator.withWorld { $0.taskIdByName["jane~news"]! }
-        _ = try writeConfig(tasks: [newsId, tasks[1]], extra: #","pollIntervalSeconds":1"#)
+        _ = try configFile(tasks: [newsId, tasks[1]], extra: #","pollIntervalSeconds":1"#)
         daemon.signal(SIGHUP)
         try await waitUntil { daemon.stderr.components(separatedBy: "event=config_reloaded").count == 3 }
         let byId = simulator.withWorld { $0.createRuns(task: newsId, count: 1)[0] }
@@ -424,7 +423,7 @@ import Testing
         let received = directory.path("received")
         let sink =
             #"{"name":"rec","type":"exec","events":["run_failed"],"command":["/bin/sh","-c","cat >> \"$0\"","\#(received)"]}"#
-        _ = try writeConfig(
+        _ = try configFile(
             tasks: [newsId, tasks[1]],
             extra: #","pollIntervalSeconds":1,"alerts":{"sinks":[\#(sink)]}"#
         )
@@ -444,7 +443,7 @@ import Testing
     }
 
     @Test func theDaemonFollowsChangesLogsEachFailureOnceAndStopsOnSIGTERM() async throws {
-        let config = try writeConfig(extra: #","pollIntervalSeconds":1"#)
+        let config = try configFile(extra: #","pollIntervalSeconds":1"#)
         let daemon = try ProgramRun(["run", "--config", config])
         try await waitUntil { (try? self.count("SELECT count(*) FROM runs")) == 1212 }
 

@@ -9,7 +9,7 @@ import Testing
 #endif
 
 /// The real binary killed at random moments, stopped under load, and given bad database files.
-@Suite(.serialized) struct CrashTests {
+@Suite(.serialized) struct CrashTests: SyncedFromSimulator {
     static let token = "apify_api_CRASHtestSECRET0987654321"
     let directory: TemporaryDirectory
     let simulator: ApifySimulator
@@ -22,17 +22,20 @@ import Testing
     }
 
     var database: String { directory.path("runs.db") }
+    var listedRuns: [SimulatedRun] { simulator.withWorld { $0.tasks[task]!.runs } }
+    var databasePath: String { database }
+    var checksRunFields: Bool { false }
+    func flush() {}
 
     /// `requestsPerSecond` paces the list (pages read ahead are requests in flight at once).
-    private func writeConfig(requestsPerSecond: Int = 50, extra: String = "") throws -> String {
-        let path = directory.path("config.json")
-        let json =
-            #"{"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":["\#(task)"],"#
-            + #""pollIntervalSeconds":1,"maxRetries":2,"token":"\#(Self.token)","#
-            + #""maxRequestsPerSecond":\#(requestsPerSecond)\#(extra)}"#
-        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        return path
+    private func configFile(requestsPerSecond: Int = 50, extra: String = "") throws -> String {
+        try directory.writeConfig(
+            apiBaseURL: simulator.baseURL,
+            database: database,
+            tasks: [task],
+            token: Self.token,
+            more: #","pollIntervalSeconds":1,"maxRetries":2,"maxRequestsPerSecond":\#(requestsPerSecond)\#(extra)"#
+        )
     }
 
     private func expectSound(_ context: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -40,24 +43,11 @@ import Testing
         #expect(violations.isEmpty, "\(context): \(violations)", sourceLocation: sourceLocation)
     }
 
-    /// Stored statuses equal the simulator's for every live run.
-    private func expectMatchesTruth(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let truth = simulator.withWorld { world in world.tasks[task]!.runs.map { ($0.id, $0.status) } }
-        let db = try Database(path: database, readOnly: true)
-        defer { try? db.close(optimize: false) }
-        var stored: [String: String] = [:]
-        for row in try db.rows("SELECT id, status FROM runs") { stored[row[0].text!] = row[1].text! }
-        let missing = truth.filter { stored[$0.0] == nil }
-        let wrong = truth.filter { stored[$0.0] != nil && stored[$0.0] != $0.1 }
-        #expect(missing.isEmpty, "\(missing.count) runs missing", sourceLocation: sourceLocation)
-        #expect(wrong.isEmpty, "\(wrong.count) runs with a stale status", sourceLocation: sourceLocation)
-    }
-
     @Test func sigkillAtRandomMomentsLosesNothing() async throws {
         let trials = Int(ProcessInfo.processInfo.environment["CRASH_TRIALS"] ?? "") ?? 20
         let seed = UInt64(ProcessInfo.processInfo.environment["CRASH_SEED"] ?? "") ?? 7
         var random = SplitMix64(seed: seed)
-        let config = try writeConfig()
+        let config = try configFile()
         simulator.withWorld { world in
             world.createRuns(task: task, count: 12_000)
             world.createRuns(task: task, count: 20, status: "RUNNING")
@@ -82,7 +72,7 @@ import Testing
         let final = try await ProgramRun.run(["once", "--config", config])
         #expect(final.status == 0, "\(final.stderr)")
         try expectSound("after the final pass (seed \(seed))")
-        try expectMatchesTruth()
+        try await expectMatchesTruth()
     }
 
     @Test func everyFailureReachesACommandAtLeastOnceThroughSIGKILLs() async throws {
@@ -95,7 +85,7 @@ import Testing
         let sink =
             #"{"name":"recorder","type":"exec","events":["run_failed"],"command":["/bin/sh","-c","#
             + #""sleep 0.05; echo \"$APIFY_EVENT_ID $APIFY_RUN_ID\" >> \"$0\"","\#(received)"]}"#
-        let config = try writeConfig(extra: #","alerts":{"sinks":[\#(sink)]}"#)
+        let config = try configFile(extra: #","alerts":{"sinks":[\#(sink)]}"#)
         simulator.withWorld { world in
             world.createRuns(task: task, count: 2000)
             world.createRuns(task: task, count: 30, status: "RUNNING")
@@ -143,7 +133,7 @@ import Testing
 
     @Test func sigtermUnderLoadStopsCleanlyAndTheNextPassResumes() async throws {
         // Five pages a second at most: the backfill lasts about eight seconds, the signal lands in it.
-        let config = try writeConfig(requestsPerSecond: 5)
+        let config = try configFile(requestsPerSecond: 5)
         simulator.withWorld { world in
             world.createRuns(task: task, count: 40_000)
             world.responseDelay = .milliseconds(150)
@@ -184,11 +174,11 @@ import Testing
         #expect(heads.count <= 1, "one look at the head of the list (retention), not a page: \(heads)")
         let pages = zip(listReads, offsets).filter { $0.0.contains("limit=1000") }.map(\.1)
         #expect(pages.allSatisfy { $0 >= stored - 1000 }, "\(pages.sorted()) after \(stored) stored")
-        try expectMatchesTruth()
+        try await expectMatchesTruth()
     }
 
     @Test func aCorruptDatabaseIsAClearErrorAndIsNotTouched() async throws {
-        let config = try writeConfig()
+        let config = try configFile()
         simulator.withWorld { $0.createRuns(task: task, count: 2000) }
         #expect(try await ProgramRun.run(["once", "--config", config]).status == 0)
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: database))
@@ -204,7 +194,7 @@ import Testing
     }
 
     @Test func aReadOnlyDatabaseIsAClearErrorAndIsNotTouched() async throws {
-        let config = try writeConfig()
+        let config = try configFile()
         simulator.withWorld { $0.createRuns(task: task, count: 100) }
         #expect(try await ProgramRun.run(["once", "--config", config]).status == 0)
         // Run as an unprivileged user (root ignores file modes): the directory is open, the file is not.

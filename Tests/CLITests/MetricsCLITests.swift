@@ -30,15 +30,14 @@ import Testing
 
     var database: String { directory.path("runs.db") }
 
-    private func writeConfig(metricsListen: String, pollIntervalSeconds: Int = 1) throws -> String {
-        let path = directory.path("config.json")
-        let json = #"""
-            {"apiBaseUrl":"\#(simulator.baseURL)","database":"\#(database)","tasks":["jane~news"],
-             "token":"\#(Self.token)","pollIntervalSeconds":\#(pollIntervalSeconds),"metricsListen":"\#(metricsListen)"}
-            """#
-        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        return path
+    private func configFile(metricsListen: String, pollIntervalSeconds: Int = 1) throws -> String {
+        try directory.writeConfig(
+            apiBaseURL: simulator.baseURL,
+            database: database,
+            tasks: ["jane~news"],
+            token: Self.token,
+            more: #","pollIntervalSeconds":\#(pollIntervalSeconds),"metricsListen":"\#(metricsListen)""#
+        )
     }
 
     /// A port that was free a moment ago (the kernel's choice for port 0).
@@ -77,7 +76,7 @@ import Testing
     private func startDaemon(pollIntervalSeconds: Int = 1) async throws -> (daemon: ProgramRun, port: Int) {
         for _ in 0..<3 {
             let port = try Self.freePort()
-            let config = try writeConfig(metricsListen: "127.0.0.1:\(port)", pollIntervalSeconds: pollIntervalSeconds)
+            let config = try configFile(metricsListen: "127.0.0.1:\(port)", pollIntervalSeconds: pollIntervalSeconds)
             let daemon = try ProgramRun(["run", "--config", config])
             try await waitUntil { daemon.stderr.contains("event=metrics_listening") || !daemon.isRunning }
             if daemon.stderr.contains("event=metrics_listening") { return (daemon, port) }
@@ -108,7 +107,7 @@ import Testing
         #expect(metrics.value("apify_runs_sync_database_size_bytes") ?? 0 > 0)
 
         // A new address is for the next start: the endpoint stays where it is.
-        _ = try writeConfig(metricsListen: "127.0.0.1:1")
+        _ = try configFile(metricsListen: "127.0.0.1:1")
         daemon.signal(SIGHUP)
         try await waitUntil { daemon.stderr.contains("event=config_reloaded") }
         #expect(daemon.stderr.contains("at_next_start=metricsListen"), "\(daemon.stderr)")
@@ -142,7 +141,7 @@ import Testing
 
     @Test func anAddressInUseExits78NamingMetricsListen() async throws {
         // The simulator's own port: taken.
-        let config = try writeConfig(metricsListen: "127.0.0.1:\(simulator.port)")
+        let config = try configFile(metricsListen: "127.0.0.1:\(simulator.port)")
         let check = try await ProgramRun.run(["check-config", "--config", config])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("metrics: served at http://127.0.0.1:\(simulator.port)/metrics"))

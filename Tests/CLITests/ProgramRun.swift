@@ -101,8 +101,3 @@ final class ProgramRun: Sendable {
         return (status, run.stdout, run.stderr)
     }
 }
-
-/// What a child process wrote, appended from the pipes' handlers.
-final class CapturedOutput: Sendable {
-    let data = Mutex<(out: Data, err: Data)>((Data(), Data()))
-}

@@ -11,7 +11,7 @@ import Testing
 
 /// A simulated API served in-process (no socket: the transport hands each request to the world), a
 /// store in a fresh directory and an engine between them.
-final class SyncFixture: Sendable {
+final class SyncFixture: SyncedFromSimulator, Sendable {
     static let token = "apify_api_SYNCtestSECRET000000000000"
     let directory: TemporaryDirectory
     let transport: InProcessTransport
@@ -57,41 +57,10 @@ final class SyncFixture: Sendable {
         try await store.queue.perform { try $0.rows(sql, values) }
     }
 
-    /// Asserts that every live run is stored with its current status and fields, and that runs gone
-    /// upstream are still stored.
-    func expectMatchesTruth(sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let truth = world { $0.tasks[task]!.runs }
-        let stored = try await rows("SELECT id, status, finished_at, usage_total_usd, started_at FROM runs")
-        var byId: [String: [SQLiteValue]] = [:]
-        for row in stored { byId[row[0].text!] = row }
-        for run in truth {
-            guard let row = byId[run.id] else {
-                Issue.record("run \(run.id) (\(run.status)) is missing", sourceLocation: sourceLocation)
-                continue
-            }
-            #expect(row[1] == .text(run.status), "status of \(run.id)", sourceLocation: sourceLocation)
-            #expect(
-                row[2] == SQLiteValue(run.finishedAtMs.map { ISOTimestamp.string(milliseconds: $0) }),
-                "finishedAt of \(run.id)",
-                sourceLocation: sourceLocation
-            )
-            #expect(row[3] == .real(run.usageTotalUsd), "usage of \(run.id)", sourceLocation: sourceLocation)
-            #expect(
-                row[4] == SQLiteValue(run.startedAtMs.map { ISOTimestamp.string(milliseconds: $0) }),
-                "startedAt of \(run.id)",
-                sourceLocation: sourceLocation
-            )
-        }
-        try await expectConsistentHistory(sourceLocation: sourceLocation)
-    }
-
-    /// One first sighting per run, every change row continuing the previous one, no transition twice,
-    /// the cursor's anchor stored: `DatabaseInvariants`, through a connection of its own.
-    func expectConsistentHistory(sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        try await store.flush()
-        let violations = try DatabaseInvariants.violations(in: directory.path("runs.db"))
-        #expect(violations.isEmpty, "\(violations)", sourceLocation: sourceLocation)
-    }
+    var listedRuns: [SimulatedRun] { world { $0.tasks[task]!.runs } }
+    var databasePath: String { directory.path("runs.db") }
+    var checksRunFields: Bool { true }
+    func flush() async throws { try await store.flush() }
 
     func shutdown() async throws {
         try await store.close()

@@ -362,8 +362,3 @@ import Testing
         try await store.close()
     }
 }
-
-extension APIRequestOutcome {
-    /// Whether the client retries an attempt that ended so (while it has retries left).
-    fileprivate var isRetried: Bool { [.rateLimited, .serverError, .networkError, .timeout].contains(self) }
-}

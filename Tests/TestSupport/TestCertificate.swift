@@ -28,7 +28,3 @@ package struct TestCertificate: Sendable {
         return certificate
     }
 }
-
-package enum TestCertificateError: Error {
-    case opensslFailed(Int32)
-}

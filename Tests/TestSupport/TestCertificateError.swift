@@ -1,0 +1,4 @@
+/// Why `TestCertificate` could not be made.
+package enum TestCertificateError: Error {
+    case opensslFailed(Int32)
+}
