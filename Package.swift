@@ -25,7 +25,7 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // glibc's malloc settings, which Swift's Glibc module leaves out. Only RunsSyncService imports it.
+        // glibc's malloc settings, which Swift's Glibc module leaves out. Only the Daemon module imports it.
         .systemLibrary(name: "ApifyRunsCMalloc"),
         // A run as the API lists it and the store keeps it: shared by the client and the store.
         .target(name: "RunModel"),
@@ -68,7 +68,7 @@ let package = Package(
         // The daemon: configuration, scheduling, systemd notification, log formatting, the metrics and
         // the HTTP endpoint that serves them.
         .target(
-            name: "RunsSyncService",
+            name: "Daemon",
             dependencies: [
                 "ApifyAPI", "ApifyRunsCMalloc", "RunModel", "RunStore", "RunSync",
                 .product(name: "Logging", package: "swift-log"),
@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "apify-runs-sync",
             dependencies: [
-                "RunsSyncService", "ApifySimulator", "RunModel", "RunSync", "RunStore", "ApifyAPI",
+                "Daemon", "ApifySimulator", "RunModel", "RunSync", "RunStore", "ApifyAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "apify-runs-sync-bench",
             dependencies: [
-                "ApifySimulator", "RunModel", "RunSync", "RunStore", "RunsSyncService", "ApifyAPI", "SQLiteCore",
+                "ApifySimulator", "RunModel", "RunSync", "RunStore", "Daemon", "ApifyAPI", "SQLiteCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -136,9 +136,9 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "RunsSyncServiceTests",
+            name: "DaemonTests",
             dependencies: [
-                "RunsSyncService", "ApifyAPI", "ApifySimulator", "RunModel", "RunStore", "RunSync", "SQLiteCore",
+                "Daemon", "ApifyAPI", "ApifySimulator", "RunModel", "RunStore", "RunSync", "SQLiteCore",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

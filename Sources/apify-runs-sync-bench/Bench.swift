@@ -1,6 +1,6 @@
 import ArgumentParser
+import Daemon
 import Foundation
-import RunsSyncService
 
 /// `apify-runs-sync-bench`: backfill speed, memory and idle-pass cost through the real code path,
 /// against the simulator over loopback HTTP, next to what SQLite alone needs for the same pages.

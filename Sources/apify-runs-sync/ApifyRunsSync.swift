@@ -1,5 +1,5 @@
 import ArgumentParser
-import RunsSyncService
+import Daemon
 
 /// `apify-runs-sync`: keeps a local SQLite copy of Apify task runs.
 @main

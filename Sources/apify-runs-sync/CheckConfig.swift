@@ -1,9 +1,9 @@
 import ApifyAPI
 import ArgumentParser
 import AsyncHTTPClient
+import Daemon
 import Foundation
 import Logging
-import RunsSyncService
 
 /// `apify-runs-sync check-config`: the configuration, the token and every source, checked.
 struct CheckConfig: AsyncParsableCommand {

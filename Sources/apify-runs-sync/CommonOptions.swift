@@ -1,8 +1,8 @@
 import ApifyAPI
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
-import RunsSyncService
 
 /// Options every command that reads the configuration takes.
 struct CommonOptions: ParsableArguments {

@@ -1,9 +1,9 @@
 import ApifyAPI
 import ApifySimulator
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
-import RunsSyncService
 import ServiceLifecycle
 
 /// `apify-runs-sync demo`: the daemon against the built-in simulator; no Apify account needed.
@@ -73,7 +73,7 @@ struct Demo: AsyncParsableCommand {
             metrics: metrics?.metrics
         )
         var companions: [any Service] = [
-            DemoLife(simulator: simulator, stopAfter: duration.map { .milliseconds(Int64($0 * 1000)) })
+            DemoWorldTicker(simulator: simulator, stopAfter: duration.map { .milliseconds(Int64($0 * 1000)) })
         ]
         if let metrics, let address = configuration.metricsListen {
             companions.append(try await serveMetrics(metrics, on: address, context: context, logger: logger))

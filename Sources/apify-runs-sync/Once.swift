@@ -1,8 +1,8 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
 import RunModel
-import RunsSyncService
 
 /// `apify-runs-sync once`: one pass over every source (the account's tasks discovered first, when
 /// `allTasks` is on).

@@ -1,8 +1,8 @@
 import ApifyAPI
 import ArgumentParser
+import Daemon
 import Logging
 import RunStore
-import RunsSyncService
 
 /// Takes the database lock and opens the sync context, or exits saying why.
 ///
@@ -13,7 +13,7 @@ func openContext(
     token: APIToken,
     logger: Logger,
     metrics: SyncMetrics? = nil
-) throws -> (DaemonLock, SyncContext) {
+) throws -> (DaemonLock, SyncComponents) {
     let lock: DaemonLock
     do {
         lock = try DaemonLock(database: configuration.database)
@@ -26,7 +26,7 @@ func openContext(
         throw ExitCode(ExitStatus.locked)
     }
     do {
-        let context = try SyncContext.open(
+        let context = try SyncComponents.open(
             configuration: configuration,
             token: token,
             logger: logger,

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Daemon
 import Logging
-import RunsSyncService
 import ServiceLifecycle
 
 /// `apify-runs-sync run`: the daemon.
@@ -26,7 +26,7 @@ struct Run: AsyncParsableCommand {
 }
 
 /// Runs the daemon (and any companion services) until a signal, then closes the context.
-func runDaemon(context: SyncContext, logger: Logger, companions: [any Service] = []) async throws {
+func runDaemon(context: SyncComponents, logger: Logger, companions: [any Service] = []) async throws {
     let daemon = SyncDaemon(context: context, notifier: SystemdNotifier(), logger: logger)
     // Whichever service returns first (the daemon after a signal, the demo after its duration) ends the rest.
     let services = ([daemon] + companions).map {

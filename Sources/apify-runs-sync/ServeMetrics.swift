@@ -1,6 +1,6 @@
 import ArgumentParser
+import Daemon
 import Logging
-import RunsSyncService
 
 /// The metrics endpoint when the configuration asks for one (`metricsListen`), with swift-metrics
 /// bootstrapped to it; nil, and nothing made, otherwise.
@@ -17,7 +17,7 @@ func makeMetricsEndpoint(_ configuration: Configuration) -> MetricsEndpoint? {
 func serveMetrics(
     _ endpoint: MetricsEndpoint,
     on address: ListenAddress,
-    context: SyncContext,
+    context: SyncComponents,
     logger: Logger
 ) async throws -> MetricsServer {
     if let statuses = try? await context.store.sourceStatuses() {

@@ -1,8 +1,8 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import RunModel
 import RunStore
-import RunsSyncService
 
 /// `apify-runs-sync status`: per-source figures and open health problems from the database alone
 /// (read-only); exits 1 when a source is failing or was never synced, or a problem is open

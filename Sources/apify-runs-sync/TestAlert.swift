@@ -1,8 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Daemon
 import Foundation
 import RunModel
-import RunsSyncService
 
 /// `apify-runs-sync test-alert`: a synthetic `run_failed` through every configured sink.
 struct TestAlert: AsyncParsableCommand {

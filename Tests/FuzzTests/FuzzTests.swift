@@ -37,7 +37,7 @@ import Testing
             harness: "ConfigurationHarness.swift",
             // Configuration names syntax errors with the API decoder's strict scanner.
             sources: try sources(of: "RunModel") + sources(of: "ApifyAPI", excluding: Self.apifyAPIExcluded)
-                + sources(of: "RunsSyncService", excluding: Self.runsSyncServiceExcluded),
+                + sources(of: "Daemon", excluding: Self.daemonExcluded),
             support: ["StandIns/RunStore.swift", "StandIns/ApifyClient.swift"],
             seeds: [
                 "example": Array(example),
@@ -65,15 +65,15 @@ import Testing
         "TLSFailure.swift", "TrustedCertificates.swift",
     ]
 
-    /// The files of RunsSyncService that the configuration harness leaves out: the daemon around the
+    /// The files of Daemon that the configuration harness leaves out: the daemon around the
     /// configuration, not the parser.
-    static let runsSyncServiceExcluded: Set<String> = [
+    static let daemonExcluded: Set<String> = [
         // They import modules the harness does not build (swift-log, SwiftNIO, AsyncHTTPClient,
         // swift-metrics, ServiceLifecycle, RunSync, the malloc module).
         "AlertDispatcher.swift", "Configuration+Client.swift", "Configuration+Sinks.swift", "HealthMonitor.swift",
         "JournalSink.swift", "LineLogHandler.swift", "MallocArenas.swift", "MemoryTrim.swift", "MetricsEndpoint.swift",
         "MetricsHTTPHandler.swift", "MetricsServer.swift", "PassReporter.swift", "PrometheusMetricsBackend.swift",
-        "SourceDirectory.swift", "SourcePassRunner.swift", "SyncContext.swift", "SyncDaemon.swift",
+        "SourceDirectory.swift", "SourcePassRunner.swift", "SyncComponents.swift", "SyncDaemon.swift",
         "SyncMetrics.swift", "WebhookSink.swift",
         // They use the store's events, of which the harness has only a stand-in for one default.
         "AlertPayload.swift", "AlertSink.swift", "AlertSinkConfiguration+Filter.swift", "ExecSink.swift",

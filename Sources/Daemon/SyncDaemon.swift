@@ -17,7 +17,7 @@ import UnixSignals
 /// interruptible half-way), and `run()` returns. SIGHUP reads the configuration again: when it is
 /// valid, the loops stop as on shutdown and start again with it; when not, they go on (`reload`).
 package final class SyncDaemon: Service {
-    private let context: SyncContext
+    private let context: SyncComponents
     private let notifier: SystemdNotifier
     private let logger: Logger
     private let progress = DaemonProgress()
@@ -26,7 +26,7 @@ package final class SyncDaemon: Service {
     private let discovered = Mutex<[String: Int]>([:])
     private let loopNumbers = Atomic<Int>(0)
 
-    package init(context: SyncContext, notifier: SystemdNotifier, logger: Logger) {
+    package init(context: SyncComponents, notifier: SystemdNotifier, logger: Logger) {
         self.context = context
         self.notifier = notifier
         self.logger = logger

@@ -1,4 +1,4 @@
-import RunsSyncService
+import Daemon
 import Testing
 
 /// `check-config`'s judgement of the database directory, for the user the service runs as.

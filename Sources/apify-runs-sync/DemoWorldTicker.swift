@@ -3,7 +3,7 @@ import Foundation
 import ServiceLifecycle
 
 /// Moves the demo's simulated world on every second, and ends the demo after its duration, if one was given.
-struct DemoLife: Service {
+struct DemoWorldTicker: Service {
     let simulator: ApifySimulator
     let stopAfter: Duration?
 

@@ -1,6 +1,6 @@
+import Daemon
 import Foundation
 import Logging
-import RunsSyncService
 import Testing
 
 @Suite struct TaskScheduleTests {

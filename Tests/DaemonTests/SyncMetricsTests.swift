@@ -1,13 +1,13 @@
 import ApifyAPI
 import ApifySimulator
 import AsyncHTTPClient
+import Daemon
 import Foundation
 import Logging
 import NIOCore
 import RunModel
 import RunStore
 import RunSync
-import RunsSyncService
 import SQLiteCore
 import Synchronization
 import TestSupport

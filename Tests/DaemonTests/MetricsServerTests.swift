@@ -1,6 +1,6 @@
 import ApifyAPI
+import Daemon
 import Logging
-import RunsSyncService
 import ServiceLifecycle
 import TestSupport
 import Testing

@@ -1,12 +1,12 @@
 import ApifyAPI
 import ApifySimulator
 import AsyncHTTPClient
+import Daemon
 import Foundation
 import Logging
 import RunModel
 import RunStore
 import RunSync
-import RunsSyncService
 import SQLiteCore
 import Synchronization
 import TestSupport

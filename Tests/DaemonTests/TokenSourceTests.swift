@@ -1,7 +1,7 @@
 import ApifyAPI
+import Daemon
 import Foundation
 import RunModel
-import RunsSyncService
 import TestSupport
 import Testing
 

@@ -1,11 +1,11 @@
 import ApifyAPI
 import ApifySimulator
+import Daemon
 import Foundation
 import Logging
 import RunModel
 import RunStore
 import RunSync
-import RunsSyncService
 import SQLiteCore
 import TestSupport
 import Testing

@@ -1,4 +1,4 @@
-import RunsSyncService
+import Daemon
 import Testing
 
 @Suite struct MallocArenasTests {

@@ -1,5 +1,5 @@
+import Daemon
 import Foundation
-import RunsSyncService
 import TestSupport
 import Testing
 

@@ -6,7 +6,7 @@ import RunStore
 import RunSync
 
 /// Everything a pass needs, built from a configuration: the HTTP client, the store, the engine.
-package struct SyncContext: Sendable {
+package struct SyncComponents: Sendable {
     package let configuration: Configuration
     package let http: HTTPClient
     package let store: RunStore
@@ -24,7 +24,7 @@ package struct SyncContext: Sendable {
         logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         metrics: SyncMetrics? = nil
-    ) throws -> SyncContext {
+    ) throws -> SyncComponents {
         // Before the store: nothing is left open when the proxy or the CA file cannot be used.
         let proxy = try configuration.proxy(environment: environment)
         let trusted = try configuration.trustedCertificates()
@@ -74,7 +74,7 @@ package struct SyncContext: Sendable {
             retentionDays: configuration.alerts.eventRetentionDays,
             metrics: metrics
         )
-        return SyncContext(
+        return SyncComponents(
             configuration: configuration,
             http: http,
             store: store,
