@@ -27,7 +27,7 @@ import Testing
 
     /// Makes the store's connection fail any insert of a run with the ID "boom".
     static func failInsertsOfRunBoom(in store: RunStore) async throws {
-        try await store.queue.perform { db in
+        try await store.perform { db in
             try db.execute(
                 "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
             )
@@ -247,7 +247,7 @@ import Testing
         )
         #expect(applied.inserted == 1)
         #expect(applied.changes.map { [$0.from, $0.to] } == [[nil, "RUNNING"]])
-        let rows = try await store.queue.perform { db in
+        let rows = try await store.perform { db in
             try db.rows("SELECT run_id, task_id, from_status, to_status, observed_at FROM run_status_changes")
         }
         #expect(rows == [["a", "t", .null, "RUNNING", "2025-01-01T00:00:01.000Z"]])
@@ -257,7 +257,7 @@ import Testing
         let store = try RunStore.open(path: path)
         let runs = (0..<50).map { Self.run("r\($0)", $0 % 3 == 0 ? "FAILED" : "SUCCEEDED") }
         _ = try await store.apply(RunBatch(source: .task("t"), runs: runs, observedAt: "2025-01-01T00:00:01.000Z"))
-        let before = try await store.queue.perform { db in
+        let before = try await store.perform { db in
             try db.rows("SELECT id, updated_at, raw_json FROM runs ORDER BY id")
         }
         let second = try await store.apply(
@@ -267,11 +267,11 @@ import Testing
         #expect(second.updated == 0)
         #expect(second.unchanged == 50)
         #expect(second.changes.isEmpty)
-        let after = try await store.queue.perform { db in
+        let after = try await store.perform { db in
             try db.rows("SELECT id, updated_at, raw_json FROM runs ORDER BY id")
         }
         #expect(before == after)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 50)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 50)
     }
 
     @Test func aStatusChangeIsRecordedOnceAndAFieldChangeRewritesTheRowWithoutAChange() async throws {
@@ -287,11 +287,11 @@ import Testing
         let cost = try await store.apply(RunBatch(source: .task("t"), runs: [costed], observedAt: "T4"))
         #expect(cost.updated == 1)
         #expect(cost.changes.isEmpty)
-        let rows = try await store.queue.perform { db in
+        let rows = try await store.perform { db in
             try db.rows("SELECT from_status, to_status, observed_at FROM run_status_changes ORDER BY id")
         }
         #expect(rows == [[.null, "RUNNING", "T1"], ["RUNNING", "FAILED", "T2"]])
-        #expect(try await store.queue.perform { try $0.scalar("SELECT usage_total_usd FROM runs") } == .real(0.2))
+        #expect(try await store.perform { try $0.scalar("SELECT usage_total_usd FROM runs") } == .real(0.2))
     }
 
     @Test func aRunListedTwiceInABatchIsWrittenOnceAsItsLastItem() async throws {
@@ -368,7 +368,7 @@ import Testing
             RunBatch(source: .task("t"), runs: [run("1", status: "RUNNING", finishedAt: nil)], observedAt: "T1")
         )
         #expect(
-            try await store.queue.perform { try $0.rows(columns) } == [expected("1", "RUNNING", .null, updated: "T1")]
+            try await store.perform { try $0.rows(columns) } == [expected("1", "RUNNING", .null, updated: "T1")]
         )
         _ = try await store.apply(
             RunBatch(
@@ -378,11 +378,11 @@ import Testing
             )
         )
         #expect(
-            try await store.queue.perform { try $0.rows(columns) } == [
+            try await store.perform { try $0.rows(columns) } == [
                 expected("2", "FAILED", "2025-01-01T00:05:00.000Z", updated: "T2")
             ]
         )
-        let changes = try await store.queue.perform {
+        let changes = try await store.perform {
             try $0.rows(
                 "SELECT run_id, task_id, from_status, to_status, observed_at, started_at, finished_at FROM run_status_changes ORDER BY id"
             )
@@ -406,7 +406,7 @@ import Testing
             rawJSON: ArraySlice(#"{"id":"x","status":"HIBERNATING"}"#.utf8)
         )
         _ = try await store.apply(RunBatch(source: .task("t"), runs: [run], observedAt: "T1"))
-        let row = try await store.queue.perform { db in
+        let row = try await store.perform { db in
             try db.rows("SELECT status, started_at, usage_total_usd, raw_json FROM runs").first
         }
         #expect(row == ["HIBERNATING", .null, .null, #"{"id":"x","status":"HIBERNATING"}"#])
@@ -423,8 +423,8 @@ import Testing
             observedAt: "T1"
         )
         await #expect(throws: SQLiteError.self) { try await store.apply(batch) }
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 0)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 0)
         #expect(try await store.cursor(for: .task("t")) == .start)
     }
 
@@ -445,7 +445,7 @@ import Testing
             RunBatch(source: .task("t"), runs: [], deletedRunIds: ["a", "never-stored"], observedAt: "T2")
         )
         #expect(applied.markedDeleted == 1)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT deleted_at FROM runs WHERE id = 'a'") } == "T2")
+        #expect(try await store.perform { try $0.scalar("SELECT deleted_at FROM runs WHERE id = 'a'") } == "T2")
         #expect(try await store.unfinishedRuns(of: .task("t")).isEmpty)
     }
 
@@ -476,7 +476,7 @@ import Testing
             Self.run("c", "TIMED-OUT", startedAt: "2025-01-02T11:00:00.000Z"),
         ]
         _ = try await store.apply(RunBatch(source: .task("t"), runs: runs, observedAt: "T1"))
-        let (failures, latest, daily) = try await store.queue.perform { db in
+        let (failures, latest, daily) = try await store.perform { db in
             (
                 try db.rows("SELECT run_id FROM recent_failures"),
                 try db.rows("SELECT task_id, run_id FROM latest_runs"),
@@ -502,7 +502,7 @@ import Testing
         for round in 0..<2 {
             let store = try RunStore.open(path: path)
             _ = try await store.apply(RunBatch(source: .task("t"), runs: runs(round), observedAt: "T\(round)"))
-            let used = try await store.queue.perform { try $0.pageCacheBytes() }
+            let used = try await store.perform { try $0.pageCacheBytes() }
             #expect(used > budget / 2, "round \(round): the cache is used")
             #expect(used <= budget, "round \(round): \(used) bytes")
             try await store.close()
@@ -572,7 +572,7 @@ import Testing
         #expect(next.epoch > first.epoch)
         let committed = try await other.settle()
         #expect(committed.committed.map(\.epoch) == [next.epoch] && committed.failure == nil)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
+        #expect(try await store.perform { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
         #expect(try await store.cursor(for: .task("t")) == .start)
         try await store.close()
         #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state WHERE source_id = 't'") } == 0)
@@ -677,7 +677,7 @@ import Testing
         #expect(try reader.scalar("SELECT count(*) FROM runs") == 10)
         try reader.execute("COMMIT")
         try reader.close(optimize: false)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 210)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM runs") } == 210)
         try await store.close()
     }
 
@@ -686,17 +686,17 @@ import Testing
         let kept = try await store.apply(
             RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "T1")
         )
-        let pages = try await store.queue.perform { try $0.scalar("PRAGMA page_count").integer! }
-        try await store.queue.perform { try $0.execute("PRAGMA max_page_count = \(pages + 1)") }
+        let pages = try await store.perform { try $0.scalar("PRAGMA page_count").integer! }
+        try await store.perform { try $0.execute("PRAGMA max_page_count = \(pages + 1)") }
         let big = (0..<2000).map {
             Self.run("big\($0)", "SUCCEEDED", extra: #","pad":"\#(String(repeating: "x", count: 500))""#)
         }
         await #expect(throws: SQLiteError.self) {
             try await store.apply(RunBatch(source: .task("t"), runs: big, observedAt: "T2"))
         }
-        try await store.queue.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
+        try await store.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
         #expect(try await store.commit(epochs: [kept.epoch]).keys.sorted() == [kept.epoch])
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
         try await store.close()
     }
 

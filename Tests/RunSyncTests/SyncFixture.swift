@@ -54,7 +54,7 @@ final class SyncFixture: Sendable {
     }
 
     func rows(_ sql: String, _ values: [SQLiteValue] = []) async throws -> [[SQLiteValue]] {
-        try await store.queue.perform { try $0.rows(sql, values) }
+        try await store.perform { try $0.rows(sql, values) }
     }
 
     /// Asserts that every live run is stored with its current status and fields, and that runs gone
