@@ -44,7 +44,7 @@ import Testing
         do {
             _ = try await fixture.engine.sync(.task(fixture.task))
             #expect(!fails, "\(name) should have failed the pass")
-        } catch let error as SyncError {
+        } catch {
             #expect(fails, "\(name): \(error)")
             #expect("\(error)".contains("not the expected JSON"), "\(name): \(error)")
             #expect(try await fixture.store.cursor(for: .task(fixture.task)) == cursorBefore, "\(name): cursor moved")

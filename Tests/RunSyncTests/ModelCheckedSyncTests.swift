@@ -255,7 +255,7 @@ struct ModelWorld {
         do {
             let report = try await engine.sync(.task(task))
             (reported, lastWasted) = (report.requests, report.wastedRequests)
-        } catch let error as SyncError {
+        } catch {
             succeeded = false
             (reported, lastWasted) = (error.report.requests, error.report.wastedRequests)
             #expect(
