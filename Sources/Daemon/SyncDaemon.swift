@@ -318,7 +318,7 @@ package final class SyncDaemon: Service {
     /// Pings the watchdog while the database still answers: a wedged store stops the pings.
     private func pingWatchdog(every interval: Duration) async {
         while !Task.isCancelled {
-            if (try? await context.store.queue.perform { _ in true }) == true {
+            if (try? await context.store.ping()) != nil {
                 notifier.watchdog()
             }
             do {

@@ -25,21 +25,7 @@ extension RunStore {
     /// history, not events.
     func apply(_ plan: BatchPlan, chain: WriteChain? = nil, historical: Bool = false) async throws -> AppliedBatch {
         let batch = plan.batch
-        let shared = self.shared
-        var (result, changed) = try await queue.perform { db in
-            do {
-                try chain?.check(shared)
-                let epoch = try shared.begin(db)
-                chain?.joined(epoch)
-                var written = try shared.write(db) { try Self.write(plan, historical: historical, in: db) }
-                written.result.epoch = epoch
-                try shared.written(batch.runs.count, db)
-                return written
-            } catch {
-                chain?.broke(error)
-                throw error
-            }
-        }
+        var (result, changed) = try await connection.write(plan, chain: chain, historical: historical)
         result.changes = changed.map { change in
             let run = batch.runs[change.run]
             return StatusChange(
@@ -59,27 +45,20 @@ extension RunStore {
     /// Commits the shared transaction if it holds any of `epochs`; returns the epochs that did not
     /// commit, with their errors (empty when all of them did).
     package func commit(epochs: Set<UInt64>) async throws -> [UInt64: String] {
-        let shared = self.shared
-        return try await queue.perform { db in
-            if shared.isOpen && epochs.contains(shared.epoch) {
-                do {
-                    try shared.commit(db)
-                } catch {
-                    // Remembered as a failure of this epoch, returned below.
-                }
-            }
-            return shared.failures(among: epochs)
-        }
+        await connection.commit(epochs: epochs)
     }
 
     /// Commits whatever is pending, for callers that only need everything durable.
     package func flush() async throws {
-        let shared = self.shared
-        try await queue.perform { try shared.commit($0) }
+        try await connection.flush()
     }
 
+    /// A run of a batch whose status changed: its position in the batch, its status before (nil for
+    /// a new run) and its task.
+    typealias ChangedRun = (run: Int, from: String?, taskId: String)
+
     /// Writes the batch; returns the counts, and the status changes as the positions of their runs
-    /// with the status before and the run's task (the caller builds `StatusChange`s, off the queue).
+    /// with the status before and the run's task (the caller builds `StatusChange`s, off the store's thread).
     ///
     /// A run's task is its `actorTaskId`; without one, the task whose list it came from; without
     /// that (an Actor's or the account's list), the task it was stored under, or none (empty).
@@ -87,24 +66,38 @@ extension RunStore {
         _ plan: BatchPlan,
         historical: Bool = false,
         in db: Database
-    ) throws -> (
-        result: AppliedBatch, changed: [(run: Int, from: String?, taskId: String)]
-    ) {
+    ) throws -> (result: AppliedBatch, changed: [ChangedRun]) {
         let batch = plan.batch
         // Counted from the rows before the batch: its own changes to them follow below.
         try ensureState(of: batch.source, at: batch.observedAt, in: db)
+        /// Runs this batch made live (stored, revived, moved in) minus those it marked deleted or
+        /// moved out, per task and Actor: every source's `sync_state.live_runs` follows in the same
+        /// transaction.
+        var liveDelta = LiveDelta()
+        var (result, changed) = try writeRuns(of: plan, into: &liveDelta, in: db)
+        result.markedDeleted += try markGoneRuns(of: batch, into: &liveDelta, in: db)
+        try liveDelta.apply(in: db)
+        try recordRunEvents(of: changed, in: batch, historical: historical, in: db)
+        if let cursor = batch.cursor { try store(cursor, of: batch, in: db) }
+        return (result, changed)
+    }
+
+    /// Inserts the batch's new runs and updates the stored ones it changes, in the plan's order;
+    /// returns the counts and the runs whose status changed (each with a `run_status_changes` row).
+    private static func writeRuns(
+        of plan: BatchPlan,
+        into liveDelta: inout LiveDelta,
+        in db: Database
+    ) throws -> (result: AppliedBatch, changed: [ChangedRun]) {
+        let batch = plan.batch
         var result = AppliedBatch()
-        var changed: [(run: Int, from: String?, taskId: String)] = []
+        var changed: [ChangedRun] = []
         changed.reserveCapacity(batch.runs.count)
         let select = try db.cachedStatement(selectSQL)
         let insert = try db.cachedStatement(insertSQL)
         let update = try db.cachedStatement(updateSQL)
         let change = try db.cachedStatement(changeSQL)
         let listedTaskId = batch.listedTaskId
-        /// Runs this batch made live (stored, revived, moved in) minus those it marked deleted or
-        /// moved out, per task and Actor: every source's `sync_state.live_runs` follows in the same
-        /// transaction.
-        var liveDelta = LiveDelta()
         try plan.text.withColumns { text in
             // The statements read the batch's text in place: their bindings must not outlive it.
             defer { for statement in [select, insert, update, change] { try? statement.reset() } }
@@ -141,7 +134,7 @@ extension RunStore {
                         try text.bind(.id, of: index, to: select, at: 1)
                         guard try select.step() else {
                             throw SQLiteError(
-                                extendedCode: 1,
+                                extendedCode: SQLiteError.genericErrorCode,
                                 message: "run \(run.id) neither inserted nor found",
                                 sql: selectSQL
                             )
@@ -195,28 +188,36 @@ extension RunStore {
                 }
             }
         }
+        return (result, changed)
+    }
+
+    /// Marks deleted the runs the batch names as gone and those its sweeps prove gone; returns how
+    /// many were live.
+    private static func markGoneRuns(of batch: RunBatch, into liveDelta: inout LiveDelta, in db: Database) throws -> Int
+    {
+        var marked = 0
         if !batch.deletedRunIds.isEmpty {
-            result.markedDeleted += try markDeleted(batch.deletedRunIds, at: batch.observedAt, into: &liveDelta, in: db)
+            marked += try markDeleted(batch.deletedRunIds, at: batch.observedAt, into: &liveDelta, in: db)
         }
         if !batch.sweeps.isEmpty {
             let swept = try sweep(batch, in: db)
-            result.markedDeleted += try markDeleted(swept, at: batch.observedAt, into: &liveDelta, in: db)
+            marked += try markDeleted(swept, at: batch.observedAt, into: &liveDelta, in: db)
         }
-        try liveDelta.apply(in: db)
-        try recordRunEvents(of: changed, in: batch, historical: historical, in: db)
-        if let cursor = batch.cursor {
-            try db.execute(
-                """
-                UPDATE sync_state SET next_offset = ?3, anchor_run_id = ?4, anchor_started_at = ?5, updated_at = ?6
-                WHERE source_kind = ?1 AND source_id = ?2
-                """,
-                [
-                    .text(batch.source.kind.rawValue), .text(batch.source.id), .integer(Int64(cursor.nextOffset)),
-                    SQLiteValue(cursor.anchorRunId), SQLiteValue(cursor.anchorStartedAt), .text(batch.observedAt),
-                ]
-            )
-        }
-        return (result, changed)
+        return marked
+    }
+
+    /// Stores the cursor the batch leads to, in the same transaction as its runs.
+    private static func store(_ cursor: TaskCursor, of batch: RunBatch, in db: Database) throws {
+        try db.execute(
+            """
+            UPDATE sync_state SET next_offset = ?3, anchor_run_id = ?4, anchor_started_at = ?5, updated_at = ?6
+            WHERE source_kind = ?1 AND source_id = ?2
+            """,
+            [
+                .text(batch.source.kind.rawValue), .text(batch.source.id), .integer(Int64(cursor.nextOffset)),
+                SQLiteValue(cursor.anchorRunId), SQLiteValue(cursor.anchorStartedAt), .text(batch.observedAt),
+            ]
+        )
     }
 
     /// Marks runs deleted upstream (never removes them); returns how many were live.

@@ -93,7 +93,7 @@ extension RunStore {
 
     /// The problems open now, oldest first.
     package func openProblems() async throws -> [HealthProblem] {
-        try await queue.perform { try Self.openProblems(in: $0) }
+        try await connection.read { try Self.openProblems(in: $0) }
     }
 
     static func openProblems(in db: Database) throws -> [HealthProblem] {
@@ -123,7 +123,7 @@ extension RunStore {
     /// Every live unfinished run: its task and Actor, when it started, and its own timeout when its
     /// details were read (`options.timeoutSecs`; 0 is none).
     package func unfinishedRunsForHealth() async throws -> [UnfinishedRunHealth] {
-        try await queue.perform { db in
+        try await connection.read { db in
             try db.rows(
                 """
                 SELECT id, task_id, act_id, started_at, json_extract(run_details, '$.options.timeoutSecs')
@@ -150,7 +150,7 @@ extension RunStore {
     /// The `startedAt` of the source's newest run, and when the source's state was created (its
     /// first pass), for a source that has no run yet.
     package func latestStart(of source: RunSource) async throws -> (latest: String?, since: String?) {
-        try await queue.perform { db in
+        try await connection.read { db in
             let latest = try db.scalar(
                 "SELECT max(started_at) FROM runs WHERE \(SourceScope.condition(source))",
                 [SourceScope.parameter(source)]
@@ -170,7 +170,7 @@ extension RunStore {
             failed: RunStatus.sqlList([RunStatus.failed, RunStatus.timedOut]),
             finished: RunStatus.sqlList([RunStatus.succeeded, RunStatus.failed, RunStatus.timedOut])
         )
-        return try await queue.perform { db in
+        return try await connection.read { db in
             let row = try db.rows(
                 """
                 SELECT count(*) FILTER (WHERE status IN (\(counted.failed))),
@@ -206,7 +206,7 @@ extension RunStore {
         startedFrom: String,
         limit: Int
     ) async throws -> [(runId: String, datasetId: String)] {
-        try await queue.perform { db in
+        try await connection.read { db in
             try db.rows(
                 """
                 SELECT id, default_dataset_id FROM runs

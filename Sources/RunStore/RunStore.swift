@@ -4,18 +4,18 @@ import SQLiteCore
 
 /// The local copy of Apify runs: one SQLite file, opened, checked and migrated here.
 ///
-/// All work goes through a `DatabaseQueue`, so the store is safe to share between tasks. Each call
-/// that writes runs in one `BEGIN IMMEDIATE` transaction.
+/// All work goes through the store's actor (`StoreConnection`), which alone holds the connection, on
+/// a thread of its own, so the store is safe to share between tasks. Each call that writes runs in
+/// one `BEGIN IMMEDIATE` transaction; batches of runs share one (`SharedTransaction`).
 package final class RunStore: Sendable {
-    package let queue: DatabaseQueue
-    package var path: String { queue.path }
-    let shared: SharedTransaction
+    package let path: String
     /// Set when opening migrated a file written by an older release (not when it created one).
     package let upgrade: SchemaUpgrade?
+    let connection: StoreConnection
 
-    private init(queue: DatabaseQueue, shared: SharedTransaction, upgrade: SchemaUpgrade?) {
-        self.queue = queue
-        self.shared = shared
+    private init(path: String, connection: StoreConnection, upgrade: SchemaUpgrade?) {
+        self.path = path
+        self.connection = connection
         self.upgrade = upgrade
     }
 
@@ -27,13 +27,15 @@ package final class RunStore: Sendable {
     package static let pageSize = 32768
     /// The page cache's budget.
     package static let pageCacheKiB = 2000
+    /// What the write-ahead log file is cut back to when the log starts over (16 MiB).
+    static let walSizeLimitBytes = 16 * 1024 * 1024
 
     /// Opens the file at `path`, refusing it untouched when it is not ours or too new, then migrates it.
-    /// `checkpointFrames` is for tests (see `SharedTransaction.defaultCheckpointFrames`).
+    /// `checkpointFrames` is for tests (see `StoreConnection.defaultCheckpointFrames`).
     package static func open(
         path: String,
         busyTimeoutMilliseconds: Int32 = defaultBusyTimeoutMilliseconds,
-        checkpointFrames: Int = SharedTransaction.defaultCheckpointFrames,
+        checkpointFrames: Int = StoreConnection.defaultCheckpointFrames,
         transactionMaximumAge: Duration = SharedTransaction.defaultMaximumAge
     ) throws -> RunStore {
         let database = try openConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
@@ -56,13 +58,13 @@ package final class RunStore: Sendable {
             try? database.close(optimize: false)
             throw error
         }
-        let shared = SharedTransaction(
+        let connection = StoreConnection(
+            database,
             checkpointer: checkpointer,
             checkpointFrames: checkpointFrames,
-            maximumAge: transactionMaximumAge
+            transactionMaximumAge: transactionMaximumAge
         )
-        database.onCommit { shared.committed(logFrames: $0) }
-        return RunStore(queue: DatabaseQueue(database), shared: shared, upgrade: upgrade)
+        return RunStore(path: path, connection: connection, upgrade: upgrade)
     }
 
     /// A connection to `path`; a path that cannot be a database (a directory) is refused as such.
@@ -151,8 +153,8 @@ package final class RunStore: Sendable {
         // changes the page size of a new file. A larger cache is no faster (docs/performance.md).
         try database.execute("PRAGMA cache_size = -\(pageCacheKiB)")
         // Checkpoints run beside the writer (`Checkpointer`, set up by `open` after the migrations,
-        // which keep SQLite's own); the WAL file is cut back to 16 MiB when the log starts over.
-        try database.execute("PRAGMA journal_size_limit = 16777216")
+        // which keep SQLite's own); the WAL file is cut back to this size when the log starts over.
+        try database.execute("PRAGMA journal_size_limit = \(walSizeLimitBytes)")
 
         let start = ContinuousClock.now
         for index in Int(version)..<Schema.migrations.count {
@@ -172,28 +174,31 @@ package final class RunStore: Sendable {
 
     /// Commits what is pending, runs `PRAGMA optimize` and closes the connection.
     package func close() async throws {
-        let shared = self.shared
-        try await queue.perform { db in
-            try shared.commit(db)
-            shared.closeCheckpointer()
-            try db.close()
-        }
+        try await connection.close()
+    }
+
+    /// Answers once the store's thread has run every call queued before this one: the daemon's
+    /// watchdog stops being fed when the store is stuck. A cancelled task throws.
+    package func ping() async throws {
+        try await connection.ping()
+    }
+
+    /// Runs `body` with the connection on the store's thread, for what the store has no method for
+    /// (tests, tools): the shared transaction may be open. A cancelled task throws before it starts.
+    package func perform<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await connection.read(body)
     }
 
     /// A write of its own (bookkeeping): the shared transaction commits first.
-    func ownTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let shared = self.shared
-        return try await queue.perform { db in
-            try shared.commit(db)
-            return try db.inTransaction(.immediate, body)
-        }
+    func ownTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await connection.ownTransaction(body)
     }
 
     // MARK: Reads for the engine
 
     /// The stored cursor of a source, or `.start` when it was never read.
     package func cursor(for source: RunSource) async throws -> TaskCursor {
-        try await queue.perform { try Self.cursor(for: source, in: $0) }
+        try await connection.read { try Self.cursor(for: source, in: $0) }
     }
 
     static func cursor(for source: RunSource, in db: Database) throws -> TaskCursor {
@@ -219,7 +224,7 @@ package final class RunStore: Sendable {
 
     /// Whether the source's first complete read (its backfill) has finished.
     package func hasCompletedBackfill(_ source: RunSource) async throws -> Bool {
-        try await queue.perform { db in
+        try await connection.read { db in
             try !db.scalar(
                 "SELECT backfill_completed_at FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
                 Self.key(source)
@@ -240,7 +245,7 @@ package final class RunStore: Sendable {
     /// source's whole history in `started_at` order to sorting the few unfinished runs, which would
     /// make every idle pass cost O(history).
     package func unfinishedRuns(of source: RunSource) async throws -> [UnfinishedRun] {
-        try await queue.perform { db in
+        try await connection.read { db in
             try db.rows(
                 """
                 SELECT id, status, started_at FROM runs INDEXED BY \(SourceScope.unfinishedIndex(source))
@@ -261,7 +266,7 @@ package final class RunStore: Sendable {
         limit: Int = 50_000
     ) async throws -> [Int64] {
         let bound = Self.second(of: instant - 1000)
-        return try await queue.perform { db in
+        return try await connection.read { db in
             try db.rows(
                 """
                 SELECT started_at FROM runs
@@ -328,7 +333,7 @@ package final class RunStore: Sendable {
 
     /// The source's live stored runs that started at exactly `instant` (Unix milliseconds).
     package func liveRuns(of source: RunSource, startedAt instant: Int64) async throws -> [String] {
-        try await queue.perform { db in
+        try await connection.read { db in
             try db.rows(
                 """
                 SELECT id, started_at FROM runs
@@ -347,7 +352,7 @@ package final class RunStore: Sendable {
 
     /// The source's live stored runs without a `startedAt` (the API sorts them first).
     package func liveUndatedRuns(of source: RunSource) async throws -> [String] {
-        try await queue.perform { db in
+        try await connection.read { db in
             try db.rows(
                 """
                 SELECT id FROM runs
@@ -361,7 +366,7 @@ package final class RunStore: Sendable {
     /// What the engine's completeness check needs of a source: its live stored runs, and the excess
     /// of the API's `total` over them that the last complete re-read could not explain.
     package func liveCount(of source: RunSource) async throws -> (liveRuns: Int, listExcess: Int?) {
-        try await queue.perform { db in
+        try await connection.read { db in
             let row = try db.rows(
                 "SELECT live_runs, list_excess FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
                 Self.key(source)
@@ -374,7 +379,7 @@ package final class RunStore: Sendable {
     /// instants: what a keyset read from that watermark should list.
     package func liveCount(of source: RunSource, startedFrom instant: String) async throws -> Int {
         guard let bound = ISOTimestamp.milliseconds(instant) else { return 0 }
-        return try await queue.perform { db in
+        return try await connection.read { db in
             let select = try db.cachedStatement(
                 """
                 SELECT started_at FROM runs
@@ -460,7 +465,7 @@ package final class RunStore: Sendable {
 
     /// The tasks and Actors stored runs belong to whose name is unknown or older than `before`.
     package func unnamed(refreshedBefore before: String, limit: Int) async throws -> [RunSource] {
-        try await queue.perform { db in
+        try await connection.read { db in
             let query = """
                 SELECT u.kind, u.id FROM (
                     SELECT DISTINCT 'task' AS kind, task_id AS id FROM runs WHERE task_id <> ''
@@ -477,7 +482,7 @@ package final class RunStore: Sendable {
 
     /// The tasks a discovery last saw, with whether each is gone upstream (`removed_at`).
     package func discoveredTasks() async throws -> [(taskId: String, removed: Bool)] {
-        try await queue.perform { db in
+        try await connection.read { db in
             try db.rows(
                 "SELECT source_id, removed_at IS NOT NULL FROM sync_state WHERE source_kind = 'task' ORDER BY source_id"
             ).map { ($0[0].text ?? "", ($0[1].integer ?? 0) != 0) }
@@ -577,7 +582,7 @@ package final class RunStore: Sendable {
 
     /// Per-source figures for `status`, from the database alone.
     package func sourceStatuses() async throws -> [SourceSyncStatus] {
-        try await queue.perform { try Self.sourceStatuses(in: $0) }
+        try await connection.read { try Self.sourceStatuses(in: $0) }
     }
 
     static func sourceStatuses(in db: Database, version: Int32 = Schema.currentVersion) throws -> [SourceSyncStatus] {

@@ -4,21 +4,21 @@ import SQLiteCore
 ///
 /// Committing each page on its own rewrites, for every page, most leaf pages of the two indexes keyed
 /// by run ID (IDs are random), and the write-ahead log copies each of them twice. Batches therefore
-/// join one open `BEGIN IMMEDIATE` transaction, which commits once it has been open `maximumAge` or
-/// holds `maximumRuns` runs, whenever a caller asks (`RunStore.commit(epochs:)`, at the end of every
-/// pass), and before any other write. Each transaction has an epoch; a caller learns from
-/// `commit(epochs:)` whether the transactions its batches joined all committed, and reports their
-/// changes only then.
+/// join one open `BEGIN IMMEDIATE` transaction, which commits once it has been open for its maximum
+/// age (`defaultMaximumAge` unless the store was opened with another) or holds `maximumRuns` runs,
+/// whenever a caller asks (`RunStore.commit(epochs:)`, at the end of every pass), and before any
+/// other write. Each transaction has an epoch; a caller learns from `commit(epochs:)` whether the
+/// transactions its batches joined all committed, and reports their changes only then.
 ///
 /// A batch that fails rolls the whole transaction back, taking the other batches in it along: their
 /// callers hear of it at their next `apply` or `commit(epochs:)`, and read those runs again on their
-/// next pass. A savepoint per batch would let a failing batch roll back alone, but it makes SQLite copy
-/// every page a batch touches to a sub-journal first (docs/performance.md). What makes a batch fail once the transaction is open is the file or the process (disk
-/// full, an I/O error, corruption, memory), and then the others' writes would fail too.
-final class SharedTransaction: @unchecked Sendable {
-    // @unchecked Sendable: every property is read and written only inside the store's
-    // `DatabaseQueue` blocks, which run one at a time.
-
+/// next pass. A savepoint per batch would let a failing batch roll back alone, but it makes SQLite
+/// copy every page a batch touches to a sub-journal first (docs/performance.md). What makes a batch
+/// fail once the transaction is open is the file or the process (disk full, an I/O error,
+/// corruption, memory), and then the others' writes would fail too.
+///
+/// A value owned by the store's actor (`StoreConnection`), which alone holds the connection.
+struct SharedTransaction {
     /// A transaction commits once it is this old or holds this many runs: fewer, larger transactions
     /// rewrite the run-ID indexes' leaves less often (docs/performance.md, "Transactions").
     static let defaultMaximumAge: Duration = .seconds(2)
@@ -26,17 +26,7 @@ final class SharedTransaction: @unchecked Sendable {
     /// How many failed epochs are remembered for callers that have not asked yet.
     private static let rememberedFailures = 256
 
-    /// A checkpoint is asked for after a commit that leaves at least this many frames in the log,
-    /// as SQLite's own automatic checkpoint would be (32 MiB with 32 KiB pages).
-    static let defaultCheckpointFrames = 1000
-    /// Every this many checkpoints asked for, the next transaction waits for a complete copy, so
-    /// that the log starts over (see `Checkpointer`); docs/performance.md has what two cost and gain.
-    static let checkpointsPerLogCycle = 2
-
-    private let checkpointer: Checkpointer
-    private let checkpointFrames: Int
     private let maximumAge: Duration
-    private var checkpointsInCycle = 0
 
     private(set) var isOpen = false
     /// The number of the open transaction, or of the last one.
@@ -45,19 +35,13 @@ final class SharedTransaction: @unchecked Sendable {
     private var runs = 0
     private var failures: [UInt64: String] = [:]
 
-    init(checkpointer: Checkpointer, checkpointFrames: Int, maximumAge: Duration) {
-        self.checkpointer = checkpointer
-        self.checkpointFrames = checkpointFrames
+    init(maximumAge: Duration) {
         self.maximumAge = maximumAge
     }
 
     /// Opens a transaction if none is open; returns its epoch.
-    func begin(_ db: Database) throws -> UInt64 {
+    mutating func begin(_ db: Database) throws(SQLiteError) -> UInt64 {
         if !isOpen {
-            if checkpointsInCycle >= Self.checkpointsPerLogCycle {
-                checkpointer.wait(for: checkpointer.request())
-                checkpointsInCycle = 0
-            }
             try db.execute("BEGIN IMMEDIATE TRANSACTION")
             isOpen = true
             epoch += 1
@@ -69,26 +53,26 @@ final class SharedTransaction: @unchecked Sendable {
 
     /// Runs `body`, which writes one batch into the open transaction. If it throws, the transaction
     /// is rolled back (unless SQLite already did) and its epoch is remembered as failed.
-    func write<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+    mutating func write<T>(_ db: Database, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
-            if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
-            markFailed(error)
+            rollBack(db, after: error)
             throw error
         }
     }
 
     /// Throws if any of `epochs` failed: a caller must not write past batches that were lost, or the
     /// cursor it writes next would point beyond runs that are not stored.
-    func checkNotLost(_ epochs: some Sequence<UInt64>) throws {
+    func checkNotLost(_ epochs: some Sequence<UInt64>) throws(StoreCommitError) {
         if let (epoch, message) = failures(among: epochs).min(by: { $0.key < $1.key }) {
             throw StoreCommitError(epoch: epoch, message: message)
         }
     }
 
-    /// Counts runs written and commits if the transaction is old or large enough.
-    func written(_ count: Int, _ db: Database) throws {
+    /// Adds a written batch's runs to the count, then commits if the transaction is now old or
+    /// large enough.
+    mutating func countRunsAndCommitIfDue(_ count: Int, _ db: Database) throws(SQLiteError) {
         runs += count
         if runs >= Self.maximumRuns || ContinuousClock.now - openedAt >= maximumAge {
             try commit(db)
@@ -96,29 +80,15 @@ final class SharedTransaction: @unchecked Sendable {
     }
 
     /// Commits the open transaction, if any. On failure it is rolled back and its epoch remembered.
-    func commit(_ db: Database) throws {
+    mutating func commit(_ db: Database) throws(SQLiteError) {
         guard isOpen else { return }
         do {
             try db.execute("COMMIT TRANSACTION")
             isOpen = false
         } catch {
-            if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
-            markFailed(error)
+            rollBack(db, after: error)
             throw error
         }
-    }
-
-    /// Called after every commit on the connection (`Database.onCommit`), on its thread.
-    func committed(logFrames: Int) {
-        guard logFrames >= checkpointFrames else { return }
-        checkpointer.request()
-        checkpointsInCycle += 1
-    }
-
-    /// Stops checkpointing beside the writer, once its last commit is done (the connection's own
-    /// close then checkpoints).
-    func closeCheckpointer() {
-        checkpointer.close()
     }
 
     /// The errors of the given epochs that did not commit.
@@ -128,7 +98,9 @@ final class SharedTransaction: @unchecked Sendable {
         return found
     }
 
-    private func markFailed(_ error: any Error) {
+    /// Rolls back what SQLite did not already and remembers the epoch as failed.
+    private mutating func rollBack(_ db: Database, after error: any Error) {
+        if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
         isOpen = false
         failures[epoch] = "\(error)"
         if failures.count > Self.rememberedFailures, let oldest = failures.keys.min() {

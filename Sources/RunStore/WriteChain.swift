@@ -1,34 +1,49 @@
+import Synchronization
+
 /// The batches one caller queues on the store in order, each written only if all before it were.
 ///
 /// A caller that queues its next batch while the previous one is still being written (so that the
 /// store's thread goes from one to the next without waiting for the caller) cannot know yet whether
 /// the previous one will fail, nor which transaction it joins. The chain carries that along the
-/// store's queue: each batch adds the epoch it joined, so that a later batch refuses when that
-/// transaction was lost (as `apply(_:after:)` does for the epochs its caller knows), and a batch
-/// that fails breaks the chain, so that the batches after it refuse too.
-package final class WriteChain: @unchecked Sendable {
-    // @unchecked Sendable: read and written only inside the store's `DatabaseQueue` blocks, which
-    // run one at a time, in the order they were queued.
-
+/// store's actor: each batch adds the epoch it joined, so that a later batch refuses when that
+/// transaction was lost, and a batch that is not written breaks the chain, so that the batches
+/// after it refuse too.
+///
+/// Only the store's actor reads and writes it, one batch at a time; the lock is never contended and
+/// is what makes it `Sendable` between the caller that holds it and that actor.
+package final class WriteChain: Sendable {
     /// Thrown for a batch queued after one that was not written.
     package struct Broken: Error, CustomStringConvertible, Sendable {
         package let description: String
     }
 
-    private var failure: String?
-    private var epochs: Set<UInt64> = []
+    private struct Links {
+        /// Why the first batch that was not written was not.
+        var failure: String?
+        var epochs: Set<UInt64> = []
+    }
+
+    private let links = Mutex(Links())
 
     package init() {}
 
-    /// Throws if an earlier batch of the chain failed or its transaction was lost.
-    func check(_ shared: SharedTransaction) throws {
+    /// Throws if an earlier batch of the chain failed, or a transaction it joined was lost in
+    /// `transaction`.
+    func checkUnbroken(_ transaction: SharedTransaction) throws {
+        let (failure, epochs) = links.withLock { ($0.failure, $0.epochs) }
         if let failure { throw Broken(description: "an earlier batch of this pass was not written: \(failure)") }
-        try shared.checkNotLost(epochs)
+        try transaction.checkNotLost(epochs)
     }
 
-    func joined(_ epoch: UInt64) { epochs.insert(epoch) }
+    /// Records that a batch of the chain joined the transaction `epoch`.
+    func recordJoined(epoch: UInt64) {
+        _ = links.withLock { $0.epochs.insert(epoch) }
+    }
 
-    func broke(_ error: any Error) {
-        if failure == nil { failure = "\(error)" }
+    /// Records that a batch of the chain was not written, so that every later one refuses.
+    func markBroken(by error: any Error) {
+        links.withLock { links in
+            if links.failure == nil { links.failure = "\(error)" }
+        }
     }
 }

@@ -5,7 +5,7 @@ import Synchronization
 /// Batches join the store's shared write transactions, which commit in groups (`SharedTransaction`),
 /// so a batch written is not yet durable, and a transaction can be lost after the batch was written
 /// (a failed commit rolls it back). The session keeps the rule that **a cursor never passes runs
-/// that did not commit**: its batches are written one after another on the store's queue (the next
+/// that did not commit**: its batches are written one after another on the store's thread (the next
 /// may be queued while the previous is written), each only if every earlier one was written and no
 /// transaction an earlier one joined was lost; and `settle()` commits and says which batches
 /// committed, so that a pass reports (and logs events for) only what is durable.

@@ -53,10 +53,16 @@ package struct SyncEngine: Sendable {
     static let minimumRunsForRanges = 3
 
     /// One pass over one task. On error, what was stored before it stays stored, with its cursor.
-    package func sync(_ source: RunSource) async throws -> TaskPassReport {
+    package func sync(_ source: RunSource) async throws(SyncError) -> TaskPassReport {
         var report = TaskPassReport(source: source)
-        let stored = try await store.cursor(for: source)
-        report.isBackfill = !(try await store.hasCompletedBackfill(source))
+        let stored: TaskCursor
+        do {
+            stored = try await store.cursor(for: source)
+            report.isBackfill = !(try await store.hasCompletedBackfill(source))
+        } catch {
+            let interrupted = Task.isCancelled || error is CancellationError
+            throw SyncError(source: source, underlying: error, report: report, interrupted: interrupted)
+        }
         report.cursorPath = stored.anchorRunId == nil ? .fresh : .continued
         var logger = self.logger
         logger[metadataKey: source.logField.key] = "\(source.logField.value)"

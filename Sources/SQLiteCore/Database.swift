@@ -3,7 +3,8 @@ import Foundation
 
 /// One connection to a SQLite database file.
 ///
-/// Not thread-safe by itself: `DatabaseQueue` is the way to use a connection from async code.
+/// Not thread-safe, nor `Sendable`: from async code, one actor owns a connection and runs on a
+/// `SerialQueueExecutor` (SQLite calls block), as `RunStore`'s `StoreConnection` does.
 package final class Database {
     /// How a transaction takes its locks.
     package enum TransactionKind: String, Sendable {

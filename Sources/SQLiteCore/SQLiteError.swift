@@ -21,8 +21,15 @@ package struct SQLiteError: Error, CustomStringConvertible, Sendable {
         self.context = context
     }
 
+    /// `SQLITE_ERROR`, the generic result code: for failures this package finds itself, that SQLite
+    /// has no code of its own for.
+    package static let genericErrorCode = SQLITE_ERROR
+
     /// The primary result code (the low byte of the extended one).
-    package var primaryCode: Int32 { extendedCode & 0xFF }
+    package var primaryCode: Int32 { extendedCode & Self.primaryCodeMask }
+
+    /// An extended result code carries the primary one in its low byte.
+    private static let primaryCodeMask: Int32 = 0xFF
 
     /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock past the busy timeout.
     package var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
@@ -62,7 +69,7 @@ package struct SQLiteError: Error, CustomStringConvertible, Sendable {
             message = String(cString: sqlite3_errstr(code))
         }
         // When the connection's code was reset by a later call, keep the code we were given.
-        let effective = (extended & 0xFF) == (code & 0xFF) ? extended : code
+        let effective = (extended & primaryCodeMask) == (code & primaryCodeMask) ? extended : code
         return SQLiteError(extendedCode: effective, message: message, sql: sql, context: context)
     }
 }

@@ -71,7 +71,7 @@ import Testing
     }
 
     private func rows(_ sql: String) async throws -> [[SQLiteValue]] {
-        try await store.queue.perform { try $0.rows(sql) }
+        try await store.perform { try $0.rows(sql) }
     }
 
     /// A command that appends its payload, one line, to `payloads`, and its environment to `env`.

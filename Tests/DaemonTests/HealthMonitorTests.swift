@@ -78,7 +78,7 @@ import Testing
     }
 
     private func events() async throws -> [String] {
-        try await store.queue.perform { db in
+        try await store.perform { db in
             try db.rows("SELECT event, coalesce(run_id, source_id) FROM events ORDER BY id").map {
                 "\($0[0].text ?? "") \($0[1].text ?? "")"
             }
@@ -105,7 +105,7 @@ import Testing
         #expect(try await events() == ["run_stuck \(slow)"])
         // The other task's run has no limit of its own: its details were read for its timeout
         // (the simulator's 3,600 s), and it is stuck only past that and the grace.
-        let timeout = try await store.queue.perform {
+        let timeout = try await store.perform {
             try $0.scalar(
                 "SELECT json_extract(run_details, '$.options.timeoutSecs') FROM runs WHERE id = ?",
                 [.text(other)]
@@ -223,13 +223,13 @@ import Testing
         await health.check()
         await health.check()
         #expect(try await events() == ["empty_result \(empty)"])
-        let counts = try await store.queue.perform {
+        let counts = try await store.perform {
             try $0.rows(
                 "SELECT id, dataset_item_count FROM runs WHERE dataset_item_count IS NOT NULL ORDER BY dataset_item_count"
             )
         }
         #expect(counts == [[.text(empty), 2], [.text(full), 12]])
-        let detail = try await store.queue.perform {
+        let detail = try await store.perform {
             try $0.scalar("SELECT message FROM events WHERE event = 'empty_result'")
         }
         #expect(detail == "the default dataset holds 2 item(s), fewer than minItems 5")

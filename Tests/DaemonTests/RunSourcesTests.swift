@@ -74,7 +74,7 @@ import Testing
     }
 
     private func rows(_ sql: String) async throws -> [[SQLiteValue]] {
-        try await store.queue.perform { try $0.rows(sql) }
+        try await store.perform { try $0.rows(sql) }
     }
 
     /// The outbox's `run_failed` events: run, task and Actor.

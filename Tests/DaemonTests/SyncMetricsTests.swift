@@ -184,7 +184,7 @@ import Testing
         let metrics = try PrometheusText(parsing: text)
         #expect(!text.contains(Self.token) && !text.contains("http"))
         func rows(_ sql: String) async throws -> [[SQLiteValue]] {
-            try await store.queue.perform { try $0.rows(sql) }
+            try await store.perform { try $0.rows(sql) }
         }
 
         // Every metric is there, with its type and its help.

@@ -50,7 +50,7 @@ import Testing
 
     private func events(_ store: RunStore) async throws -> [[SQLiteValue]] {
         try await store.flush()
-        return try await store.queue.perform {
+        return try await store.perform {
             try $0.rows("SELECT event, run_id, from_status, to_status, occurred_at FROM events ORDER BY id")
         }
     }
@@ -123,7 +123,7 @@ import Testing
         try await reopened.recordPass(source: .task("T"), at: "T4", error: "HTTP 503", backfillCompleted: false)
         try await reopened.recordPass(source: .task("T"), at: "T5", error: nil, backfillCompleted: false)
         try await reopened.recordPass(source: .task("T"), at: "T6", error: nil, backfillCompleted: false)
-        let rows = try await reopened.queue.perform {
+        let rows = try await reopened.perform {
             try $0.rows("SELECT event, source_kind, source_id, message, occurred_at FROM events ORDER BY id")
         }
         #expect(
@@ -164,11 +164,11 @@ import Testing
         #expect(retrying.first?.firstAttemptAt == "T3")
         try await store.recordDelivery(of: b, to: "mail", state: .failed, at: "T9", error: "exit 1")
         #expect(try await store.undelivered(to: "mail", limit: 10).isEmpty)
-        let marks = try await store.queue.perform {
+        let marks = try await store.perform {
             try $0.rows("SELECT sink, delivered_through FROM alert_sinks ORDER BY sink")
         }
         #expect(marks == [["journal", 0], ["mail", .integer(c)]])
-        let attempts = try await store.queue.perform {
+        let attempts = try await store.perform {
             try $0.rows(
                 "SELECT state, attempts, first_attempt_at, last_attempt_at FROM event_deliveries WHERE event_id = ?",
                 [.integer(b)]
@@ -209,7 +209,7 @@ import Testing
         #expect(ready.first?.event.hasRunDetails == true && ready.first?.event.payload == "{\"event\":\"run_failed\"}")
         #expect(try await store.deleteEvents(before: "2025-02-01T00:00:00.000Z") == 1)
         #expect(try await store.undelivered(to: "journal", limit: 10).map(\.event.runId) == ["b"])
-        let run = try await store.queue.perform {
+        let run = try await store.perform {
             try $0.rows("SELECT status_message, exit_code, run_details FROM runs WHERE id = 'a'")
         }
         #expect(
@@ -231,7 +231,7 @@ import Testing
         #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [5, 6])
         try await write(migrated, [run("a", "FAILED", second: 1)], at: "T2")
         #expect(try await events(migrated).map { $0[0] } == ["run_failed"])
-        let history = try await migrated.queue.perform {
+        let history = try await migrated.perform {
             try $0.rows("SELECT from_status, to_status FROM run_status_changes ORDER BY id")
         }
         #expect(history == [[nil, "RUNNING"], ["RUNNING", "FAILED"]])

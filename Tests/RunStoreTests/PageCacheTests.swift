@@ -25,7 +25,7 @@ import Testing
         for round in 0..<2 {
             let store = try RunStore.open(path: path)
             _ = try await store.apply(RunBatch(source: .task("t"), runs: runs(round), observedAt: "T\(round)"))
-            let used = try await store.queue.perform { try $0.pageCacheBytes() }
+            let used = try await store.perform { try $0.pageCacheBytes() }
             #expect(used > budget / 2, "round \(round): the cache is used")
             #expect(used <= budget, "round \(round): \(used) bytes")
             try await store.close()

@@ -28,7 +28,7 @@ extension RunStoreTestCase {
 
     /// Makes the store's connection fail any insert of a run with the ID "boom".
     static func failInsertsOfRunBoom(in store: RunStore) async throws {
-        try await store.queue.perform { db in
+        try await store.perform { db in
             try db.execute(
                 "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
             )

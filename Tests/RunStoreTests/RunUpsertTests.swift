@@ -20,7 +20,7 @@ import Testing
         )
         #expect(applied.inserted == 1)
         #expect(applied.changes.map { [$0.from, $0.to] } == [[nil, "RUNNING"]])
-        let rows = try await store.queue.perform { db in
+        let rows = try await store.perform { db in
             try db.rows("SELECT run_id, task_id, from_status, to_status, observed_at FROM run_status_changes")
         }
         #expect(rows == [["a", "t", .null, "RUNNING", "2025-01-01T00:00:01.000Z"]])
@@ -30,7 +30,7 @@ import Testing
         let store = try RunStore.open(path: path)
         let runs = (0..<50).map { Self.run("r\($0)", $0 % 3 == 0 ? "FAILED" : "SUCCEEDED") }
         _ = try await store.apply(RunBatch(source: .task("t"), runs: runs, observedAt: "2025-01-01T00:00:01.000Z"))
-        let before = try await store.queue.perform { db in
+        let before = try await store.perform { db in
             try db.rows("SELECT id, updated_at, raw_json FROM runs ORDER BY id")
         }
         let second = try await store.apply(
@@ -40,11 +40,11 @@ import Testing
         #expect(second.updated == 0)
         #expect(second.unchanged == 50)
         #expect(second.changes.isEmpty)
-        let after = try await store.queue.perform { db in
+        let after = try await store.perform { db in
             try db.rows("SELECT id, updated_at, raw_json FROM runs ORDER BY id")
         }
         #expect(before == after)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 50)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 50)
     }
 
     @Test func aStatusChangeIsRecordedOnceAndAFieldChangeRewritesTheRowWithoutAChange() async throws {
@@ -60,11 +60,11 @@ import Testing
         let cost = try await store.apply(RunBatch(source: .task("t"), runs: [costed], observedAt: "T4"))
         #expect(cost.updated == 1)
         #expect(cost.changes.isEmpty)
-        let rows = try await store.queue.perform { db in
+        let rows = try await store.perform { db in
             try db.rows("SELECT from_status, to_status, observed_at FROM run_status_changes ORDER BY id")
         }
         #expect(rows == [[.null, "RUNNING", "T1"], ["RUNNING", "FAILED", "T2"]])
-        #expect(try await store.queue.perform { try $0.scalar("SELECT usage_total_usd FROM runs") } == .real(0.2))
+        #expect(try await store.perform { try $0.scalar("SELECT usage_total_usd FROM runs") } == .real(0.2))
     }
 
     @Test func aRunListedTwiceInABatchIsWrittenOnceAsItsLastItem() async throws {
@@ -141,7 +141,7 @@ import Testing
             RunBatch(source: .task("t"), runs: [run("1", status: "RUNNING", finishedAt: nil)], observedAt: "T1")
         )
         #expect(
-            try await store.queue.perform { try $0.rows(columns) } == [expected("1", "RUNNING", .null, updated: "T1")]
+            try await store.perform { try $0.rows(columns) } == [expected("1", "RUNNING", .null, updated: "T1")]
         )
         _ = try await store.apply(
             RunBatch(
@@ -151,11 +151,11 @@ import Testing
             )
         )
         #expect(
-            try await store.queue.perform { try $0.rows(columns) } == [
+            try await store.perform { try $0.rows(columns) } == [
                 expected("2", "FAILED", "2025-01-01T00:05:00.000Z", updated: "T2")
             ]
         )
-        let changes = try await store.queue.perform {
+        let changes = try await store.perform {
             try $0.rows(
                 "SELECT run_id, task_id, from_status, to_status, observed_at, started_at, finished_at FROM run_status_changes ORDER BY id"
             )
@@ -179,7 +179,7 @@ import Testing
             rawJSON: ArraySlice(#"{"id":"x","status":"HIBERNATING"}"#.utf8)
         )
         _ = try await store.apply(RunBatch(source: .task("t"), runs: [run], observedAt: "T1"))
-        let row = try await store.queue.perform { db in
+        let row = try await store.perform { db in
             try db.rows("SELECT status, started_at, usage_total_usd, raw_json FROM runs").first
         }
         #expect(row == ["HIBERNATING", .null, .null, #"{"id":"x","status":"HIBERNATING"}"#])
@@ -193,7 +193,7 @@ import Testing
             RunBatch(source: .task("t"), runs: [], deletedRunIds: ["a", "never-stored"], observedAt: "T2")
         )
         #expect(applied.markedDeleted == 1)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT deleted_at FROM runs WHERE id = 'a'") } == "T2")
+        #expect(try await store.perform { try $0.scalar("SELECT deleted_at FROM runs WHERE id = 'a'") } == "T2")
         #expect(try await store.unfinishedRuns(of: .task("t")).isEmpty)
     }
 }

@@ -77,7 +77,7 @@ import Testing
         #expect(next.epoch > first.epoch)
         let committed = try await other.settle()
         #expect(committed.committed.map(\.epoch) == [next.epoch] && committed.failure == nil)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
+        #expect(try await store.perform { try $0.scalar("SELECT group_concat(id) FROM runs") } == "c")
         #expect(try await store.cursor(for: .task("t")) == .start)
         try await store.close()
         #expect(try inspect { try $0.scalar("SELECT count(*) FROM sync_state WHERE source_id = 't'") } == 0)
@@ -121,17 +121,17 @@ import Testing
         let kept = try await store.apply(
             RunBatch(source: .task("t"), runs: [Self.run("a", "RUNNING")], observedAt: "T1")
         )
-        let pages = try await store.queue.perform { try $0.scalar("PRAGMA page_count").integer! }
-        try await store.queue.perform { try $0.execute("PRAGMA max_page_count = \(pages + 1)") }
+        let pages = try await store.perform { try $0.scalar("PRAGMA page_count").integer! }
+        try await store.perform { try $0.execute("PRAGMA max_page_count = \(pages + 1)") }
         let big = (0..<2000).map {
             Self.run("big\($0)", "SUCCEEDED", extra: #","pad":"\#(String(repeating: "x", count: 500))""#)
         }
         await #expect(throws: SQLiteError.self) {
             try await store.apply(RunBatch(source: .task("t"), runs: big, observedAt: "T2"))
         }
-        try await store.queue.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
+        try await store.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
         #expect(try await store.commit(epochs: [kept.epoch]).keys.sorted() == [kept.epoch])
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
         try await store.close()
     }
 }

@@ -23,8 +23,8 @@ import Testing
             observedAt: "T1"
         )
         await #expect(throws: SQLiteError.self) { try await store.apply(batch) }
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 0)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM runs") } == 0)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM run_status_changes") } == 0)
         #expect(try await store.cursor(for: .task("t")) == .start)
     }
 

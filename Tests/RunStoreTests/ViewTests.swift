@@ -21,7 +21,7 @@ import Testing
             Self.run("c", "TIMED-OUT", startedAt: "2025-01-02T11:00:00.000Z"),
         ]
         _ = try await store.apply(RunBatch(source: .task("t"), runs: runs, observedAt: "T1"))
-        let (failures, latest, daily) = try await store.queue.perform { db in
+        let (failures, latest, daily) = try await store.perform { db in
             (
                 try db.rows("SELECT run_id FROM recent_failures"),
                 try db.rows("SELECT task_id, run_id FROM latest_runs"),

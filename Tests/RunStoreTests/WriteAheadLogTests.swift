@@ -99,7 +99,7 @@ import Testing
         #expect(try reader.scalar("SELECT count(*) FROM runs") == 10)
         try reader.execute("COMMIT")
         try reader.close(optimize: false)
-        #expect(try await store.queue.perform { try $0.scalar("SELECT count(*) FROM runs") } == 210)
+        #expect(try await store.perform { try $0.scalar("SELECT count(*) FROM runs") } == 210)
         try await store.close()
     }
 }

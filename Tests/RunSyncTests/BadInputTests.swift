@@ -44,7 +44,7 @@ import Testing
         do {
             _ = try await fixture.engine.sync(.task(fixture.task))
             #expect(!fails, "\(name) should have failed the pass")
-        } catch let error as SyncError {
+        } catch {
             #expect(fails, "\(name): \(error)")
             #expect("\(error)".contains("not the expected JSON"), "\(name): \(error)")
             #expect(try await fixture.store.cursor(for: .task(fixture.task)) == cursorBefore, "\(name): cursor moved")
@@ -78,14 +78,14 @@ import Testing
         fixture.world { $0.createRuns(task: fixture.task, count: 300) }
         _ = try await fixture.pass()
         let pages = try await fixture.rows("PRAGMA page_count")[0][0].integer!
-        try await fixture.store.queue.perform { try $0.execute("PRAGMA max_page_count = \(pages + 2)") }
+        try await fixture.store.perform { try $0.execute("PRAGMA max_page_count = \(pages + 2)") }
         fixture.world { $0.createRuns(task: fixture.task, count: 3000) }
         let error = try await #require(throws: SyncError.self) { try await fixture.engine.sync(.task(fixture.task)) }
         #expect("\(error)".contains("full"), "\(error)")
         let stored = try await fixture.rows("SELECT count(*) FROM runs")[0][0].integer!
         let cursor = try await fixture.store.cursor(for: .task(fixture.task))
         #expect(Int(stored) == cursor.nextOffset + 1, "the cursor points at the last stored run")
-        try await fixture.store.queue.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
+        try await fixture.store.perform { try $0.execute("PRAGMA max_page_count = 1073741823") }
         _ = try await fixture.pass()
         try await fixture.expectMatchesTruth()
         #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[3300]])

@@ -46,7 +46,7 @@ final class InProcessSync: SyncedFromSimulator, Sendable {
     }
 
     func rows(_ sql: String, _ values: [SQLiteValue] = []) async throws -> [[SQLiteValue]] {
-        try await store.queue.perform { try $0.rows(sql, values) }
+        try await store.perform { try $0.rows(sql, values) }
     }
 
     func count(_ sql: String, _ values: [SQLiteValue] = []) async throws -> Int {

@@ -175,7 +175,7 @@ struct ModelWorld {
         do {
             let report = try await engine.sync(.task(task))
             (reported, lastWasted) = (report.requests, report.wastedRequests)
-        } catch let error as SyncError {
+        } catch {
             succeeded = false
             (reported, lastWasted) = (error.report.requests, error.report.wastedRequests)
             #expect(
@@ -190,11 +190,11 @@ struct ModelWorld {
                 "pass \(index) succeeded=\(succeeded) listed=\(before.count) flaws=\(transport.withWorld { $0.imperfections })"
             )
             for line in log { print("  " + line) }
-            let state = try await store.queue.perform {
+            let state = try await store.perform {
                 try $0.rows("SELECT live_runs, list_excess, next_offset, anchor_started_at FROM sync_state")
             }
             print("  state \(state)")
-            let live = try await store.queue.perform {
+            let live = try await store.perform {
                 try $0.rows("SELECT id, started_at, status FROM runs WHERE deleted_at IS NULL")
             }
             let inWorld = transport.withWorld { Set($0.tasks[task]!.runs.map(\.id)) }
@@ -243,14 +243,14 @@ struct ModelWorld {
     }
 
     private func statuses() async throws -> [String: String] {
-        let rows = try await store.queue.perform { try $0.rows("SELECT id, status FROM runs") }
+        let rows = try await store.perform { try $0.rows("SELECT id, status FROM runs") }
         return Dictionary(uniqueKeysWithValues: rows.map { ($0[0].text!, $0[1].text!) })
     }
 
     /// Every run's change rows: the statuses required of it in order, each a status it had at a pass.
     func checkHistory(final: Bool) async throws {
         try await store.flush()
-        let rows = try await store.queue.perform {
+        let rows = try await store.perform {
             try $0.rows("SELECT run_id, to_status FROM run_status_changes ORDER BY id")
         }
         var history: [String: [String]] = [:]

@@ -249,7 +249,7 @@ import Testing
         let engine = fixture.engine(pageSize: 10)
         // The first page comes at once; the second one waits until another task has failed.
         let secondPage = fixture.transport.hold(from: 2) { $0.hasSuffix("/runs") }
-        try await fixture.store.queue.perform { db in
+        try await fixture.store.perform { db in
             try db.execute(
                 "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
             )
@@ -273,7 +273,7 @@ import Testing
         let stored = try await fixture.rows("SELECT count(*) FROM runs")
         #expect(stored == [[0]])
         #expect(try await fixture.store.cursor(for: .task(fixture.task)) == .start)
-        try await fixture.store.queue.perform { try $0.execute("DROP TRIGGER boom") }
+        try await fixture.store.perform { try $0.execute("DROP TRIGGER boom") }
         _ = try await engine.sync(.task(fixture.task))
         try await fixture.expectMatchesTruth()
         try await fixture.shutdown()
@@ -287,7 +287,7 @@ import Testing
         // queued behind it in the meantime; written, their batch would store a cursor past the first
         // page's runs.
         let firstPage = fixture.world { world in world.tasks[fixture.task]!.runs.prefix(5).map { "'\($0.id)'" } }
-        try await fixture.store.queue.perform { db in
+        try await fixture.store.perform { db in
             try db.execute(
                 """
                 CREATE TEMP TRIGGER slow_failure BEFORE INSERT ON runs
@@ -304,7 +304,7 @@ import Testing
         await #expect(throws: SyncError.self) { try await engine.sync(.task(fixture.task)) }
         #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[0]])
         #expect(try await fixture.store.cursor(for: .task(fixture.task)) == .start)
-        try await fixture.store.queue.perform { try $0.execute("DROP TRIGGER slow_failure") }
+        try await fixture.store.perform { try $0.execute("DROP TRIGGER slow_failure") }
         _ = try await engine.sync(.task(fixture.task))
         try await fixture.expectMatchesTruth()
         try await fixture.shutdown()

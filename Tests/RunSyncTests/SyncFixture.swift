@@ -54,7 +54,7 @@ final class SyncFixture: SyncedFromSimulator, Sendable {
     }
 
     func rows(_ sql: String, _ values: [SQLiteValue] = []) async throws -> [[SQLiteValue]] {
-        try await store.queue.perform { try $0.rows(sql, values) }
+        try await store.perform { try $0.rows(sql, values) }
     }
 
     var listedRuns: [SimulatedRun] { world { $0.tasks[task]!.runs } }

@@ -108,8 +108,8 @@ import Testing
         #expect(!Array("ab".utf8).withUnsafeBytes { statement.columnBytesEqual(at: 0, to: $0) })
     }
 
-    @Test func queueRunsWorkOffTheCallerAndSerializesIt() async throws {
-        let queue = DatabaseQueue(try Database(path: directory.path("queue.db")))
+    @Test func anActorOnASerialQueueExecutorRunsWorkOnItsQueueOneAtATime() async throws {
+        let queue = ConnectionOwner(try Database(path: directory.path("queue.db")))
         try await queue.perform { try $0.execute("CREATE TABLE c (n INTEGER)") }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<50 {

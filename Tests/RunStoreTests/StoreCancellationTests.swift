@@ -1,0 +1,67 @@
+import Foundation
+import RunModel
+import RunStore
+import SQLiteCore
+import TestSupport
+import Testing
+
+/// A cancelled task starts no read or write on the store; committing what was written still happens.
+@Suite struct StoreCancellationTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    private static func batch(_ id: String) -> RunBatch {
+        let json = #"{"id":"\#(id)","status":"SUCCEEDED"}"#
+        let run = RunRecord(id: id, status: "SUCCEEDED", rawJSON: ArraySlice(json.utf8))
+        return RunBatch(
+            source: .task("t"),
+            runs: [run],
+            cursor: TaskCursor(nextOffset: 1, anchorRunId: id, anchorStartedAt: nil),
+            observedAt: "T1"
+        )
+    }
+
+    @Test func aCancelledTaskWritesNothingAndItsChainRefusesWhatFollows() async throws {
+        let store = try RunStore.open(path: directory.path("runs.db"))
+        let session = store.session()
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await session.apply(Self.batch("a"))
+        }
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        // The batch was not written, so the chain is broken: the next batch must not store a cursor
+        // past it.
+        await #expect(throws: WriteChain.Broken.self) { try await session.apply(Self.batch("b")) }
+        let ping = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await store.ping()
+        }
+        await #expect(throws: CancellationError.self) { try await ping.value }
+        let read = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await store.cursor(for: .task("t"))
+        }
+        await #expect(throws: CancellationError.self) { try await read.value }
+        try await store.close()
+        let reopened = try RunStore.open(path: directory.path("runs.db"))
+        #expect(try await reopened.perform { try $0.scalar("SELECT count(*) FROM runs") } == .integer(0))
+        #expect(try await reopened.cursor(for: .task("t")) == .start)
+        try await reopened.close()
+    }
+
+    @Test func aCancelledTaskStillCommitsWhatItWrote() async throws {
+        let store = try RunStore.open(path: directory.path("runs.db"))
+        let session = store.session()
+        let applied = try await session.apply(Self.batch("a"))
+        let settled = try await Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await session.settle()
+        }.value
+        #expect(settled.committed.map(\.epoch) == [applied.epoch])
+        #expect(settled.failure == nil)
+        try await store.close()
+    }
+}
