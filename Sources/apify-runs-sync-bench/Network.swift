@@ -93,11 +93,14 @@ struct Network: AsyncParsableCommand {
         Thread.sleep(forTimeInterval: 15)
         let before = try Self.cpuTicks(of: daemon.processIdentifier)
         let requestsBefore = Self.requests(in: stats)
-        Thread.sleep(forTimeInterval: Double(steadySeconds))
+        // Resident memory half-way and at the end: it must not grow.
+        Thread.sleep(forTimeInterval: Double(steadySeconds) / 2)
+        let halfWay = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)
+        Thread.sleep(forTimeInterval: Double(steadySeconds) / 2)
         let after = try Self.cpuTicks(of: daemon.processIdentifier)
         let requests = Self.requests(in: stats) - requestsBefore
         let status = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)
-        func kib(_ field: String) -> Double {
+        func kib(_ field: String, in status: String = status) -> Double {
             let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
             return Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0").map { $0 / 1024 } ?? 0
         }
@@ -106,12 +109,13 @@ struct Network: AsyncParsableCommand {
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         let cpuMilliseconds = Double(after - before) / ticksPerSecond * 1000 / Double(passes)
         return [
-            "| steady state | tasks | seconds | passes | CPU ms per pass | RSS MiB | anonymous MiB | file MiB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| steady state | tasks | seconds | passes | CPU ms per pass | RSS MiB half-way | RSS MiB | anonymous MiB | file MiB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
             "| polling every second | \(steadyTasks) | \(steadySeconds) | \(passes) | "
                 + String(
-                    format: "%.2f | %.1f | %.1f | %.1f |",
+                    format: "%.2f | %.1f | %.1f | %.1f | %.1f |",
                     cpuMilliseconds,
+                    kib("VmRSS", in: halfWay),
                     kib("VmRSS"),
                     kib("RssAnon"),
                     kib("RssFile")

@@ -12,6 +12,19 @@ import Testing
 @Suite struct ProxyAndTLSTests {
     static let token = "apify_api_PROXYsecretTOKEN0123456789"
 
+    /// Runs `body`, then shuts `http` down, also when `body` throws: a client dropped before its
+    /// shutdown stops the whole test process (AsyncHTTPClient's debug check), not just this test.
+    static func shuttingDown<T>(_ http: HTTPClient, _ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            try await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
     static func client(baseURL: String, http: HTTPClient, timeout: Duration = .seconds(10)) -> ApifyClient {
         ApifyClient(
             configuration: .init(
@@ -45,9 +58,10 @@ import Testing
         )
         let http = HTTPClient.makeForApify(requestTimeout: .seconds(10), proxy: proxy)
         let client = Self.client(baseURL: baseURL, http: http)
-        let first = try await client.listRuns(.task(task), offset: 0)
-        let second = try await client.listRuns(.task(task), offset: first.items.count)
-        try await http.shutdown()
+        let (first, second) = try await Self.shuttingDown(http) {
+            let first = try await client.listRuns(.task(task), offset: 0)
+            return (first, try await client.listRuns(.task(task), offset: first.items.count))
+        }
         try await proxyServer.stop()
         try await simulator.stop()
 
@@ -77,23 +91,25 @@ import Testing
 
         // The pool retries the handshake until the request's deadline, then reports its last failure.
         let plain = HTTPClient.makeForApify(requestTimeout: .seconds(2))
-        var cause = ""
-        do {
-            _ = try await Self.client(baseURL: baseURL, http: plain, timeout: .seconds(2)).listRuns(
-                .task(task),
-                offset: 0
-            )
-        } catch ApifyError.retriesExhausted(_, _, let lastCause) {
-            cause = lastCause
+        let cause = try await Self.shuttingDown(plain) {
+            do {
+                _ = try await Self.client(baseURL: baseURL, http: plain, timeout: .seconds(2)).listRuns(
+                    .task(task),
+                    offset: 0
+                )
+            } catch ApifyError.retriesExhausted(_, _, let lastCause) {
+                return lastCause
+            }
+            return ""
         }
-        try await plain.shutdown()
         #expect(cause.hasPrefix("TLS handshake failed: the server's certificate is not trusted"), "\(cause)")
         #expect(cause.contains("caFile") && !cause.contains("/") && !cause.contains("\n"), "\(cause)")
 
         let trusted = try TrustedCertificates.load(pemFile: certificate.certificatePath)
         let http = HTTPClient.makeForApify(requestTimeout: .seconds(10), trusted: trusted)
-        let page = try await Self.client(baseURL: baseURL, http: http).listRuns(.task(task), offset: 0)
-        try await http.shutdown()
+        let page = try await Self.shuttingDown(http) {
+            try await Self.client(baseURL: baseURL, http: http).listRuns(.task(task), offset: 0)
+        }
         try await front.stop()
         try await simulator.stop()
         #expect(page.items.count == 3)
