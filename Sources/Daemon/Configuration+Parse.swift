@@ -5,7 +5,7 @@ extension Configuration {
     /// Validates configuration JSON; `path` is only used in messages and to resolve relative paths.
     package static func parse(_ data: Data, path: String) throws(ConfigurationError) -> Configuration {
         let file = try ConfigurationFile(data, path: path, keys: keys)
-        guard let database = try file.path("database") else {
+        guard let database = try file.resolvedPath("database") else {
             throw file.fail(
                 "database",
                 "is required: the path of the SQLite file, e.g. /var/lib/apify-runs-sync/runs.db"
@@ -42,8 +42,8 @@ extension Configuration {
             )
         }
         token = try file.string("token")
-        tokenFile = try file.path("tokenFile")
-        caFile = try file.path("caFile")
+        tokenFile = try file.resolvedPath("tokenFile")
+        caFile = try file.resolvedPath("caFile")
     }
 
     /// How often, how much at once, how long and how fast.

@@ -70,17 +70,13 @@ struct ConfigurationFile {
 
     /// A boolean; false when the key is absent or null.
     func flag(_ key: String) throws(ConfigurationError) -> Bool {
-        try optionalFlag(key) ?? false
-    }
-
-    func optionalFlag(_ key: String) throws(ConfigurationError) -> Bool? {
-        guard let value = object[key], value != .null else { return nil }
+        guard let value = object[key], value != .null else { return false }
         guard case .bool(let set) = value else { throw fail(key, "must be true or false") }
         return set
     }
 
     /// A path, relative to the file's own directory unless absolute.
-    func path(_ key: String) throws(ConfigurationError) -> String? {
+    func resolvedPath(_ key: String) throws(ConfigurationError) -> String? {
         try string(key).map(resolve)
     }
 

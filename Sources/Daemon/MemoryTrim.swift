@@ -67,9 +67,9 @@ package enum MemoryTrim {
         return advised
     }
 
-    /// The address ranges of `path`'s mappings that are neither writable nor private copies that were
-    /// written (those are `rw` or were made read-only after relocation, which advice never discards
-    /// either: without swap the kernel keeps them).
+    /// The address ranges of `path`'s mappings that are not writable. Its relocated read-only data
+    /// is among them: those pages are the process's own copies, which the advice cannot discard
+    /// (without swap the kernel keeps them), only the clean pages of the file.
     static func readOnlyRanges(in maps: String, of path: String) -> [Range<UInt>] {
         maps.split(separator: "\n").compactMap { line in
             // "start-end perms offset device inode path"
