@@ -256,10 +256,12 @@ import Testing
         }
         let pass = Task { try await engine.sync(.task(fixture.task)) }
         // The first page is in the open shared transaction (the store's own connection sees it) …
-        let deadline = ContinuousClock.now + .seconds(10)
+        // (However long a loaded machine takes: without the page there, the loss below would miss it.)
+        let deadline = ContinuousClock.now + .seconds(300)
         while try await fixture.rows("SELECT count(*) FROM runs") != [[10]], ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
+        try #require(try await fixture.rows("SELECT count(*) FROM runs") == [[10]], "the first page never came")
         // … when another task's batch fails and takes the transaction with it.
         let failing = RunBatch(
             source: .task("other"),
