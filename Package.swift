@@ -111,6 +111,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "ApifyAPI", "ApifySimulator", "RunModel", "SQLiteCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -13,6 +13,8 @@ import SQLiteCore
 /// A cancelled task starts no read or write here (`CancellationError`; a batch that refuses so breaks
 /// its chain like any batch not written). Committing what was written before (`commit(epochs:)`,
 /// `flush()`, `close()`) still happens, so that a pass interrupted by shutdown settles what it wrote.
+/// After `close()`, a call that would reach the connection throws `SQLiteError.closed(path:)`: a task
+/// still running at shutdown gets an error, not a crash.
 actor StoreConnection {
     /// A checkpoint is asked for after a commit that leaves at least this many frames in the log,
     /// as SQLite's own automatic checkpoint would be (32 MiB with 32 KiB pages).
@@ -28,6 +30,7 @@ actor StoreConnection {
     private let checkpointFrames: Int
     /// Checkpoints asked for since the writer last waited for a complete copy.
     private var checkpointsInCycle = 0
+    private var isClosed = false
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -49,20 +52,20 @@ actor StoreConnection {
 
     /// Runs `body` with the connection as it is: the shared transaction may be open.
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
-        try Task.checkCancellation()
+        try checkUsable()
         return try body(database)
     }
 
     /// A write of its own (bookkeeping), in a transaction of its own: the shared one commits first.
     func ownTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
-        try Task.checkCancellation()
+        try checkUsable()
         try transaction.commit(database)
         return try database.inTransaction(.immediate, body)
     }
 
     /// Proves that the store's thread is not stuck: returns once every call queued before it ran.
     func ping() throws {
-        try Task.checkCancellation()
+        try checkUsable()
         _ = database.isInTransaction
     }
 
@@ -74,7 +77,7 @@ actor StoreConnection {
         historical: Bool
     ) throws -> (result: AppliedBatch, changed: [RunStore.ChangedRun]) {
         do {
-            try Task.checkCancellation()
+            try checkUsable()
             try chain?.checkUnbroken(transaction)
             let epoch = try beginBatch()
             chain?.recordJoined(epoch: epoch)
@@ -101,17 +104,26 @@ actor StoreConnection {
         return transaction.failures(among: epochs)
     }
 
-    /// Commits whatever is pending.
+    /// Commits whatever is pending (nothing is, once closed).
     func flush() throws {
         try transaction.commit(database)
     }
 
     /// Commits what is pending, stops the checkpointer once its work is done (the connection's own
-    /// close then checkpoints), runs `PRAGMA optimize` and closes the connection.
+    /// close then checkpoints), runs `PRAGMA optimize` and closes the connection. Closing again does
+    /// nothing.
     func close() throws {
+        guard !isClosed else { return }
         try transaction.commit(database)
         checkpointer.close()
         try database.close()
+        isClosed = true
+    }
+
+    /// Throws if the calling task is cancelled or the connection is closed.
+    private func checkUsable() throws {
+        try Task.checkCancellation()
+        if isClosed { throw SQLiteError.closed(path: database.path) }
     }
 
     /// Opens the shared transaction for a batch, if none is open; returns its epoch. A new

@@ -25,6 +25,12 @@ package struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// has no code of its own for.
     package static let genericErrorCode = SQLITE_ERROR
 
+    /// What a call on a connection that was already closed throws (`SQLITE_MISUSE`), instead of
+    /// reaching SQLite with a dangling handle.
+    package static func closed(path: String) -> SQLiteError {
+        SQLiteError(extendedCode: SQLITE_MISUSE, message: "the connection was already closed", context: path)
+    }
+
     /// The primary result code (the low byte of the extended one).
     package var primaryCode: Int32 { extendedCode & Self.primaryCodeMask }
 

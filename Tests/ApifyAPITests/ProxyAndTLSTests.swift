@@ -12,19 +12,6 @@ import Testing
 @Suite struct ProxyAndTLSTests {
     static let token = "apify_api_PROXYsecretTOKEN0123456789"
 
-    /// Runs `body`, then shuts `http` down, also when `body` throws: a client dropped before its
-    /// shutdown stops the whole test process (AsyncHTTPClient's debug check), not just this test.
-    static func shuttingDown<T>(_ http: HTTPClient, _ body: () async throws -> T) async throws -> T {
-        do {
-            let result = try await body()
-            try await http.shutdown()
-            return result
-        } catch {
-            try? await http.shutdown()
-            throw error
-        }
-    }
-
     static func client(baseURL: String, http: HTTPClient, timeout: Duration = .seconds(10)) -> ApifyClient {
         ApifyClient(
             configuration: .init(
@@ -58,7 +45,7 @@ import Testing
         )
         let http = HTTPClient.makeForApify(requestTimeout: .seconds(10), proxy: proxy)
         let client = Self.client(baseURL: baseURL, http: http)
-        let (first, second) = try await Self.shuttingDown(http) {
+        let (first, second) = try await http.shuttingDown {
             let first = try await client.listRuns(.task(task), offset: 0)
             return (first, try await client.listRuns(.task(task), offset: first.items.count))
         }
@@ -91,7 +78,7 @@ import Testing
 
         // The pool retries the handshake until the request's deadline, then reports its last failure.
         let plain = HTTPClient.makeForApify(requestTimeout: .seconds(2))
-        let cause = try await Self.shuttingDown(plain) {
+        let cause = try await plain.shuttingDown {
             do {
                 _ = try await Self.client(baseURL: baseURL, http: plain, timeout: .seconds(2)).listRuns(
                     .task(task),
@@ -107,7 +94,7 @@ import Testing
 
         let trusted = try TrustedCertificates.load(pemFile: certificate.certificatePath)
         let http = HTTPClient.makeForApify(requestTimeout: .seconds(10), trusted: trusted)
-        let page = try await Self.shuttingDown(http) {
+        let page = try await http.shuttingDown {
             try await Self.client(baseURL: baseURL, http: http).listRuns(.task(task), offset: 0)
         }
         try await front.stop()

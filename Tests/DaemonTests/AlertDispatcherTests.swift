@@ -244,33 +244,34 @@ import Testing
     @Test func aWebhookThatFailsFiveTimesDeliversOnce() async throws {
         let server = try await ScriptedHTTPServer.start { $0 < 5 ? 503 : 200 }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let hook = try WebhookSink(
-            AlertSinkConfiguration(
-                name: "slack",
-                kind: .webhook(url: server.url, urlFile: nil, format: .slack, headersFile: nil, maxConcurrent: 4)
-            ),
-            retryHours: 24,
-            http: http,
-            configurationPath: "test.json"
-        )
-        let alerts = dispatcher([hook])
-        try await passes()
-        let failed = fail(only: tasks[0])
-        try await passes()
-        for _ in 0..<8 { await alerts.drain() }
-        let requests = server.requests
-        #expect(requests.count == 6)
-        #expect(requests.allSatisfy { $0.method == "POST" && $0.uri == "/hook" })
-        let body = try #require(
-            JSONSerialization.jsonObject(with: Data(requests[5].body.utf8)) as? [String: String]
-        )
-        #expect(body.keys.sorted() == ["text"])
-        #expect(body["text"]?.hasPrefix("Run failed: task \(tasks[0]) run \(failed[0])") == true)
-        #expect(log.events("alert_retry").count == 5 && log.events("alert_failed").isEmpty)
-        #expect(!log.all.contains { $0.metadata.values.contains { $0.contains("127.0.0.1:\(server.port)") } })
-        let state = try await rows("SELECT state, attempts FROM event_deliveries WHERE sink = 'slack'")
-        #expect(state == [["delivered", 6]])
-        try await http.shutdown()
+        try await http.shuttingDown {
+            let hook = try WebhookSink(
+                AlertSinkConfiguration(
+                    name: "slack",
+                    kind: .webhook(url: server.url, urlFile: nil, format: .slack, headersFile: nil, maxConcurrent: 4)
+                ),
+                retryHours: 24,
+                http: http,
+                configurationPath: "test.json"
+            )
+            let alerts = dispatcher([hook])
+            try await passes()
+            let failed = fail(only: tasks[0])
+            try await passes()
+            for _ in 0..<8 { await alerts.drain() }
+            let requests = server.requests
+            #expect(requests.count == 6)
+            #expect(requests.allSatisfy { $0.method == "POST" && $0.uri == "/hook" })
+            let body = try #require(
+                JSONSerialization.jsonObject(with: Data(requests[5].body.utf8)) as? [String: String]
+            )
+            #expect(body.keys.sorted() == ["text"])
+            #expect(body["text"]?.hasPrefix("Run failed: task \(tasks[0]) run \(failed[0])") == true)
+            #expect(log.events("alert_retry").count == 5 && log.events("alert_failed").isEmpty)
+            #expect(!log.all.contains { $0.metadata.values.contains { $0.contains("127.0.0.1:\(server.port)") } })
+            let state = try await rows("SELECT state, attempts FROM event_deliveries WHERE sink = 'slack'")
+            #expect(state == [["delivered", 6]])
+        }
         try await server.stop()
         try await store.close()
     }
@@ -278,34 +279,35 @@ import Testing
     @Test func aWebhookThatNeverSucceedsGivesUpAfterItsHoursWithOneLine() async throws {
         let server = try await ScriptedHTTPServer.start { _ in 500 }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let hook = try WebhookSink(
-            AlertSinkConfiguration(
-                name: "hook",
-                kind: .webhook(url: server.url, urlFile: nil, format: .json, headersFile: nil, maxConcurrent: 4)
-            ),
-            retryHours: 2,
-            http: http,
-            configurationPath: "test.json"
-        )
-        let alerts = dispatcher([hook])
-        try await passes()
-        fail(only: tasks[0])
-        try await passes()
-        // Each round tries what is due; the clock moves ten minutes between rounds.
-        for _ in 0..<30 {
-            await alerts.drain(ignoringSchedule: false)
-            clock.advance(by: 600)
+        try await http.shuttingDown {
+            let hook = try WebhookSink(
+                AlertSinkConfiguration(
+                    name: "hook",
+                    kind: .webhook(url: server.url, urlFile: nil, format: .json, headersFile: nil, maxConcurrent: 4)
+                ),
+                retryHours: 2,
+                http: http,
+                configurationPath: "test.json"
+            )
+            let alerts = dispatcher([hook])
+            try await passes()
+            fail(only: tasks[0])
+            try await passes()
+            // Each round tries what is due; the clock moves ten minutes between rounds.
+            for _ in 0..<30 {
+                await alerts.drain(ignoringSchedule: false)
+                clock.advance(by: 600)
+            }
+            let given = log.events("alert_failed")
+            #expect(given.count == 1 && given.first?.metadata["sink"] == "hook")
+            #expect(given.first?.metadata["error"] == "the webhook answered HTTP 500")
+            let state = try await rows("SELECT state, attempts FROM event_deliveries WHERE sink = 'hook'")
+            let attempts = try #require(state.first?[1].integer)
+            #expect(state.first?[0] == "failed" && attempts == Int64(server.requests.count))
+            // Backoff doubling from 10 s: due at each of the first 6 rounds (the backoff is under ten
+            // minutes), then at 60, 80 and 110 minutes; the next (2,560 s later) would be past two hours.
+            #expect(attempts == 9, "\(attempts) attempts")
         }
-        let given = log.events("alert_failed")
-        #expect(given.count == 1 && given.first?.metadata["sink"] == "hook")
-        #expect(given.first?.metadata["error"] == "the webhook answered HTTP 500")
-        let state = try await rows("SELECT state, attempts FROM event_deliveries WHERE sink = 'hook'")
-        let attempts = try #require(state.first?[1].integer)
-        #expect(state.first?[0] == "failed" && attempts == Int64(server.requests.count))
-        // Backoff doubling from 10 s: due at each of the first 6 rounds (the backoff is under ten
-        // minutes), then at 60, 80 and 110 minutes; the next (2,560 s later) would be past two hours.
-        #expect(attempts == 9, "\(attempts) attempts")
-        try await http.shutdown()
         try await server.stop()
         try await store.close()
     }

@@ -6,6 +6,7 @@ import TestSupport
 import Testing
 
 /// A cancelled task starts no read or write on the store; committing what was written still happens.
+/// A closed store throws, whoever calls it late.
 @Suite struct StoreCancellationTests {
     let directory: TemporaryDirectory
 
@@ -63,5 +64,28 @@ import Testing
         #expect(settled.committed.map(\.epoch) == [applied.epoch])
         #expect(settled.failure == nil)
         try await store.close()
+    }
+
+    @Test func aClosedStoreThrowsNamingItselfAndClosesOnlyOnce() async throws {
+        let path = directory.path("runs.db")
+        let store = try RunStore.open(path: path)
+        let session = store.session()
+        try await store.close()
+        let closed = SQLiteError.closed(path: path).description
+        func expectClosed(_ call: @Sendable () async throws -> Void) async {
+            do {
+                try await call()
+                Issue.record("a closed store answered")
+            } catch {
+                #expect("\(error)" == closed)
+            }
+        }
+        await expectClosed { try await store.ping() }
+        await expectClosed { _ = try await store.cursor(for: .task("t")) }
+        await expectClosed { _ = try await store.perform { try $0.scalar("SELECT 1") } }
+        await expectClosed { _ = try await session.apply(Self.batch("a")) }
+        try await store.flush()
+        try await store.close()
+        #expect(closed.contains(path) && closed.contains("already closed"))
     }
 }
