@@ -22,7 +22,7 @@ struct LiveDelta {
 
     /// Adds the changes to the sources' `live_runs`: each kind of source by what its lists hold
     /// (`RunSource.Membership`), so that a new kind of list needs no change here.
-    func apply(in db: Database) throws {
+    func apply(in db: Database) throws(SQLiteError) {
         var all = 0
         var byTask: [String: Int] = [:]
         var byActor: [String: Int] = [:]

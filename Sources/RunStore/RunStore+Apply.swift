@@ -226,7 +226,7 @@ extension RunStore {
         at time: String,
         into liveDelta: inout LiveDelta,
         in db: Database
-    ) throws -> Int {
+    ) throws(SQLiteError) -> Int {
         let mark = try db.cachedStatement(
             """
             UPDATE runs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL

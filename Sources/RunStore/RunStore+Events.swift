@@ -113,7 +113,7 @@ extension RunStore {
         message: String?,
         at time: String,
         in db: Database
-    ) throws {
+    ) throws(SQLiteError) {
         try db.execute(
             """
             INSERT INTO events (event, source_kind, source_id, message, occurred_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -126,7 +126,7 @@ extension RunStore {
 
     /// Committed events without a payload yet, oldest first.
     package func unreadyEvents(limit: Int) async throws -> [StoredEvent] {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try Self.events(where: "e.payload IS NULL", [], limit: limit, in: db)
         }
     }
@@ -141,7 +141,7 @@ extension RunStore {
         exitCode: Int?,
         details: String?
     ) async throws {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             // Only what describes the run as stored: details read while it was RUNNING, stored after its
             // failure, would pass for the failure's.
             try db.execute(
@@ -164,7 +164,7 @@ extension RunStore {
 
     /// Makes an event ready to deliver.
     package func setPayload(_ payload: String, of eventId: Int64) async throws {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try db.execute("UPDATE events SET payload = ?2 WHERE id = ?1", [.integer(eventId), .text(payload)])
         }
     }
@@ -175,7 +175,7 @@ extension RunStore {
     /// events that occurred from `time` (when the configuration naming it was loaded): a new hook is
     /// not sent the history. A sink known already keeps its place.
     package func registerSinks(_ sinks: [String], at time: String) async throws {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             for sink in sinks {
                 try db.execute(
                     """
@@ -195,7 +195,7 @@ extension RunStore {
     /// sink's delivery state; events without a payload are included, since they hold back the later
     /// events of their task.
     package func undelivered(to sink: String, limit: Int) async throws -> [PendingDelivery] {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             guard
                 let through = try db.scalar("SELECT delivered_through FROM alert_sinks WHERE sink = ?1", [.text(sink)])
                     .integer
@@ -242,7 +242,7 @@ extension RunStore {
         error: String? = nil,
         attempted: Bool = true
     ) async throws {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try db.execute(
                 """
                 INSERT INTO event_deliveries (event_id, sink, state, attempts, first_attempt_at, last_attempt_at,
@@ -264,7 +264,7 @@ extension RunStore {
     }
 
     /// Sets the sink's `delivered_through` to just before its first event that is not final.
-    private static func advance(_ sink: String, in db: Database) throws {
+    private static func advance(_ sink: String, in db: Database) throws(SQLiteError) {
         try db.execute(
             """
             UPDATE alert_sinks SET delivered_through = coalesce(
@@ -280,7 +280,7 @@ extension RunStore {
 
     /// Deletes the events that occurred before `time`, with their deliveries; returns how many.
     package func deleteEvents(before time: String) async throws -> Int {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try db.execute(
                 "DELETE FROM event_deliveries WHERE event_id IN (SELECT id FROM events WHERE occurred_at < ?1)",
                 [.text(time)]
@@ -299,7 +299,7 @@ extension RunStore {
         _ values: [SQLiteValue],
         limit: Int,
         in db: Database
-    ) throws -> [StoredEvent] {
+    ) throws(SQLiteError) -> [StoredEvent] {
         let statement = try db.cachedStatement(
             """
             SELECT e.id, e.event, e.source_kind, e.source_id, e.task_id, e.actor_id, e.run_id, e.from_status,

@@ -18,7 +18,7 @@ extension RunStore {
         at time: String
     ) async throws -> (opened: Int, closed: Int) {
         guard let recovery = kind.recovery else { preconditionFailure("\(kind) is not a health problem") }
-        return try await ownTransaction { db in
+        return try await ownTransaction { (db) throws(SQLiteError) in
             var open: [String: Int64] = [:]
             for row in try db.rows(
                 "SELECT subject, id FROM health_problems WHERE problem = ?1 AND closed_at IS NULL",
@@ -74,7 +74,7 @@ extension RunStore {
         _ finding: HealthFinding,
         at time: String,
         in db: Database
-    ) throws {
+    ) throws(SQLiteError) {
         let source = finding.source
         try db.execute(
             """
@@ -186,7 +186,7 @@ extension RunStore {
     /// Since when `watch` watches `subject`: now (`time`) the first time it is asked, the same
     /// instant ever after.
     package func watching(_ watch: String, _ subject: String, from time: String) async throws -> String {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try db.execute(
                 "INSERT INTO health_watches (watch, subject, since) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
                 [.text(watch), .text(subject), .text(time)]
@@ -225,7 +225,7 @@ extension RunStore {
     /// Stores a run's dataset item count and, when it is under `minItems`, its `empty_result` event,
     /// in one transaction.
     package func setItemCount(_ count: Int, of runId: String, minItems: Int, at time: String) async throws {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try db.execute(
                 "UPDATE runs SET dataset_item_count = ?2 WHERE id = ?1",
                 [.text(runId), .integer(Int64(count))]

@@ -158,7 +158,7 @@ package final class RunStore: Sendable {
 
         let start = ContinuousClock.now
         for index in Int(version)..<Schema.migrations.count {
-            try database.inTransaction { db in
+            try database.inTransaction { (db) throws(SQLiteError) in
                 try db.execute(Schema.migrations[index])
                 if index == 0 { try db.execute("PRAGMA application_id = \(Schema.applicationID)") }
                 try db.execute("PRAGMA user_version = \(index + 1)")
@@ -190,7 +190,7 @@ package final class RunStore: Sendable {
     }
 
     /// A write of its own (bookkeeping): the shared transaction commits first.
-    func ownTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func ownTransaction<T: Sendable>(_ body: @Sendable (Database) throws(SQLiteError) -> T) async throws -> T {
         try await connection.ownTransaction(body)
     }
 
@@ -236,7 +236,7 @@ package final class RunStore: Sendable {
     /// it lists: a source added to a database that holds its runs (read through another source)
     /// starts with its count right.
     package func register(_ source: RunSource, at time: String) async throws {
-        try await ownTransaction { try Self.ensureState(of: source, at: time, in: $0) }
+        try await ownTransaction { (db) throws(SQLiteError) in try Self.ensureState(of: source, at: time, in: db) }
     }
 
     /// Stored runs of a source that are not final and not deleted: the runs to refresh each pass.
@@ -288,7 +288,7 @@ package final class RunStore: Sendable {
     /// API's notation (UTC, `Z`); the rows are stepped through, not collected.
     package func markRetentionDeleted(source: RunSource, oldestLive: String, at time: String) async throws -> Int {
         guard let head = ISOTimestamp.milliseconds(oldestLive) else { return 0 }
-        return try await ownTransaction { db in
+        return try await ownTransaction { (db) throws(SQLiteError) in
             try Self.ensureState(of: source, at: time, in: db)
             let previous = try db.scalar(
                 "SELECT head_started_at FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
@@ -398,7 +398,7 @@ package final class RunStore: Sendable {
 
     /// Records (or clears, with nil) the excess of the API's `total` that a complete re-read left.
     package func setListExcess(_ excess: Int?, of source: RunSource, at time: String) async throws {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try Self.ensureState(of: source, at: time, in: db)
             try db.execute(
                 "UPDATE sync_state SET list_excess = ?3 WHERE source_kind = ?1 AND source_id = ?2",
@@ -413,7 +413,7 @@ package final class RunStore: Sendable {
     /// name. Returns how many runs moved.
     package func adoptTask(spelling: String, as taskId: String, at time: String) async throws -> Int {
         guard spelling != taskId else { return 0 }
-        return try await ownTransaction { db in
+        return try await ownTransaction { (db) throws(SQLiteError) in
             try db.execute(
                 "UPDATE run_status_changes SET task_id = ?2 WHERE task_id = ?1",
                 [.text(spelling), .text(taskId)]
@@ -449,10 +449,10 @@ package final class RunStore: Sendable {
     /// records that the API gave none (the task or Actor is gone), so that it is not asked again
     /// before the next refresh.
     package func setName(_ name: String, of source: RunSource, at time: String) async throws {
-        try await ownTransaction { try Self.setName(name, of: source, at: time, in: $0) }
+        try await ownTransaction { (db) throws(SQLiteError) in try Self.setName(name, of: source, at: time, in: db) }
     }
 
-    static func setName(_ name: String, of source: RunSource, at time: String, in db: Database) throws {
+    static func setName(_ name: String, of source: RunSource, at time: String, in db: Database) throws(SQLiteError) {
         guard source != .account else { return }
         try db.execute(
             """
@@ -492,7 +492,7 @@ package final class RunStore: Sendable {
     /// Marks a task gone upstream (nil: listed again); its runs stay. Returns whether this changed it.
     @discardableResult
     package func setRemoved(_ removedAt: String?, task taskId: String, at time: String) async throws -> Bool {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try Self.ensureState(of: .task(taskId), at: time, in: db)
             try db.execute(
                 """
@@ -518,7 +518,7 @@ package final class RunStore: Sendable {
         error: String?,
         backfillCompleted: Bool
     ) async throws -> Int {
-        try await ownTransaction { db in
+        try await ownTransaction { (db) throws(SQLiteError) in
             try Self.ensureState(of: source, at: time, in: db)
             let failures =
                 try db.scalar(
@@ -563,7 +563,7 @@ package final class RunStore: Sendable {
 
     /// Creates a source's state row if it has none, counting the live runs already stored that the
     /// source lists (a primary-key lookup when the row exists).
-    static func ensureState(of source: RunSource, at time: String, in db: Database) throws {
+    static func ensureState(of source: RunSource, at time: String, in db: Database) throws(SQLiteError) {
         let exists = try db.cachedStatement("SELECT 1 FROM sync_state WHERE source_kind = ?1 AND source_id = ?2")
         try exists.bind(key(source))
         let found = try exists.step()

@@ -57,7 +57,7 @@ actor StoreConnection {
     }
 
     /// A write of its own (bookkeeping), in a transaction of its own: the shared one commits first.
-    func ownTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+    func ownTransaction<T: Sendable>(_ body: @Sendable (Database) throws(SQLiteError) -> T) throws -> T {
         try checkUsable()
         try transaction.commit(database)
         return try database.inTransaction(.immediate, body)

@@ -212,11 +212,12 @@ package final class Database {
 
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     ///
-    /// The error rethrown is the first one: a failed rollback after a failed body reports the body's error.
+    /// The error rethrown is the first one: a failed rollback after a failed body reports the body's
+    /// error. A body throws what the connection throws, so that a caller learns one type of failure.
     package func inTransaction<T>(
         _ kind: TransactionKind = .immediate,
-        _ body: (Database) throws -> T
-    ) throws -> T {
+        _ body: (Database) throws(SQLiteError) -> T
+    ) throws(SQLiteError) -> T {
         try execute("BEGIN \(kind.rawValue) TRANSACTION")
         let result: T
         do {

@@ -40,7 +40,7 @@ enum ReferenceIngest {
             let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
             requests += 1
             let text = String(buffer: body)
-            let count = try db.inTransaction { db -> Int in
+            let count = try db.inTransaction { (db) throws(SQLiteError) -> Int in
                 try db.execute(insert, [.text(text)])
                 return Int(db.changes)
             }

@@ -80,14 +80,14 @@ import Testing
     }
 
     @Test func transactionCommitsOnReturnAndRollsBackOnThrowRethrowingTheFirstError() throws {
-        struct Boom: Error {}
-        try database.inTransaction { db in try db.execute("INSERT INTO t (id) VALUES (1)") }
-        #expect(throws: Boom.self) {
-            try database.inTransaction { db in
+        try database.inTransaction { (db) throws(SQLiteError) in try db.execute("INSERT INTO t (id) VALUES (1)") }
+        let error = try #require(throws: SQLiteError.self) {
+            try database.inTransaction { (db) throws(SQLiteError) in
                 try db.execute("INSERT INTO t (id) VALUES (2)")
-                throw Boom()
+                try db.execute("INSERT INTO t (id) VALUES (1)")
             }
         }
+        #expect(error.message.contains("UNIQUE constraint failed"), "\(error)")
         #expect(!database.isInTransaction)
         #expect(try database.scalar("SELECT group_concat(id) FROM t") == .text("1"))
     }
