@@ -123,72 +123,110 @@ extension RunStore {
                     // check is the lookup. Only a conflict pays for reading the stored row.
                     try bindTask(insert)
                     try writeColumns(of: run, at: index, from: text, plan: plan, with: insert)
-                    var previousStatus: String?
+                    let previousStatus: String?
                     let taskId: String
                     if db.changes == 1 {
                         result.inserted += 1
-                        taskId = listedTask ?? listedTaskId
+                        (previousStatus, taskId) = (nil, listedTask ?? listedTaskId)
                         liveDelta.add(1, taskId: taskId, actId: run.actId)
                     } else {
-                        try select.reset()
-                        try text.bind(.id, of: index, to: select, at: 1)
-                        guard try select.step() else {
-                            throw SQLiteError(
-                                extendedCode: SQLiteError.genericErrorCode,
-                                message: "run \(run.id) neither inserted nor found",
-                                sql: selectSQL
-                            )
-                        }
-                        previousStatus = select.text(at: 0)
-                        let wasDeleted = select.int64(at: 2) != 0
-                        let storedTask = select.text(at: 3) ?? ""
-                        let storedAct = select.text(at: 4)
-                        if let since = batch.readSince, let changedAt = select.text(at: 5), changedAt > since,
-                            wasDeleted || previousStatus != run.status
-                        {
-                            // The row changed after this read was asked for: the copies' order is unknown.
-                            try select.reset()
+                        let stored = try compareWithStored(
+                            run,
+                            at: index,
+                            listedTask: listedTask,
+                            of: batch,
+                            from: text,
+                            with: select,
+                            into: &liveDelta
+                        )
+                        switch stored {
+                        case .changedSinceRead:
                             result.unchanged += 1
                             result.deferred += 1
                             continue
-                        }
-                        taskId = listedTask ?? (listedTaskId.isEmpty ? storedTask : listedTaskId)
-                        let actId = run.actId ?? storedAct
-                        let moved = storedTask != taskId || storedAct != actId
-                        let identical =
-                            !wasDeleted && !moved
-                            && run.rawJSON.withUnsafeBytes { select.columnBytesEqual(at: 1, to: $0) }
-                        // A run seen again after it was marked deleted is live again; one listed under
-                        // another task than it was stored under moves to it (both kept counted).
-                        if wasDeleted {
-                            result.revived += 1
-                            liveDelta.add(1, taskId: taskId, actId: actId)
-                        } else if moved {
-                            liveDelta.add(1, taskId: taskId, actId: actId)
-                            liveDelta.add(-1, taskId: storedTask, actId: storedAct)
-                        }
-                        try select.reset()
-                        guard !identical else {
+                        case .identical:
                             result.unchanged += 1
                             continue
+                        case .differs(let status, let task, let revived):
+                            if revived { result.revived += 1 }
+                            try bindTask(update)
+                            try writeColumns(of: run, at: index, from: text, plan: plan, with: update)
+                            result.updated += 1
+                            guard status != run.status else { continue }
+                            (previousStatus, taskId) = (status, task)
                         }
-                        try bindTask(update)
-                        try writeColumns(of: run, at: index, from: text, plan: plan, with: update)
-                        result.updated += 1
-                        guard previousStatus != run.status else { continue }
                     }
-                    try text.bind(.id, of: index, to: change, at: 1)
-                    try change.bind(.text(taskId), at: 2)
-                    try change.bind(SQLiteValue(previousStatus), at: 3)
-                    try text.bind(.status, of: index, to: change, at: 4)
-                    try text.bind(.startedAt, of: index, to: change, at: 6)
-                    try text.bind(.finishedAt, of: index, to: change, at: 7)
-                    try change.run()
+                    try recordChange(ofRunAt: index, from: previousStatus, taskId: taskId, text: text, with: change)
                     changed.append((index, previousStatus, taskId))
                 }
             }
         }
         return (result, changed)
+    }
+
+    /// Adds the `run_status_changes` row of the batch's run at `index` (observed at the batch's time,
+    /// bound once per batch).
+    private static func recordChange(
+        ofRunAt index: Int,
+        from previousStatus: String?,
+        taskId: String,
+        text: BatchText.Columns,
+        with change: Statement
+    ) throws {
+        try text.bind(.id, of: index, to: change, at: 1)
+        try change.bind(.text(taskId), at: 2)
+        try change.bind(SQLiteValue(previousStatus), at: 3)
+        try text.bind(.status, of: index, to: change, at: 4)
+        try text.bind(.startedAt, of: index, to: change, at: 6)
+        try text.bind(.finishedAt, of: index, to: change, at: 7)
+        try change.run()
+    }
+
+    /// Reads the stored row of a run the batch lists again (the insert found it) and compares the
+    /// listed copy with it. A run seen again after it was marked deleted is live again, and one listed
+    /// under another task than it was stored under moves to it: `liveDelta` counts both.
+    private static func compareWithStored(
+        _ run: RunRecord,
+        at index: Int,
+        listedTask: String?,
+        of batch: RunBatch,
+        from text: BatchText.Columns,
+        with select: Statement,
+        into liveDelta: inout LiveDelta
+    ) throws -> StoredRunComparison {
+        try select.reset()
+        defer { try? select.reset() }
+        try text.bind(.id, of: index, to: select, at: 1)
+        guard try select.step() else {
+            throw SQLiteError(
+                extendedCode: SQLiteError.genericErrorCode,
+                message: "run \(run.id) neither inserted nor found",
+                sql: selectSQL
+            )
+        }
+        let storedStatus = select.text(at: 0)
+        let wasDeleted = select.int64(at: 2) != 0
+        let storedTask = select.text(at: 3) ?? ""
+        let storedAct = select.text(at: 4)
+        if let since = batch.readSince, let changedAt = select.text(at: 5), changedAt > since,
+            wasDeleted || storedStatus != run.status
+        {
+            return .changedSinceRead
+        }
+        let listedTaskId = batch.listedTaskId
+        let taskId = listedTask ?? (listedTaskId.isEmpty ? storedTask : listedTaskId)
+        let actId = run.actId ?? storedAct
+        let moved = storedTask != taskId || storedAct != actId
+        if !wasDeleted && !moved && run.rawJSON.withUnsafeBytes({ select.columnBytesEqual(at: 1, to: $0) }) {
+            return .identical
+        }
+        if wasDeleted {
+            liveDelta.add(1, taskId: taskId, actId: actId)
+        } else if moved {
+            liveDelta.add(1, taskId: taskId, actId: actId)
+            liveDelta.add(-1, taskId: storedTask, actId: storedAct)
+        }
+        return .differs(status: storedStatus, taskId: taskId, revived: wasDeleted)
     }
 
     /// Marks deleted the runs the batch names as gone and those its sweeps prove gone; returns how
