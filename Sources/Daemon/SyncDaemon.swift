@@ -251,6 +251,7 @@ package final class SyncDaemon: Service {
             configuration: configuration,
             whileDiscovered: discoveredTask
         )
+        progress.forget(reference)
         await context.runner.directory.release(reference)
     }
 
