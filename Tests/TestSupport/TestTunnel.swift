@@ -102,10 +102,12 @@ package final class TestTunnel: Sendable {
                         try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
-            if case .connectProxy = mode {
-                try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
-            }
+            // Nothing may throw between the connection and its `executeThenClose`: an async channel
+            // dropped unclosed traps in debug builds and takes the whole test process down.
             try await upstream.executeThenClose { upstreamInbound, upstreamOutbound in
+                if case .connectProxy = mode {
+                    try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
+                }
                 if pending.readableBytes > 0 { try await upstreamOutbound.write(pending) }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
