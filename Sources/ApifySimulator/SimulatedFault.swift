@@ -30,12 +30,15 @@ package enum SimulatedFault: Sendable, Equatable {
     /// Which requests a fault applies to.
     package enum Target: Sendable, Equatable {
         case any
-        /// `GET /v2/actor-tasks/:id/runs`.
+        /// `GET /v2/actor-tasks/:id/runs` without a `status` filter (a forward read).
         case runList
-        /// `GET /v2/actors/:id/runs`.
+        /// `GET /v2/actors/:id/runs` without a `status` filter.
         case actorRunList
-        /// `GET /v2/actor-runs`.
+        /// `GET /v2/actor-runs` without a `status` filter.
         case accountRunList
+        /// Any of the three run lists filtered by `status` (the unfinished-runs query), which a pass
+        /// sends beside its forward read: a fault aimed at one of the two meets that one alone.
+        case statusFilteredRunList
         /// `GET /v2/actor-runs/:id`.
         case run
         /// `GET /v2/actor-tasks`.

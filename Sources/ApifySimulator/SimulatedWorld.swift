@@ -349,7 +349,7 @@ package struct SimulatedWorld: Sendable {
             return .answer(response, delay: responseDelay)
         }
         applyRetentionIfDue()
-        let fault = takeFault(for: Self.target(ofPath: path) ?? .any)
+        let fault = takeFault(for: Self.faultTarget(path: path, query: query))
         switch fault {
         case .status(let code, let retryAfter):
             var response = SimulatedResponse.error(
@@ -393,6 +393,14 @@ package struct SimulatedWorld: Sendable {
     private mutating func takeFault(for target: SimulatedFault.Target) -> SimulatedFault? {
         guard let index = faults.firstIndex(where: { $0.target == .any || $0.target == target }) else { return nil }
         return faults.remove(at: index).fault
+    }
+
+    /// The target a queued fault must name to meet this request: its endpoint's, or
+    /// `.statusFilteredRunList` for a run list filtered by status.
+    package static func faultTarget(path: String, query: [String: String]) -> SimulatedFault.Target {
+        guard let target = target(ofPath: path) else { return .any }
+        let isRunList = target == .runList || target == .actorRunList || target == .accountRunList
+        return isRunList && query["status"] != nil ? .statusFilteredRunList : target
     }
 
     /// Which endpoint a path addresses. The old `/v2/acts/` prefix is served like `/v2/actors/`, as
@@ -460,7 +468,7 @@ package struct SimulatedWorld: Sendable {
         case .task: return getTask(segments[2])
         case .actor: return getActor(segments[2])
         case .dataset: return getDataset(segments[2])
-        case .any: preconditionFailure("target(ofPath:) never returns .any")
+        case .any, .statusFilteredRunList: preconditionFailure("target(ofPath:) never returns \(target)")
         }
     }
 

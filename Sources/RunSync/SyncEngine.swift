@@ -9,9 +9,10 @@ import RunStore
 /// A pass has three parts:
 /// 1. **Forward read** of the ascending list from the cursor (`ForwardRead`, `CursorPlanner`): each
 ///    page is proven safe before it is stored with the cursor it leads to.
-/// 2. **Unfinished runs**: one status-filtered list refreshes them and reveals resurrected runs; the
-///    stored runs that left it are re-read by offset range when that takes fewer requests than one
-///    `GET /v2/actor-runs/:id` each, and runs whose status does not move are asked less and less often.
+/// 2. **Unfinished runs**: one status-filtered list (its first page asked for beside the forward
+///    read's first request) refreshes them and reveals resurrected runs; the stored runs that left it
+///    are re-read by offset range when that takes fewer requests than one `GET /v2/actor-runs/:id`
+///    each, and runs whose status does not move are asked less and less often.
 /// 3. **The count check**: the API's `total` against the task's live stored runs. More listed than
 ///    stored means a run was missed (a late insert, an unstable tie order, a 404 that lied): the
 ///    newest and oldest pages are read, then the whole list, until the counts agree. More stored than
@@ -71,6 +72,10 @@ package struct SyncEngine: Sendable {
             // The keyset cursor where the list takes `startedAfter` (docs/sync.md, "Two cursors"); a
             // list never read whole is read from its start by offset.
             let keyset = usesKeyset(source)
+            // The unfinished runs' first page goes out with the forward read's first request, so
+            // that an idle pass waits for one round trip, not two. Read before the forward read's
+            // pages are stored, its copies are judged by when it was asked for (`readSince`).
+            async let unfinishedHead = firstUnfinishedPage(source, budget: budget)
             var read = ForwardRead(
                 engine: self,
                 source: source,
@@ -96,7 +101,17 @@ package struct SyncEngine: Sendable {
                 (report.tailStart, report.tailTotal) = (nil, nil)
                 report.cursor = try await read.run(from: stored, report: &report)
             }
-            try await refreshUnfinished(source, budget: budget, session: session, logger: logger, report: &report)
+            let head = try await unfinishedHead
+            report.requests += head.requests
+            report.itemsRead += head.page.items.count
+            try await refreshUnfinished(
+                source,
+                from: head.page,
+                budget: budget,
+                session: session,
+                logger: logger,
+                report: &report
+            )
             try await settle(&report, session)
             try await checkCount(source, budget: budget, session: session, logger: logger, report: &report)
             try await settle(&report, session)
@@ -200,8 +215,19 @@ package struct SyncEngine: Sendable {
 
     // MARK: Unfinished runs
 
+    /// The first page of the status-filtered list, and the requests it took.
+    private func firstUnfinishedPage(
+        _ source: RunSource,
+        budget: RequestBudget
+    ) async throws -> (page: RunListPage, requests: Int) {
+        var counts = TaskPassReport(source: source)
+        let page = try await list(source, offset: 0, statuses: RunStatus.unfinished, budget: budget, report: &counts)
+        return (page, counts.requests)
+    }
+
     private func refreshUnfinished(
         _ source: RunSource,
+        from firstPage: RunListPage,
         budget: RequestBudget,
         session: WriteSession,
         logger: Logger,
@@ -211,14 +237,21 @@ package struct SyncEngine: Sendable {
         var offset = 0
         var previous: (offset: Int, ids: Set<String>)?
         let wanted = Set(RunStatus.unfinished)
+        var prefetched: RunListPage? = firstPage
         while true {
-            let page = try await list(
-                source,
-                offset: offset,
-                statuses: RunStatus.unfinished,
-                budget: budget,
-                report: &report
-            )
+            let page: RunListPage
+            if let first = prefetched {
+                page = first
+                prefetched = nil
+            } else {
+                page = try await list(
+                    source,
+                    offset: offset,
+                    statuses: RunStatus.unfinished,
+                    budget: budget,
+                    report: &report
+                )
+            }
             try await store(page.items, of: source, readSince: page.requestedAt, session: session, report: &report)
             let ids = Set(page.items.lazy.map(\.id))
             if page.items.contains(where: { !wanted.contains($0.status) }) {

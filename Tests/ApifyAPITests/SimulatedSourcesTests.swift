@@ -376,6 +376,18 @@ import Testing
             let statuses = try endpoints.map { try Self.get(&world, $0.1).status }
             #expect(statuses == endpoints.map { $0.0 == target ? 503 : 200 }, "\(target)")
         }
+        // A list filtered by status (the unfinished-runs query) meets only the faults aimed at it, and
+        // those never meet an unfiltered list.
+        let filtered = ["status": "READY,RUNNING"]
+        for (target, path) in endpoints.prefix(3) {
+            #expect(SimulatedWorld.faultTarget(path: path, query: filtered) == .statusFilteredRunList, "\(path)")
+            world.inject(.status(503), for: target)
+            #expect(try Self.get(&world, path, filtered).status == 200, "\(target) met a filtered list")
+            #expect(try Self.get(&world, path).status == 503, "\(target)")
+            world.inject(.status(503), for: .statusFilteredRunList)
+            #expect(try Self.get(&world, path).status == 200, "a filtered list's fault met \(path)")
+            #expect(try Self.get(&world, path, filtered).status == 503, "\(path)")
+        }
         #expect(SimulatedWorld.target(ofPath: "/v2/acts/ACTOR00000000001/runs") == .actorRunList)
         #expect(SimulatedWorld.target(ofPath: "/v2/actors") == nil)
         #expect(SimulatedWorld.target(ofPath: "/v2/actor-runs/x/runs") == nil)

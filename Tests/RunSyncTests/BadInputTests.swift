@@ -56,6 +56,38 @@ import Testing
         try await fixture.shutdown()
     }
 
+    /// The same answers to the unfinished-runs query, sent beside the forward read: the forward
+    /// read's pages stand, and no transition is missed or told twice.
+    @Test(arguments: 0..<faults.count)
+    func aBadUnfinishedRunsPageIsAnErrorOrHandledAndSkipsNothing(index: Int) async throws {
+        let (name, fault, fails) = Self.faults[index]
+        let fixture = try await SyncFixture(maxRetries: 0)
+        let running = fixture.world { $0.createRuns(task: fixture.task, count: 3, status: "RUNNING") }
+        fixture.world { $0.createRuns(task: fixture.task, count: 1500) }
+        _ = try await fixture.pass()
+        fixture.world { world in
+            world.setStatus(run: running[0], to: "SUCCEEDED")
+            world.createRuns(task: fixture.task, count: 20)
+            world.inject(fault, for: .statusFilteredRunList)
+        }
+        do {
+            _ = try await fixture.engine.sync(.task(fixture.task))
+            #expect(!fails, "\(name) should have failed the pass")
+        } catch {
+            #expect(fails, "\(name): \(error)")
+            #expect("\(error)".contains("not the expected JSON"), "\(name): \(error)")
+        }
+        _ = try await fixture.pass()
+        try await fixture.expectMatchesTruth()
+        #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[1523]], "\(name)")
+        let finished = try await fixture.rows(
+            "SELECT count(*) FROM run_status_changes WHERE run_id = ? AND to_status = 'SUCCEEDED'",
+            [.text(running[0])]
+        )
+        #expect(finished == [[1]], "\(name)")
+        try await fixture.shutdown()
+    }
+
     @Test func anUnknownStatusIsStoredAndKeptTracked() async throws {
         let fixture = try await SyncFixture()
         let ids = fixture.world { $0.createRuns(task: fixture.task, count: 3, status: "HIBERNATING") }

@@ -247,8 +247,11 @@ import Testing
         let fixture = try await SyncFixture()
         fixture.world { $0.createRuns(task: fixture.task, count: 30) }
         let engine = fixture.engine(pageSize: 10)
-        // The first page comes at once; the second one waits until another task has failed.
-        let secondPage = fixture.transport.hold(from: 2) { $0.hasSuffix("/runs") }
+        // The first page comes at once; the second one waits until another task has failed (the
+        // unfinished-runs query, sent beside the first, is not held).
+        let secondPage = fixture.transport.hold(from: 2) { path, query in
+            path.hasSuffix("/runs") && query["status"] == nil
+        }
         try await fixture.store.perform { db in
             try db.execute(
                 "CREATE TEMP TRIGGER boom BEFORE INSERT ON runs WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"

@@ -9,7 +9,9 @@ import Synchronization
 package final class InProcessTransport: APITransport {
     private let world: Mutex<SimulatedWorld>
     /// Requests matched by a hold, counted, and the gate they wait at from the given number on.
-    private let holds = Mutex<[(from: Int, seen: Int, matches: @Sendable (String) -> Bool, gate: RequestGate)]>([])
+    private let holds = Mutex<
+        [(from: Int, seen: Int, matches: @Sendable (String, [String: String]) -> Bool, gate: RequestGate)]
+    >([])
 
     package init(token: String, seed: UInt64 = 1) {
         world = Mutex(SimulatedWorld(token: token, seed: seed))
@@ -21,9 +23,12 @@ package final class InProcessTransport: APITransport {
         try world.withLock { try body(&$0) }
     }
 
-    /// Holds the requests whose path `matches`, from the `from`-th of them on (1 is the first), until
-    /// the returned gate is opened; the earlier ones are answered at once.
-    package func hold(from: Int, matching matches: @escaping @Sendable (String) -> Bool) -> RequestGate {
+    /// Holds the requests whose path and query `matches`, from the `from`-th of them on (1 is the
+    /// first), until the returned gate is opened; the earlier ones are answered at once.
+    package func hold(
+        from: Int,
+        matching matches: @escaping @Sendable (_ path: String, _ query: [String: String]) -> Bool
+    ) -> RequestGate {
         let gate = RequestGate()
         holds.withLock { $0.append((from, 0, matches, gate)) }
         return gate
@@ -38,7 +43,7 @@ package final class InProcessTransport: APITransport {
         let (path, query) = SimulatedWorld.split(requestTarget: Self.requestTarget(of: url))
         let gates = holds.withLock { holds -> [RequestGate] in
             var gates: [RequestGate] = []
-            for index in holds.indices where holds[index].matches(path) {
+            for index in holds.indices where holds[index].matches(path, query) {
                 holds[index].seen += 1
                 if holds[index].seen >= holds[index].from { gates.append(holds[index].gate) }
             }
