@@ -36,9 +36,13 @@ package enum SimulatedFault: Sendable, Equatable {
         case actorRunList
         /// `GET /v2/actor-runs` without a `status` filter.
         case accountRunList
-        /// Any of the three run lists filtered by `status` (the unfinished-runs query), which a pass
-        /// sends beside its forward read: a fault aimed at one of the two meets that one alone.
-        case statusFilteredRunList
+        /// `GET /v2/actor-tasks/:id/runs` filtered by `status` (the unfinished-runs query, which a
+        /// pass sends beside its forward read: a fault aimed at one of the two meets that one alone).
+        case filteredRunList
+        /// `GET /v2/actors/:id/runs` filtered by `status`.
+        case filteredActorRunList
+        /// `GET /v2/actor-runs` filtered by `status`.
+        case filteredAccountRunList
         /// `GET /v2/actor-runs/:id`.
         case run
         /// `GET /v2/actor-tasks`.

@@ -395,12 +395,17 @@ package struct SimulatedWorld: Sendable {
         return faults.remove(at: index).fault
     }
 
-    /// The target a queued fault must name to meet this request: its endpoint's, or
-    /// `.statusFilteredRunList` for a run list filtered by status.
+    /// The target a queued fault must name to meet this request: its endpoint's, or for a run list
+    /// filtered by status, the filtered list's.
     package static func faultTarget(path: String, query: [String: String]) -> SimulatedFault.Target {
-        guard let target = target(ofPath: path) else { return .any }
-        let isRunList = target == .runList || target == .actorRunList || target == .accountRunList
-        return isRunList && query["status"] != nil ? .statusFilteredRunList : target
+        let target = target(ofPath: path)
+        guard query["status"] != nil else { return target ?? .any }
+        switch target {
+        case .runList: return .filteredRunList
+        case .actorRunList: return .filteredActorRunList
+        case .accountRunList: return .filteredAccountRunList
+        default: return target ?? .any
+        }
     }
 
     /// Which endpoint a path addresses. The old `/v2/acts/` prefix is served like `/v2/actors/`, as
@@ -468,7 +473,8 @@ package struct SimulatedWorld: Sendable {
         case .task: return getTask(segments[2])
         case .actor: return getActor(segments[2])
         case .dataset: return getDataset(segments[2])
-        case .any, .statusFilteredRunList: preconditionFailure("target(ofPath:) never returns \(target)")
+        case .any, .filteredRunList, .filteredActorRunList, .filteredAccountRunList:
+            preconditionFailure("target(ofPath:) never returns \(target)")
         }
     }
 

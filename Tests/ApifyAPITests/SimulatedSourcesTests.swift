@@ -377,16 +377,20 @@ import Testing
             #expect(statuses == endpoints.map { $0.0 == target ? 503 : 200 }, "\(target)")
         }
         // A list filtered by status (the unfinished-runs query) meets only the faults aimed at it, and
-        // those never meet an unfiltered list.
+        // those never meet an unfiltered list, nor another endpoint's.
         let filtered = ["status": "READY,RUNNING"]
-        for (target, path) in endpoints.prefix(3) {
-            #expect(SimulatedWorld.faultTarget(path: path, query: filtered) == .statusFilteredRunList, "\(path)")
+        let filteredTargets: [SimulatedFault.Target] = [
+            .filteredRunList, .filteredActorRunList, .filteredAccountRunList,
+        ]
+        for ((target, path), filteredTarget) in zip(endpoints.prefix(3), filteredTargets) {
+            #expect(SimulatedWorld.faultTarget(path: path, query: filtered) == filteredTarget, "\(path)")
             world.inject(.status(503), for: target)
             #expect(try Self.get(&world, path, filtered).status == 200, "\(target) met a filtered list")
             #expect(try Self.get(&world, path).status == 503, "\(target)")
-            world.inject(.status(503), for: .statusFilteredRunList)
+            world.inject(.status(503), for: filteredTarget)
             #expect(try Self.get(&world, path).status == 200, "a filtered list's fault met \(path)")
-            #expect(try Self.get(&world, path, filtered).status == 503, "\(path)")
+            let statuses = try endpoints.prefix(3).map { try Self.get(&world, $0.1, filtered).status }
+            #expect(statuses == endpoints.prefix(3).map { $0.1 == path ? 503 : 200 }, "\(filteredTarget)")
         }
         #expect(SimulatedWorld.target(ofPath: "/v2/acts/ACTOR00000000001/runs") == .actorRunList)
         #expect(SimulatedWorld.target(ofPath: "/v2/actors") == nil)

@@ -53,8 +53,9 @@ import Testing
     }
 
     /// The faults of one tick of the hour (of 120): every transient kind, retried, and two that fail a
-    /// pass after its first request stored what it read: 429s past the retries, and a 400. At tick 71
-    /// the account is not polled and new runs of the Actor are stored by its failing pass alone.
+    /// pass's unfinished-runs query after its forward read stored what it read: 429s past the retries,
+    /// and a 400. At tick 71 the account is not polled and new runs of the Actor are stored by its
+    /// failing pass alone.
     private static func injectFaults(atTick tick: Int, into world: inout SimulatedWorld, actor: String) {
         if tick % 10 == 0 { world.inject(.status(429), for: .runList) }
         if tick % 15 == 0 { world.inject(.status(503), for: .accountRunList) }
@@ -62,14 +63,10 @@ import Testing
         // Longer than the client's timeout (30 s): the in-process transport times out at once.
         if tick % 25 == 0 { world.inject(.delay(.seconds(60)), for: .runList) }
         // The last pass over the account fails: its last success stays the one before.
-        if tick == 120 {
-            world.inject(.delay(.zero), for: .accountRunList)
-            world.inject(.status(400), for: .accountRunList)
-        }
+        if tick == 120 { world.inject(.status(400), for: .filteredAccountRunList) }
         if tick == 71 {
             world.createActorRuns(actor: actor, count: 2, status: "RUNNING")
-            world.inject(.delay(.zero), for: .actorRunList)
-            world.inject(.status(429), for: .actorRunList, times: 9)
+            world.inject(.status(429), for: .filteredActorRunList, times: 9)
         }
     }
 

@@ -68,7 +68,7 @@ import Testing
         fixture.world { world in
             world.setStatus(run: running[0], to: "SUCCEEDED")
             world.createRuns(task: fixture.task, count: 20)
-            world.inject(fault, for: .statusFilteredRunList)
+            world.inject(fault, for: .filteredRunList)
         }
         do {
             _ = try await fixture.engine.sync(.task(fixture.task))
