@@ -14,7 +14,7 @@ package struct RunBatch: Sendable {
     /// The time of the read these runs came from, as ISO-8601 text.
     package var observedAt: String
     /// When the earliest read these runs came from was asked for, as ISO-8601 text. A stored run
-    /// whose row changed after that instant keeps its row when this batch holds it in another
+    /// whose row changed at or after that instant (to the millisecond) keeps its row when this batch holds it in another
     /// status: the two reads overlapped in time, this copy may be the older, and a later read settles
     /// it (docs/sync.md, "The order of reads"). nil: no such guard.
     package var readSince: String?

@@ -208,7 +208,8 @@ extension RunStore {
         let wasDeleted = select.int64(at: 2) != 0
         let storedTask = select.text(at: 3) ?? ""
         let storedAct = select.text(at: 4)
-        if let since = batch.readSince, let changedAt = select.text(at: 5), changedAt > since,
+        // At the same millisecond, which came first is unknown too: the row stays.
+        if let since = batch.readSince, let changedAt = select.text(at: 5), changedAt >= since,
             wasDeleted || storedStatus != run.status
         {
             return .changedSinceRead

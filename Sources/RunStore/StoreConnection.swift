@@ -115,9 +115,11 @@ actor StoreConnection {
     func close() throws {
         guard !isClosed else { return }
         try transaction.commit(database)
+        // Nothing starts from here on, even if closing the connection fails: the checkpointer stops,
+        // and the connection's deinit closes it at the latest.
+        isClosed = true
         checkpointer.close()
         try database.close()
-        isClosed = true
     }
 
     /// Throws if the calling task is cancelled or the connection is closed.
