@@ -43,6 +43,11 @@ package final class WriteSession: Sendable {
         try await apply(BatchPlan(batch))
     }
 
+    /// Whether a batch written since the last `settle()` stored a run new to the store, or live again.
+    package var storedNewRunsSinceSettle: Bool {
+        written.withLock { $0.contains { $0.inserted + $0.revived > 0 } }
+    }
+
     /// Commits what the session wrote and tells what committed.
     package func settle() async throws -> Settlement {
         let batches = written.withLock { batches in

@@ -104,9 +104,15 @@ package struct SyncEngine: Sendable {
             let head = try await unfinishedHead
             report.requests += head.requests
             report.itemsRead += head.page.items.count
+            // A pass whose forward read stored new runs (or revived ones) may have stored unfinished
+            // runs the early page could not hold, as they started after it was asked for: the page
+            // is asked for again, after them, so that they are not refreshed one by one. A pass that
+            // stored nothing new (idle, or a running run's fields changed) uses it.
+            let stale = report.inserted + report.revived > 0 || session.storedNewRunsSinceSettle
+            if stale { report.wastedRequests += head.requests }
             try await refreshUnfinished(
                 source,
-                from: head.page,
+                from: stale ? nil : head.page,
                 budget: budget,
                 session: session,
                 logger: logger,
@@ -227,7 +233,7 @@ package struct SyncEngine: Sendable {
 
     private func refreshUnfinished(
         _ source: RunSource,
-        from firstPage: RunListPage,
+        from firstPage: RunListPage?,
         budget: RequestBudget,
         session: WriteSession,
         logger: Logger,

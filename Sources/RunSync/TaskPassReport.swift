@@ -60,7 +60,8 @@ package struct TaskPassReport: Sendable {
     package var oldestListed: String?
     /// Pages the forward read used that it had fetched ahead.
     package var pagesReadAhead = 0
-    /// Requests made ahead for pages the read did not use (mispredicted offsets, the end of the list).
+    /// Requests made ahead for pages the pass did not use (mispredicted offsets, the end of the list,
+    /// an early unfinished-runs page asked for again after the forward read stored runs).
     package var wastedRequests = 0
     /// A page was accepted without proof (a `startedAt` group larger than a page: docs/sync.md).
     package var unproven = false
