@@ -1,3 +1,5 @@
+import RunModel
+
 /// What storing a `RunBatch` did.
 package struct AppliedBatch: Sendable, Equatable {
     /// Runs stored for the first time.
@@ -22,6 +24,13 @@ package struct AppliedBatch: Sendable, Equatable {
     package var epoch: UInt64 = 0
 
     package init() {}
+
+    /// Whether the batch stored a run for the first time in a status that is not final (unknown
+    /// statuses included), or made a deleted run live again.
+    var storedUnfinishedRuns: Bool {
+        revived > 0 || changes.contains { $0.from == nil && !RunStatus.isFinal($0.to) }
+            || firstSightings.contains { !RunStatus.isFinal($0.key) && $0.value > 0 }
+    }
 
     /// Moves the first sightings out of `changes` into `firstSightings`.
     mutating func summarizeFirstSightings() {

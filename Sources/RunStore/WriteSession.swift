@@ -24,6 +24,7 @@ package final class WriteSession: Sendable {
     private let chain = WriteChain()
     /// Batches written since the last `settle()`.
     private let written = Mutex<[AppliedBatch]>([])
+    private let unfinishedStored = Atomic(false)
 
     init(store: RunStore, summarizingFirstSightings: Bool) {
         self.store = store
@@ -34,6 +35,7 @@ package final class WriteSession: Sendable {
     /// one of them was not written or its transaction was lost.
     package func apply(_ plan: BatchPlan) async throws -> AppliedBatch {
         var applied = try await store.apply(plan, chain: chain, historical: summarizesFirstSightings)
+        if applied.storedUnfinishedRuns { unfinishedStored.store(true, ordering: .relaxed) }
         if summarizesFirstSightings { applied.summarizeFirstSightings() }
         written.withLock { $0.append(applied) }
         return applied
@@ -43,10 +45,9 @@ package final class WriteSession: Sendable {
         try await apply(BatchPlan(batch))
     }
 
-    /// Whether a batch written since the last `settle()` stored a run new to the store, or live again.
-    package var storedNewRunsSinceSettle: Bool {
-        written.withLock { $0.contains { $0.inserted + $0.revived > 0 } }
-    }
+    /// Whether a batch of the session stored a run for the first time in a status that is not final,
+    /// or made a deleted run live again.
+    package var storedUnfinishedRuns: Bool { unfinishedStored.load(ordering: .relaxed) }
 
     /// Commits what the session wrote and tells what committed.
     package func settle() async throws -> Settlement {

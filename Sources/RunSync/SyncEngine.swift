@@ -104,11 +104,11 @@ package struct SyncEngine: Sendable {
             let head = try await unfinishedHead
             report.requests += head.requests
             report.itemsRead += head.page.items.count
-            // A pass whose forward read stored new runs (or revived ones) may have stored unfinished
+            // A pass whose forward read stored new runs still in progress (or revived ones) stored
             // runs the early page could not hold, as they started after it was asked for: the page
-            // is asked for again, after them, so that they are not refreshed one by one. A pass that
-            // stored nothing new (idle, or a running run's fields changed) uses it.
-            let stale = report.inserted + report.revived > 0 || session.storedNewRunsSinceSettle
+            // is asked for again, after them, so that they are not refreshed one by one. Any other
+            // pass (idle, new finished runs, a running run's fields changed) uses it.
+            let stale = session.storedUnfinishedRuns
             if stale { report.wastedRequests += head.requests }
             try await refreshUnfinished(
                 source,
