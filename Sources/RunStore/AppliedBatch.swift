@@ -25,11 +25,9 @@ package struct AppliedBatch: Sendable, Equatable {
 
     package init() {}
 
-    /// Whether the batch stored a run for the first time in a status that is not final (unknown
-    /// statuses included), or made a deleted run live again.
-    var storedUnfinishedRuns: Bool {
-        revived > 0 || changes.contains { $0.from == nil && !RunStatus.isFinal($0.to) }
-            || firstSightings.contains { !RunStatus.isFinal($0.key) && $0.value > 0 }
+    /// The runs the batch stored for the first time in a status the unfinished-runs query lists.
+    var firstSeenInProgress: [String] {
+        changes.filter { $0.from == nil && RunStatus.unfinished.contains($0.to) }.map(\.runId)
     }
 
     /// Moves the first sightings out of `changes` into `firstSightings`.

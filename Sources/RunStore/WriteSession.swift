@@ -24,7 +24,7 @@ package final class WriteSession: Sendable {
     private let chain = WriteChain()
     /// Batches written since the last `settle()`.
     private let written = Mutex<[AppliedBatch]>([])
-    private let unfinishedStored = Atomic(false)
+    private let inProgressFirstSeen = Mutex<Set<String>>([])
 
     init(store: RunStore, summarizingFirstSightings: Bool) {
         self.store = store
@@ -35,7 +35,8 @@ package final class WriteSession: Sendable {
     /// one of them was not written or its transaction was lost.
     package func apply(_ plan: BatchPlan) async throws -> AppliedBatch {
         var applied = try await store.apply(plan, chain: chain, historical: summarizesFirstSightings)
-        if applied.storedUnfinishedRuns { unfinishedStored.store(true, ordering: .relaxed) }
+        let inProgress = applied.firstSeenInProgress
+        if !inProgress.isEmpty { inProgressFirstSeen.withLock { $0.formUnion(inProgress) } }
         if summarizesFirstSightings { applied.summarizeFirstSightings() }
         written.withLock { $0.append(applied) }
         return applied
@@ -45,9 +46,8 @@ package final class WriteSession: Sendable {
         try await apply(BatchPlan(batch))
     }
 
-    /// Whether a batch of the session stored a run for the first time in a status that is not final,
-    /// or made a deleted run live again.
-    package var storedUnfinishedRuns: Bool { unfinishedStored.load(ordering: .relaxed) }
+    /// The runs the session stored for the first time in a status the unfinished-runs query lists.
+    package var firstSeenInProgress: Set<String> { inProgressFirstSeen.withLock { $0 } }
 
     /// Commits what the session wrote and tells what committed.
     package func settle() async throws -> Settlement {

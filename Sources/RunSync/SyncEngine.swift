@@ -104,11 +104,12 @@ package struct SyncEngine: Sendable {
             let head = try await unfinishedHead
             report.requests += head.requests
             report.itemsRead += head.page.items.count
-            // A pass whose forward read stored new runs still in progress (or revived ones) stored
-            // runs the early page could not hold, as they started after it was asked for: the page
-            // is asked for again, after them, so that they are not refreshed one by one. Any other
-            // pass (idle, new finished runs, a running run's fields changed) uses it.
-            let stale = session.storedUnfinishedRuns
+            // Runs the forward read stored for the first time, still in progress, that the early
+            // page does not list started after it was asked for: the page is asked for again, after
+            // them, so that they are not refreshed one by one. Otherwise (idle, new runs finished or
+            // listed) it is used.
+            let listed = Set(head.page.items.lazy.map(\.id))
+            let stale = !session.firstSeenInProgress.isSubset(of: listed)
             if stale { report.wastedRequests += head.requests }
             try await refreshUnfinished(
                 source,

@@ -226,6 +226,10 @@ import Testing
         #expect(!log.contains { $0.hasPrefix("/v2/actor-runs/") }, "\(log)")
         #expect(report.requests == 3 && report.wastedRequests == 1, "\(log)")
         #expect(try await fixture.store.unfinishedRuns(of: .task(fixture.task)).map(\.id).sorted() == started.sorted())
+        // Runs that started before the pass are on the early page: it is used.
+        fixture.world { $0.createRuns(task: fixture.task, count: 2, status: "RUNNING") }
+        let (listed, requests) = try await fixture.pass()
+        #expect(listed.inserted == 2 && requests == 2 && listed.wastedRequests == 0)
         try await fixture.expectMatchesTruth()
         try await fixture.shutdown()
     }
