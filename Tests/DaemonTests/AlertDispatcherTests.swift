@@ -241,19 +241,30 @@ import Testing
         try await store.close()
     }
 
+    /// A webhook sink posting to `url`, four deliveries at once.
+    private static func webhook(
+        _ name: String,
+        format: AlertSinkConfiguration.WebhookFormat,
+        retryHours: Double,
+        url: String,
+        http: HTTPClient
+    ) throws -> WebhookSink {
+        try WebhookSink(
+            AlertSinkConfiguration(
+                name: name,
+                kind: .webhook(url: url, urlFile: nil, format: format, headersFile: nil, maxConcurrent: 4)
+            ),
+            retryHours: retryHours,
+            http: http,
+            configurationPath: "test.json"
+        )
+    }
+
     @Test func aWebhookThatFailsFiveTimesDeliversOnce() async throws {
         let server = try await ScriptedHTTPServer.start { $0 < 5 ? 503 : 200 }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         try await http.shuttingDown {
-            let hook = try WebhookSink(
-                AlertSinkConfiguration(
-                    name: "slack",
-                    kind: .webhook(url: server.url, urlFile: nil, format: .slack, headersFile: nil, maxConcurrent: 4)
-                ),
-                retryHours: 24,
-                http: http,
-                configurationPath: "test.json"
-            )
+            let hook = try Self.webhook("slack", format: .slack, retryHours: 24, url: server.url, http: http)
             let alerts = dispatcher([hook])
             try await passes()
             let failed = fail(only: tasks[0])
@@ -280,15 +291,7 @@ import Testing
         let server = try await ScriptedHTTPServer.start { _ in 500 }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         try await http.shuttingDown {
-            let hook = try WebhookSink(
-                AlertSinkConfiguration(
-                    name: "hook",
-                    kind: .webhook(url: server.url, urlFile: nil, format: .json, headersFile: nil, maxConcurrent: 4)
-                ),
-                retryHours: 2,
-                http: http,
-                configurationPath: "test.json"
-            )
+            let hook = try Self.webhook("hook", format: .json, retryHours: 2, url: server.url, http: http)
             let alerts = dispatcher([hook])
             try await passes()
             fail(only: tasks[0])

@@ -30,6 +30,21 @@ import Testing
         ("bytes that are not UTF-8", .quirk(.invalidUTF8), true),
     ]
 
+    /// Runs a pass that meets the bad answer `name`: it fails, naming the answer as not the expected
+    /// JSON, exactly when `expected`. Returns whether it failed.
+    @discardableResult
+    private static func passFails(_ fixture: SyncFixture, meeting name: String, expected: Bool) async -> Bool {
+        do {
+            _ = try await fixture.engine.sync(.task(fixture.task))
+            #expect(!expected, "\(name) should have failed the pass")
+            return false
+        } catch {
+            #expect(expected, "\(name): \(error)")
+            #expect("\(error)".contains("not the expected JSON"), "\(name): \(error)")
+            return true
+        }
+    }
+
     @Test(arguments: 0..<faults.count)
     func aBadPageIsAnErrorOrHandledAndSkipsNothing(index: Int) async throws {
         let (name, fault, fails) = Self.faults[index]
@@ -41,12 +56,7 @@ import Testing
             world.createRuns(task: fixture.task, count: 2500)
             world.inject(fault, for: .runList)
         }
-        do {
-            _ = try await fixture.engine.sync(.task(fixture.task))
-            #expect(!fails, "\(name) should have failed the pass")
-        } catch {
-            #expect(fails, "\(name): \(error)")
-            #expect("\(error)".contains("not the expected JSON"), "\(name): \(error)")
+        if await Self.passFails(fixture, meeting: name, expected: fails) {
             #expect(try await fixture.store.cursor(for: .task(fixture.task)) == cursorBefore, "\(name): cursor moved")
             #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[1500]])
         }
@@ -70,13 +80,7 @@ import Testing
             world.createRuns(task: fixture.task, count: 20)
             world.inject(fault, for: .filteredRunList)
         }
-        do {
-            _ = try await fixture.engine.sync(.task(fixture.task))
-            #expect(!fails, "\(name) should have failed the pass")
-        } catch {
-            #expect(fails, "\(name): \(error)")
-            #expect("\(error)".contains("not the expected JSON"), "\(name): \(error)")
-        }
+        await Self.passFails(fixture, meeting: name, expected: fails)
         _ = try await fixture.pass()
         try await fixture.expectMatchesTruth()
         #expect(try await fixture.rows("SELECT count(*) FROM runs") == [[1523]], "\(name)")
