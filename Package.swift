@@ -152,7 +152,7 @@ let package = Package(
             dependencies: ["apify-runs-sync", "ApifySimulator", "RunModel", "SQLiteCore", "TestSupport"]
         ),
         // libFuzzer over the decoder and the configuration parser; the harnesses are built by the test.
-        .testTarget(name: "FuzzTests", dependencies: ["ApifySimulator"], exclude: ["Harnesses"]),
+        .testTarget(name: "FuzzTests", dependencies: ["ApifySimulator", "TestSupport"], exclude: ["Harnesses"]),
     ],
     swiftLanguageModes: [.v6]
 )

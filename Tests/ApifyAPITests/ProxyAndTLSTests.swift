@@ -64,7 +64,7 @@ import Testing
 
     @Test func anUntrustedCertificateIsOneLineAndACAFileMakesItTrusted() async throws {
         let directory = try TemporaryDirectory()
-        let certificate = try TestCertificate.make(in: directory)
+        let certificate = try await TestCertificate.make(in: directory)
         let simulator = try await ApifySimulator.start(token: Self.token)
         let task = simulator.withWorld { world in
             let task = world.addTask()
@@ -123,7 +123,7 @@ import Testing
         #expect(TLSFailure.reason(of: boringSSL) == "CERTIFICATE_VERIFY_FAILED")
     }
 
-    @Test func aCAFileMustHoldPEMCertificates() throws {
+    @Test func aCAFileMustHoldPEMCertificates() async throws {
         let directory = try TemporaryDirectory()
         #expect(throws: TrustedCertificates.LoadError.self) {
             try TrustedCertificates.load(pemFile: directory.path("missing.pem"))
@@ -132,7 +132,7 @@ import Testing
         try Data("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n".utf8)
             .write(to: URL(fileURLWithPath: garbage))
         #expect(throws: TrustedCertificates.LoadError.self) { try TrustedCertificates.load(pemFile: garbage) }
-        let certificate = try TestCertificate.make(in: directory)
+        let certificate = try await TestCertificate.make(in: directory)
         #expect(try TrustedCertificates.load(pemFile: certificate.certificatePath).certificates.count == 1)
     }
 }

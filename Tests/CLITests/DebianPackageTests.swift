@@ -12,10 +12,10 @@ import Testing
     let package: String
 
     /// Built once for the suite, into the build directory (overwritten by the next run).
-    static let built: Result<String, BuildFailure> = {
+    static let built = Task { () -> Result<String, BuildFailure> in
         let output = root.appendingPathComponent(".build/debian-package-test").path
         do {
-            let build = try command(
+            let build = try await ExternalCommand.run(
                 [
                     root.appendingPathComponent("packaging/build-deb.sh").path,
                     "--binary", ProgramRun.executable.path, "--output", output, "--compression", "none",
@@ -26,48 +26,24 @@ import Testing
         } catch {
             return .failure(BuildFailure(output: "\(error)"))
         }
-    }()
+    }
 
     struct BuildFailure: Error {
         var output: String
     }
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
-        package = try Self.built.get()
+        package = try await Self.built.value.get()
     }
 
-    /// Runs a command to its end; its standard output and error, together.
-    @discardableResult
-    static func command(
-        _ arguments: [String],
-        environment: [String: String] = [:]
-    ) throws -> (
-        status: Int32, output: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("command-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: log), as: UTF8.self))
-    }
-
-    @Test func theControlFieldsNameThePackageItsVersionAndWhatItNeeds() throws {
-        let version = try Self.command([ProgramRun.executable.path, "--version"]).output
+    @Test func theControlFieldsNameThePackageItsVersionAndWhatItNeeds() async throws {
+        let version = try await ExternalCommand.run([ProgramRun.executable.path, "--version"]).output
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let architecture = try Self.command(["dpkg", "--print-architecture"]).output
+        let architecture = try await ExternalCommand.run(["dpkg", "--print-architecture"]).output
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(package.hasSuffix("/apify-runs-sync_\(version)_\(architecture).deb"))
-        let fields = try Self.command(["dpkg-deb", "-f", package]).output
+        let fields = try await ExternalCommand.run(["dpkg-deb", "-f", package]).output
         #expect(fields.contains("Package: apify-runs-sync\n"), "\(fields)")
         #expect(fields.contains("Version: \(version)\n") && fields.contains("Architecture: \(architecture)\n"))
         let depends = try #require(fields.split(separator: "\n").first { $0.hasPrefix("Depends: ") })
@@ -76,9 +52,9 @@ import Testing
         #expect(fields.contains("Installed-Size: "))
     }
 
-    @Test func theConfigurationIsTheOnlyConffileAndTheScriptsAreExecutable() throws {
+    @Test func theConfigurationIsTheOnlyConffileAndTheScriptsAreExecutable() async throws {
         let control = directory.path("control")
-        try #require(try Self.command(["dpkg-deb", "-e", package, control]).status == 0)
+        try #require(try await ExternalCommand.run(["dpkg-deb", "-e", package, control]).status == 0)
         let conffiles = try String(contentsOfFile: control + "/conffiles", encoding: .utf8)
         #expect(conffiles == "/etc/apify-runs-sync/config.json\n")
         for script in ["postinst", "prerm", "postrm"] {
@@ -86,8 +62,8 @@ import Testing
         }
     }
 
-    @Test func everyFileIsInPlaceWithItsModeAndOwnedByRoot() throws {
-        let listing = try Self.command(["dpkg-deb", "-c", package]).output
+    @Test func everyFileIsInPlaceWithItsModeAndOwnedByRoot() async throws {
+        let listing = try await ExternalCommand.run(["dpkg-deb", "-c", package]).output
         var modes: [String: String] = [:]
         for line in listing.split(separator: "\n") {
             let columns = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -117,9 +93,9 @@ import Testing
         #expect(files.count == expected.count - 2, "\(files)")
     }
 
-    @Test func unpackedTheBinaryRunsWhereTheUnitStartsIt() throws {
+    @Test func unpackedTheBinaryRunsWhereTheUnitStartsIt() async throws {
         let scratch = directory.path("root")
-        try #require(try Self.command(["dpkg", "-x", package, scratch]).status == 0)
+        try #require(try await ExternalCommand.run(["dpkg", "-x", package, scratch]).status == 0)
         let unit = try String(
             contentsOfFile: scratch + "/usr/lib/systemd/system/apify-runs-sync.service",
             encoding: .utf8
@@ -127,10 +103,10 @@ import Testing
         let execStart = try #require(unit.split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
         let program = String(execStart.dropFirst("ExecStart=".count).split(separator: " ")[0])
         #expect(program == "/usr/bin/apify-runs-sync")
-        let version = try Self.command([scratch + program, "--version"])
+        let version = try await ExternalCommand.run([scratch + program, "--version"])
         #expect(version.status == 0 && !version.output.isEmpty, "\(version.output)")
         // Stripped: no symbol table left.
-        #expect(try Self.command(["nm", scratch + program]).output.contains("no symbols"))
+        #expect(try await ExternalCommand.run(["nm", scratch + program]).output.contains("no symbols"))
         #expect(unit.contains("Documentation=man:apify-runs-sync(1)"))
         let bash = try String(
             contentsOfFile: scratch + "/usr/share/bash-completion/completions/apify-runs-sync",
@@ -142,7 +118,9 @@ import Testing
             encoding: .utf8
         )
         #expect(zsh.hasPrefix("#compdef apify-runs-sync"))
-        let manual = try Self.command(["sh", "-c", "gzip -dc '\(scratch)/usr/share/man/man1/apify-runs-sync.1.gz'"])
+        let manual = try await ExternalCommand.run([
+            "sh", "-c", "gzip -dc '\(scratch)/usr/share/man/man1/apify-runs-sync.1.gz'",
+        ])
         #expect(
             manual.output == (try String(contentsOfFile: Self.root.path + "/docs/apify-runs-sync.1", encoding: .utf8))
         )
@@ -155,11 +133,11 @@ import Testing
 
     /// The maintainer scripts in a scratch root (`DPKG_ROOT`), with systemd's commands replaced by
     /// stand-ins that record how they were called.
-    @Test func theMaintainerScriptsCreateTheUserReloadSystemdAndNeverStartWithoutAToken() throws {
+    @Test func theMaintainerScriptsCreateTheUserReloadSystemdAndNeverStartWithoutAToken() async throws {
         let scratch = directory.path("root")
-        try #require(try Self.command(["dpkg", "-x", package, scratch]).status == 0)
+        try #require(try await ExternalCommand.run(["dpkg", "-x", package, scratch]).status == 0)
         let control = directory.path("scripts")
-        try #require(try Self.command(["dpkg-deb", "-e", package, control]).status == 0)
+        try #require(try await ExternalCommand.run(["dpkg-deb", "-e", package, control]).status == 0)
         let stubs = directory.path("stubs")
         let calls = directory.path("calls.log")
         try FileManager.default.createDirectory(atPath: stubs, withIntermediateDirectories: true)
@@ -171,15 +149,15 @@ import Testing
         let environment = [
             "DPKG_ROOT": scratch, "PATH": stubs + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? ""),
         ]
-        func run(_ script: String, _ arguments: String...) throws -> [String] {
+        func run(_ script: String, _ arguments: String...) async throws -> [String] {
             try? FileManager.default.removeItem(atPath: calls)
-            let result = try Self.command([control + "/" + script] + arguments, environment: environment)
+            let result = try await ExternalCommand.run([control + "/" + script] + arguments, environment: environment)
             #expect(result.status == 0, "\(script) \(arguments): \(result.output)")
             return ((try? String(contentsOfFile: calls, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         }
 
         // A first install where systemd is not running (a container, a chroot).
-        var log = try run("postinst", "configure", "")
+        var log = try await run("postinst", "configure", "")
         #expect(log.first == "systemd-sysusers --root=\(scratch) apify-runs-sync.conf", "\(log)")
         #expect(
             log.contains(
@@ -189,7 +167,7 @@ import Testing
         #expect(!log.contains { $0.hasPrefix("systemctl") }, "\(log)")
         // Once the group exists in the root, by its number there (not this system's name service).
         try Data("root:x:0:\napify-runs-sync:x:987:\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/group"))
-        log = try run("postinst", "configure", "")
+        log = try await run("postinst", "configure", "")
         #expect(
             log.contains("chgrp 987 \(scratch)/etc/apify-runs-sync \(scratch)/etc/apify-runs-sync/config.json"),
             "\(log)"
@@ -199,28 +177,28 @@ import Testing
             atPath: scratch + "/run/systemd/system",
             withIntermediateDirectories: true
         )
-        log = try run("postinst", "configure", "")
+        log = try await run("postinst", "configure", "")
         #expect(log.contains("systemctl daemon-reload"), "\(log)")
         #expect(!log.contains { $0.contains("start") || $0.contains("enable") }, "\(log)")
         // An upgrade with a token restarts a running service, and only a running one.
-        log = try run("postinst", "configure", "0.0.9")
+        log = try await run("postinst", "configure", "0.0.9")
         #expect(!log.contains { $0.contains("restart") }, "no token yet: \(log)")
         try Data("apify_api_x\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/apify-runs-sync/apify-token"))
-        log = try run("postinst", "configure", "0.0.9")
+        log = try await run("postinst", "configure", "0.0.9")
         #expect(log.contains("systemctl try-restart apify-runs-sync.service"), "\(log)")
         #expect(!log.contains { $0.hasPrefix("systemctl start") || $0.hasPrefix("systemctl enable") }, "\(log)")
 
-        #expect(try run("prerm", "upgrade", "0.2.0").isEmpty)
-        #expect(try run("prerm", "remove") == ["systemctl stop apify-runs-sync.service"])
-        #expect(try run("postrm", "remove") == ["systemctl daemon-reload"])
-        _ = try run("postrm", "purge")
+        #expect(try await run("prerm", "upgrade", "0.2.0").isEmpty)
+        #expect(try await run("prerm", "remove") == ["systemctl stop apify-runs-sync.service"])
+        #expect(try await run("postrm", "remove") == ["systemctl daemon-reload"])
+        _ = try await run("postrm", "purge")
         #expect(!FileManager.default.fileExists(atPath: scratch + "/etc/apify-runs-sync/apify-token"))
     }
 
     /// A real `dpkg --root` install and purge, the maintainer scripts run outside the root
     /// (`--force-script-chrootless`, so with `DPKG_ROOT` set): needs root, as dpkg does.
     @Test(.enabled(if: getuid() == 0, "dpkg installs as root only"))
-    func dpkgInstallsAndPurgesItInAScratchRoot() throws {
+    func dpkgInstallsAndPurgesItInAScratchRoot() async throws {
         let scratch = directory.path("installed")
         for directory in ["var/lib/dpkg/info", "var/lib/dpkg/updates", "etc"] {
             try FileManager.default.createDirectory(
@@ -232,7 +210,7 @@ import Testing
         try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/passwd"))
         try Data("root:x:0:\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/group"))
         let dpkg = ["dpkg", "--root=\(scratch)", "--force-script-chrootless", "--force-depends"]
-        let install = try Self.command(dpkg + ["-i", package])
+        let install = try await ExternalCommand.run(dpkg + ["-i", package])
         #expect(install.status == 0, "\(install.output)")
 
         let group = try String(contentsOfFile: scratch + "/etc/group", encoding: .utf8)
@@ -241,13 +219,13 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: scratch + "/etc/apify-runs-sync/config.json")
         #expect((attributes[.groupOwnerAccountID] as? NSNumber)?.uint32Value == gid)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o640)
-        let status = try Self.command(["dpkg", "--root=\(scratch)", "-s", "apify-runs-sync"]).output
+        let status = try await ExternalCommand.run(["dpkg", "--root=\(scratch)", "-s", "apify-runs-sync"]).output
         #expect(
             status.contains("Status: install ok installed") && status.contains(" /etc/apify-runs-sync/config.json ")
         )
 
         try Data("apify_api_x\n".utf8).write(to: URL(fileURLWithPath: scratch + "/etc/apify-runs-sync/apify-token"))
-        let purge = try Self.command(dpkg + ["--purge", "apify-runs-sync"])
+        let purge = try await ExternalCommand.run(dpkg + ["--purge", "apify-runs-sync"])
         #expect(purge.status == 0, "\(purge.output)")
         for path in ["/usr/bin/apify-runs-sync", "/etc/apify-runs-sync/config.json", "/etc/apify-runs-sync"] {
             #expect(!FileManager.default.fileExists(atPath: scratch + path), "\(path) is left")

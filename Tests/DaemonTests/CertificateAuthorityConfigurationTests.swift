@@ -34,8 +34,8 @@ import Testing
         }
     }
 
-    @Test func aPEMFileIsTrustedAndRelativeToTheConfiguration() throws {
-        let certificate = try TestCertificate.make(in: directory)
+    @Test func aPEMFileIsTrustedAndRelativeToTheConfiguration() async throws {
+        let certificate = try await TestCertificate.make(in: directory)
         let configuration = try load(caFile: "ca.pem")
         #expect(configuration.caFile == certificate.certificatePath)
         #expect(try configuration.trustedCertificates()?.certificates.count == 1)

@@ -25,16 +25,10 @@ import Testing
         let candidates =
             (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/swift" } + ["/opt/swift/usr/bin/swift"]
         let swift = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: swift)
-        process.arguments = ["format", "lint", "--strict", "-r", "Sources", "Tests"]
-        process.currentDirectoryURL = Self.root
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0 && text.isEmpty, "\(text.prefix(2000))")
+        let lint = try await ExternalCommand.run(
+            [swift, "format", "lint", "--strict", "-r", "Sources", "Tests"],
+            directory: Self.root
+        )
+        #expect(lint.status == 0 && lint.output.isEmpty, "\(lint.output.prefix(2000))")
     }
 }

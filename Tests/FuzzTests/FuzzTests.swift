@@ -1,5 +1,6 @@
 import ApifySimulator
 import Foundation
+import TestSupport
 import Testing
 
 /// libFuzzer over the response decoder and the configuration parser, for a bounded time each
@@ -9,7 +10,7 @@ import Testing
         .deletingLastPathComponent()
     static var seconds: Int { Int(ProcessInfo.processInfo.environment["FUZZ_SECONDS"] ?? "") ?? 30 }
 
-    @Test(.timeLimit(.minutes(10))) func theResponseDecoderSurvivesFuzzing() throws {
+    @Test(.timeLimit(.minutes(10))) func theResponseDecoderSurvivesFuzzing() async throws {
         var seeds: [String: [UInt8]] = [:]
         var world = SimulatedWorld(token: "t", seed: 3)
         let task = world.addTask()
@@ -24,16 +25,16 @@ import Testing
         seeds["escapes"] = Array(
             #"{"data":{"items":[{"id":"a\u00e9\"","status":"R\nX","meta":{"origin":"\ud83d\ude00"}}]}}"#.utf8
         )
-        try fuzz(
+        try await fuzz(
             harness: "ResponseDecoderHarness.swift",
             sources: try sources(of: "RunModel") + sources(of: "ApifyAPI", excluding: Self.apifyAPIExcluded),
             seeds: seeds
         )
     }
 
-    @Test(.timeLimit(.minutes(10))) func theConfigurationParserSurvivesFuzzing() throws {
+    @Test(.timeLimit(.minutes(10))) func theConfigurationParserSurvivesFuzzing() async throws {
         let example = try Data(contentsOf: Self.root.appendingPathComponent("config.example.json"))
-        try fuzz(
+        try await fuzz(
             harness: "ConfigurationHarness.swift",
             // Configuration names syntax errors with the API decoder's strict scanner.
             sources: try sources(of: "RunModel") + sources(of: "ApifyAPI", excluding: Self.apifyAPIExcluded)
@@ -93,7 +94,8 @@ import Testing
 
     /// Compiles `harness` with `sources` under libFuzzer and AddressSanitizer and runs it on the seeds.
     /// `support`: more files of the harnesses' folder (stand-ins for what the sources name outside).
-    private func fuzz(harness: String, sources: [String], support: [String] = [], seeds: [String: [UInt8]]) throws {
+    private func fuzz(harness: String, sources: [String], support: [String] = [], seeds: [String: [UInt8]]) async throws
+    {
         let swiftc = try #require(Self.findSwiftc(), "swiftc is not on PATH")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("ars-fuzz-\(UUID().uuidString)")
         let corpus = work.appendingPathComponent("corpus")
@@ -114,18 +116,18 @@ import Testing
             try kept.joined(separator: "\n").write(to: copy, atomically: true, encoding: .utf8)
             sourcePaths.append(copy.path)
         }
-        let build = try run(
-            swiftc,
+        let build = try await ExternalCommand.run(
             [
+                swiftc,
                 "-sanitize=fuzzer,address", "-parse-as-library", "-O", "-package-name", "apify_runs_sync",
                 "-module-name", "Fuzzed", "-o", binary, harnessPath,
             ] + sourcePaths
                 + support.map { Self.root.appendingPathComponent("Tests/FuzzTests/Harnesses/\($0)").path }
         )
         try #require(build.status == 0, "building the fuzzer failed:\n\(build.output.suffix(3000))")
-        let result = try run(
-            binary,
+        let result = try await ExternalCommand.run(
             [
+                binary,
                 "-max_total_time=\(Self.seconds)", "-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1",
                 "-artifact_prefix=\(work.path)/", corpus.path,
             ]
@@ -145,21 +147,5 @@ import Testing
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
-    }
-
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("ars-fuzz-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        defer { try? FileManager.default.removeItem(at: output) }
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: output), as: UTF8.self))
     }
 }

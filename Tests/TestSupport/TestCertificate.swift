@@ -9,22 +9,14 @@ package struct TestCertificate: Sendable {
     package var certificatePEM: [UInt8] { Array(FileManager.default.contents(atPath: certificatePath) ?? Data()) }
     package var keyPEM: [UInt8] { Array(FileManager.default.contents(atPath: keyPath) ?? Data()) }
 
-    package static func make(in directory: TemporaryDirectory) throws -> TestCertificate {
+    package static func make(in directory: TemporaryDirectory) async throws -> TestCertificate {
         let certificate = TestCertificate(certificatePath: directory.path("ca.pem"), keyPath: directory.path("key.pem"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        let openssl = try await ExternalCommand.run([
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", certificate.keyPath, "-out", certificate.certificatePath, "-days", "2",
             "-subj", "/CN=apify-runs-sync test CA", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestCertificateError.opensslFailed(process.terminationStatus)
-        }
+        ])
+        guard openssl.status == 0 else { throw TestCertificateError.opensslFailed(openssl.status) }
         return certificate
     }
 }

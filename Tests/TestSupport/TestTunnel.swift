@@ -6,6 +6,10 @@ import Synchronization
 /// A local TCP relay on 127.0.0.1 for tests: an HTTP `CONNECT` proxy that resolves names only it
 /// knows, or a TLS front for a plain server (the simulator). Every connection is relayed byte for
 /// byte to its target on 127.0.0.1; a proxy records the head of every `CONNECT` it is asked.
+///
+/// The relay is channel handlers on the event loops, like the simulator, and never a Swift task: the
+/// test process runs hundreds of tests at once on a cooperative pool of one thread per core, and a
+/// relay waiting there for a turn once kept a client's connection past its connect timeout.
 package final class TestTunnel: Sendable {
     package enum Mode: Sendable {
         /// A `CONNECT` proxy: a request for one of these names (any port) goes to 127.0.0.1 at that
@@ -17,14 +21,15 @@ package final class TestTunnel: Sendable {
 
     package let port: Int
     private let channel: any Channel
-    private let heads = Mutex<[String]>([])
+    private let heads: HeadLog
 
     /// The head (request line and headers) of every `CONNECT` received, in order.
-    package var connectHeads: [String] { heads.withLock { $0 } }
+    package var connectHeads: [String] { heads.list.withLock { $0 } }
 
-    private init(port: Int, channel: any Channel) {
+    private init(port: Int, channel: any Channel, heads: HeadLog) {
         self.port = port
         self.channel = channel
+        self.heads = heads
     }
 
     package static func start(_ mode: Mode) async throws -> TestTunnel {
@@ -38,85 +43,146 @@ package final class TestTunnel: Sendable {
         } else {
             tls = nil
         }
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let heads = HeadLog()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        let tunnel = TestTunnel(port: server.channel.localAddress?.port ?? 0, channel: server.channel)
-        Task {
-            try? await server.executeThenClose { connections in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in connections {
-                        group.addTask { try? await tunnel.relay(connection, mode: mode) }
+                    let pipeline = channel.pipeline.syncOperations
+                    switch mode {
+                    case .connectProxy(let knownHosts):
+                        try pipeline.addHandler(
+                            ConnectHandler(knownHosts: knownHosts, record: { head in heads.append(head) })
+                        )
+                    case .tlsFront(_, _, let port):
+                        if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                        try pipeline.addHandler(ConnectHandler(fixedPort: port))
                     }
                 }
             }
-        }
-        return tunnel
+            .bind(host: "127.0.0.1", port: 0).get()
+        return TestTunnel(port: channel.localAddress?.port ?? 0, channel: channel, heads: heads)
     }
 
     package func stop() async throws {
         try await channel.close()
     }
 
-    private func relay(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, mode: Mode) async throws {
-        try await connection.executeThenClose { inbound, outbound in
-            var incoming = inbound.makeAsyncIterator()
-            var pending = ByteBuffer()
-            let targetPort: Int
-            switch mode {
-            case .tlsFront(_, _, let port):
-                targetPort = port
-            case .connectProxy(let knownHosts):
-                var head = ""
-                while true {
-                    guard var chunk = try await incoming.next() else { return }
-                    pending.writeBuffer(&chunk)
-                    let text = String(buffer: pending)
-                    if let end = text.range(of: "\r\n\r\n") {
-                        head = String(text[..<end.lowerBound])
-                        pending.moveReaderIndex(forwardBy: text[..<end.upperBound].utf8.count)
-                        break
-                    }
-                }
-                heads.withLock { $0.append(head) }
-                let target = head.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-                let parts = target.split(separator: ":")
-                guard head.hasPrefix("CONNECT "), parts.count == 2, knownHosts.contains(String(parts[0])),
-                    let port = Int(parts[1])
-                else {
-                    try await outbound.write(
-                        ByteBuffer(string: "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-                    )
-                    return
-                }
-                targetPort = port
+    /// The heads received, shared by the tunnel and its connections' handlers.
+    private final class HeadLog: Sendable {
+        let list = Mutex<[String]>([])
+        func append(_ head: String) { list.withLock { $0.append(head) } }
+    }
+}
+
+/// Buffers what the client sends until it knows where to relay it (at once for a TLS front, after
+/// the `CONNECT` head for a proxy), connects there, then pairs the two channels.
+private final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let knownHosts: Set<String>
+    private let fixedPort: Int?
+    private let record: @Sendable (String) -> Void
+    private var pending = ByteBuffer()
+    private var connecting = false
+
+    init(knownHosts: Set<String>, record: @escaping @Sendable (String) -> Void) {
+        self.knownHosts = knownHosts
+        self.fixedPort = nil
+        self.record = record
+    }
+
+    init(fixedPort: Int) {
+        self.knownHosts = []
+        self.fixedPort = fixedPort
+        self.record = { _ in }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let fixedPort { connect(to: fixedPort, context: context) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var chunk = unwrapInboundIn(data)
+        pending.writeBuffer(&chunk)
+        guard !connecting else { return }
+        let text = String(buffer: pending)
+        guard let end = text.range(of: "\r\n\r\n") else { return }
+        let head = String(text[..<end.lowerBound])
+        pending.moveReaderIndex(forwardBy: text[..<end.upperBound].utf8.count)
+        record(head)
+        let target = head.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+        let parts = target.split(separator: ":")
+        guard head.hasPrefix("CONNECT "), parts.count == 2, knownHosts.contains(String(parts[0])),
+            let port = Int(parts[1])
+        else {
+            let refusal = ByteBuffer(string: "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            context.writeAndFlush(wrapOutboundOut(refusal)).whenComplete { [channel = context.channel] _ in
+                channel.close(promise: nil)
             }
-            let upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: targetPort) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-            // Nothing may throw between the connection and its `executeThenClose`: an async channel
-            // dropped unclosed traps in debug builds and takes the whole test process down.
-            try await upstream.executeThenClose { upstreamInbound, upstreamOutbound in
-                if case .connectProxy = mode {
-                    try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
-                }
-                if pending.readableBytes > 0 { try await upstreamOutbound.write(pending) }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await chunk in upstreamInbound { try await outbound.write(chunk) }
-                    }
-                    while let chunk = try await incoming.next() { try await upstreamOutbound.write(chunk) }
-                    group.cancelAll()
-                }
-            }
+            return
         }
+        connect(to: port, context: context)
+    }
+
+    private func connect(to port: Int, context: ChannelHandlerContext) {
+        connecting = true
+        let client = context.channel
+        let established = fixedPort == nil
+        ClientBootstrap(group: context.eventLoop)
+            .connect(host: "127.0.0.1", port: port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .failure:
+                    client.close(promise: nil)
+                case .success(let upstream):
+                    self.pair(client: client, upstream: upstream, established: established, context: context)
+                }
+            }
+    }
+
+    private func pair(client: any Channel, upstream: any Channel, established: Bool, context: ChannelHandlerContext) {
+        do {
+            try upstream.pipeline.syncOperations.addHandler(RelayHandler(partner: client))
+            guard client.isActive else {
+                upstream.close(promise: nil)
+                return
+            }
+            if established {
+                let answer = ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n")
+                context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
+            }
+            if pending.readableBytes > 0 { upstream.writeAndFlush(pending, promise: nil) }
+            pending = ByteBuffer()
+            try context.pipeline.syncOperations.addHandler(RelayHandler(partner: upstream), position: .after(self))
+            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+        } catch {
+            upstream.close(promise: nil)
+            client.close(promise: nil)
+        }
+    }
+}
+
+/// Writes everything its channel reads to the partner, and closes the partner when its channel
+/// closes.
+private final class RelayHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let partner: any Channel
+
+    init(partner: any Channel) {
+        self.partner = partner
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        partner.writeAndFlush(unwrapInboundIn(data), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner.close(promise: nil)
+        context.fireChannelInactive()
     }
 }
