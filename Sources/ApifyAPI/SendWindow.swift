@@ -1,0 +1,44 @@
+/// One limit of `RequestPacer`: at most `capacity` requests in any `span`.
+///
+/// A rate of `r` a second allows `r` requests (whole, at least one) in any second; a fractional rate
+/// spreads that whole number over a longer span, and a rate over 1,000 (tests that do not pace)
+/// allows 1,000 in a shorter one, so that a window never keeps more than 1,000 slots.
+///
+/// The window keeps the latest `capacity` slots taken, in order. A new slot no earlier than the
+/// oldest of them plus `span` keeps the limit in every span that holds it: the slots after the
+/// oldest kept are fewer than `capacity`, and every other slot is a span or more before it. Slots
+/// may be taken out of order (a request to another path may go before one that waits), which is why
+/// the window keeps the latest slots, not the last taken.
+struct SendWindow: Sendable {
+    let capacity: Int
+    let span: Duration
+    /// The latest slots taken, oldest first; at most `capacity`.
+    private var slots: [ContinuousClock.Instant] = []
+
+    init(perSecond rate: Double) {
+        let rate = max(rate, 0.001)
+        capacity = min(1000, max(1, Int(rate.rounded(.down))))
+        span = .seconds(Double(capacity) / rate)
+    }
+
+    /// The earliest slot at or after `now` that keeps the limit.
+    func earliest(from now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        guard slots.count == capacity, let oldest = slots.first else { return now }
+        return max(now, oldest + span)
+    }
+
+    /// Takes `slot`, which must be no earlier than `earliest(from:)` allowed.
+    mutating func record(_ slot: ContinuousClock.Instant) {
+        // Nearly always the latest: found from the end.
+        var index = slots.endIndex
+        while index > slots.startIndex && slots[index - 1] > slot { index -= 1 }
+        slots.insert(slot, at: index)
+        if slots.count > capacity { slots.removeFirst() }
+    }
+
+    /// Whether the slots taken no longer constrain a request at `now` or later.
+    func isIdle(at now: ContinuousClock.Instant) -> Bool {
+        guard let newest = slots.last else { return true }
+        return newest + span <= now
+    }
+}

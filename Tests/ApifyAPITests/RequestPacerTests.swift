@@ -1,0 +1,79 @@
+import ApifyAPI
+import ApifySimulator
+import Testing
+
+/// The pacer's promise, checked on the slots it hands out: never more than the limit in any one
+/// second (half-open), per path and in all, and no wait while under it.
+@Suite struct RequestPacerTests {
+    let start = ContinuousClock.now
+
+    @Test func requestsUnderTheLimitGoAtOnceTogether() {
+        let pacer = RequestPacer(perResource: 50, total: 200)
+        // An idle pass: its overlap read and its unfinished runs, to one list at the same moment.
+        #expect(pacer.reserve("/v2/actor-tasks/a/runs", at: start) == start)
+        #expect(pacer.reserve("/v2/actor-tasks/a/runs", at: start) == start)
+        #expect(pacer.reserve("/v2/actor-tasks/b/runs", at: start) == start)
+        #expect(pacer.reserve("/v2/actor-tasks/c/runs") <= .zero)
+    }
+
+    @Test func aRequestPastTheLimitWaitsUntilTheOldestOfTheSecondIsASecondOld() {
+        let pacer = RequestPacer(perResource: 50, total: 200)
+        let slots = (0..<120).map { _ in pacer.reserve("/v2/actor-tasks/a/runs", at: start) }
+        #expect(slots[..<50].allSatisfy { $0 == start })
+        #expect(slots[50..<100].allSatisfy { $0 == start + .seconds(1) })
+        #expect(slots[100...].allSatisfy { $0 == start + .seconds(2) })
+        // Another path is not held back by this one, only by the total.
+        #expect(pacer.reserve("/v2/actor-tasks/b/runs", at: start) == start)
+    }
+
+    @Test func theTotalBindsAcrossPaths() {
+        let pacer = RequestPacer(perResource: 50, total: 4)
+        let slots = (0..<6).map { pacer.reserve("/v2/actor-tasks/\($0)/runs", at: start) }
+        #expect(slots == [start, start, start, start, start + .seconds(1), start + .seconds(1)])
+    }
+
+    @Test func aFractionalRateSpreadsItsWholeRequestsOverALongerSpan() {
+        let pacer = RequestPacer(perResource: 0.5, total: 200)
+        let slots = (0..<3).map { _ in pacer.reserve("/p", at: start) }
+        #expect(slots == [start, start + .seconds(2), start + .seconds(4)])
+        let twoAndAHalf = RequestPacer(perResource: 2.5, total: 200)
+        let spread = (0..<5).map { _ in twoAndAHalf.reserve("/p", at: start) }
+        #expect(
+            spread == [
+                start, start, start + .milliseconds(800), start + .milliseconds(800), start + .milliseconds(1600),
+            ]
+        )
+    }
+
+    /// Requests arriving at random moments, to a few paths, some of them waiting behind their own
+    /// path while others go first: no half-open second holds more than the limits.
+    @Test(arguments: 0..<20) func noSecondHoldsMoreThanTheLimits(seed: Int) {
+        var random = SplitMix64(seed: UInt64(seed))
+        let pacer = RequestPacer(perResource: 5, total: 8)
+        var now = start
+        var slots: [(path: Int, slot: ContinuousClock.Instant)] = []
+        for _ in 0..<400 {
+            now += .milliseconds(Int64(random.next() % 120))
+            let path = Int(random.next() % 3)
+            let slot = pacer.reserve("/p\(path)", at: now)
+            #expect(slot >= now)
+            slots.append((path, slot))
+        }
+        func mostInOneSecond(_ times: [ContinuousClock.Instant]) -> Int {
+            let sorted = times.sorted()
+            var most = 0
+            var first = 0
+            for last in sorted.indices {
+                while sorted[last] - sorted[first] >= .seconds(1) { first += 1 }
+                most = max(most, last - first + 1)
+            }
+            return most
+        }
+        #expect(mostInOneSecond(slots.map(\.slot)) <= 8)
+        for path in 0..<3 {
+            #expect(mostInOneSecond(slots.filter { $0.path == path }.map(\.slot)) <= 5)
+        }
+        // The limits are reached, not merely kept: requests came faster than 8 a second.
+        #expect(mostInOneSecond(slots.map(\.slot)) == 8)
+    }
+}
