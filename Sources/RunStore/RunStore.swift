@@ -222,13 +222,15 @@ package final class RunStore: Sendable {
         [.text(source.kind.rawValue), .text(source.id)]
     }
 
-    /// Whether the source's first complete read (its backfill) has finished.
-    package func hasCompletedBackfill(_ source: RunSource) async throws -> Bool {
+    /// The cursor and whether the backfill finished, in one call: what a pass starts from.
+    package func passStart(for source: RunSource) async throws -> (cursor: TaskCursor, backfillCompleted: Bool) {
         try await connection.read { db in
-            try !db.scalar(
+            let cursor = try Self.cursor(for: source, in: db)
+            let completed = try !db.scalar(
                 "SELECT backfill_completed_at FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
                 Self.key(source)
             ).isNull
+            return (cursor, completed)
         }
     }
 

@@ -57,8 +57,9 @@ package struct SyncEngine: Sendable {
         var report = TaskPassReport(source: source)
         let stored: TaskCursor
         do {
-            stored = try await store.cursor(for: source)
-            report.isBackfill = !(try await store.hasCompletedBackfill(source))
+            let start = try await store.passStart(for: source)
+            stored = start.cursor
+            report.isBackfill = !start.backfillCompleted
         } catch {
             let interrupted = Task.isCancelled || error is CancellationError
             throw SyncError(source: source, underlying: error, report: report, interrupted: interrupted)

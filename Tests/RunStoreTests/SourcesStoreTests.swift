@@ -143,6 +143,9 @@ import Testing
                 observedAt: "T1"
             )
         )
+        let beforeThePass = try await store.passStart(for: .task("T"))
+        #expect(beforeThePass.cursor == cursor && !beforeThePass.backfillCompleted)
+        #expect(try await store.passStart(for: .task("never read")) == (.start, false))
         try await store.recordPass(source: .task("T"), at: "T1", error: nil, backfillCompleted: true)
         try await store.setName("jane~news", of: .task("T"), at: "T1")
         try await store.close()
@@ -153,8 +156,7 @@ import Testing
 
         let migrated = try RunStore.open(path: path)
         #expect(migrated.upgrade.map { [$0.fromVersion, $0.toVersion] } == [4, 6])
-        #expect(try await migrated.cursor(for: .task("T")) == cursor)
-        #expect(try await migrated.hasCompletedBackfill(.task("T")))
+        #expect(try await migrated.passStart(for: .task("T")) == (cursor, true))
         #expect(try await migrated.liveCount(of: .task("T")).liveRuns == 1)
         let statuses = try await migrated.sourceStatuses()
         #expect(statuses.map(\.source) == [.task("T")])
