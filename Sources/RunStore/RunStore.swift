@@ -365,37 +365,39 @@ package final class RunStore: Sendable {
         }
     }
 
-    /// What the engine's completeness check needs of a source: its live stored runs, and the excess
-    /// of the API's `total` over them that the last complete re-read could not explain.
-    package func liveCount(of source: RunSource) async throws -> (liveRuns: Int, listExcess: Int?) {
+    /// What the engine's completeness check needs of a source: its live stored runs, the excess of
+    /// the API's `total` over them that the last complete re-read could not explain and, if `instant`
+    /// (ISO 8601) is given, how many of those runs started at or after it, compared as instants: what
+    /// a keyset read from that watermark should list. One call, for one hop to the store's thread.
+    package func liveCount(
+        of source: RunSource,
+        startedFrom instant: String? = nil
+    ) async throws -> (liveRuns: Int, listExcess: Int?, startedFrom: Int?) {
         try await connection.read { db in
             let row = try db.rows(
                 "SELECT live_runs, list_excess FROM sync_state WHERE source_kind = ?1 AND source_id = ?2",
                 Self.key(source)
             ).first
-            return (Int(row?[0].integer ?? 0), row?[1].integer.map(Int.init))
+            let startedFrom = try instant.map { try Self.liveCount(of: source, startedFrom: $0, in: db) }
+            return (Int(row?[0].integer ?? 0), row?[1].integer.map(Int.init), startedFrom)
         }
     }
 
-    /// The source's live stored runs that started at or after `instant` (ISO 8601), compared as
-    /// instants: what a keyset read from that watermark should list.
-    package func liveCount(of source: RunSource, startedFrom instant: String) async throws -> Int {
+    private static func liveCount(of source: RunSource, startedFrom instant: String, in db: Database) throws -> Int {
         guard let bound = ISOTimestamp.milliseconds(instant) else { return 0 }
-        return try await connection.read { db in
-            let select = try db.cachedStatement(
-                """
-                SELECT started_at FROM runs
-                WHERE \(SourceScope.condition(source)) AND started_at >= ?2 AND deleted_at IS NULL
-                """
-            )
-            try select.bind([SourceScope.parameter(source), .text(Self.second(of: bound - 1000))])
-            var count = 0
-            while try select.step() {
-                if let started = select.text(at: 0).flatMap(ISOTimestamp.milliseconds), started >= bound { count += 1 }
-            }
-            try select.reset()
-            return count
+        let select = try db.cachedStatement(
+            """
+            SELECT started_at FROM runs
+            WHERE \(SourceScope.condition(source)) AND started_at >= ?2 AND deleted_at IS NULL
+            """
+        )
+        try select.bind([SourceScope.parameter(source), .text(second(of: bound - 1000))])
+        var count = 0
+        while try select.step() {
+            if let started = select.text(at: 0).flatMap(ISOTimestamp.milliseconds), started >= bound { count += 1 }
         }
+        try select.reset()
+        return count
     }
 
     /// Records (or clears, with nil) the excess of the API's `total` that a complete re-read left.

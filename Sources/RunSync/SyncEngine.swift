@@ -454,7 +454,10 @@ package struct SyncEngine: Sendable {
         logger: Logger,
         report: inout TaskPassReport
     ) async throws {
-        let (stored, excess) = try await store.liveCount(of: source)
+        // A keyset read saw only the runs from its watermark on: their stored count comes with the
+        // source's, in the same call.
+        let keysetTail = report.listTotal == nil ? report.tailStart : nil
+        let (stored, excess, storedTail) = try await store.liveCount(of: source, startedFrom: keysetTail)
         let baseline = excess ?? 0
         let periodic = headChecks.due(source)
         var total: Int
@@ -462,10 +465,9 @@ package struct SyncEngine: Sendable {
         if let listed = report.listTotal {
             guard listed - stored != baseline || periodic else { return }
             total = listed
-        } else if let tailStart = report.tailStart, let tailTotal = report.tailTotal {
-            // A keyset read saw only the runs from its watermark on: those are compared, and the whole
-            // list's total is read only when they differ, or for the periodic head check.
-            let storedTail = try await store.liveCount(of: source, startedFrom: tailStart)
+        } else if let storedTail, let tailTotal = report.tailTotal {
+            // Those runs are compared, and the whole list's total is read only when they differ, or
+            // for the periodic head check.
             guard tailTotal != storedTail || periodic else { return }
             budget.allow(1)
             guard let listed = try await checkHead(source, budget: budget, session: session, report: &report).total
