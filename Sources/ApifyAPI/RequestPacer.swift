@@ -5,23 +5,31 @@ import Synchronization
 /// one second in all, so that several pages in flight for one list, or many sources polled at once,
 /// do not run into 429s.
 ///
-/// A limit is a sliding window, not a spacing: requests under it go at once, together (an idle
-/// pass's two requests to one list, its overlap and its unfinished runs, share a round trip instead
-/// of the second waiting 20 ms on a timer), and a request past it waits until the oldest of the
-/// window's requests is a second old. Each request reserves the earliest slot both windows allow;
-/// slots are not queued per caller, so a request never waits for more than the window calls for.
+/// A limit is a sliding window, not a spacing: two requests to one path go at once, together (an
+/// idle pass's overlap read and its unfinished runs share a round trip, where the second used to
+/// wait 20 ms on a timer), then pairs follow at the rate (at 50 a second, a pair every 40 ms, so
+/// that pages read ahead arrive spread as before and are not all held at once); a request past the
+/// second's limit waits until the oldest of its second is a second old. Each request reserves the
+/// earliest slot every window allows; slots are not queued per caller, so a request never waits for
+/// more than the windows call for.
 package final class RequestPacer: Sendable {
     private struct State {
         var all: SendWindow
-        var byPath: [String: SendWindow] = [:]
+        /// Per path, its second's window and its pairs'.
+        var byPath: [String: [SendWindow]] = [:]
     }
 
-    private let perResource: SendWindow
+    /// Requests to one path that may go together.
+    static let burst = 2
+
+    private let perResource: [SendWindow]
     private let state: Mutex<State>
 
     /// Requests per second, per path and in all.
     package init(perResource: Double, total: Double) {
-        self.perResource = SendWindow(perSecond: perResource)
+        self.perResource = [
+            SendWindow(perSecond: perResource), SendWindow(perSecond: perResource, burst: Self.burst),
+        ]
         state = Mutex(State(all: SendWindow(perSecond: total)))
     }
 
@@ -36,13 +44,13 @@ package final class RequestPacer: Sendable {
         state.withLock { state in
             if state.byPath.count > 4096 {
                 // Paths not used for a while no longer constrain anything.
-                state.byPath = state.byPath.filter { !$0.value.isIdle(at: now) }
+                state.byPath = state.byPath.filter { !$0.value.allSatisfy { $0.isIdle(at: now) } }
             }
-            var window = state.byPath[path] ?? perResource
-            let slot = max(state.all.earliest(from: now), window.earliest(from: now))
-            window.record(slot)
+            var windows = state.byPath[path] ?? perResource
+            let slot = windows.reduce(state.all.earliest(from: now)) { max($0, $1.earliest(from: now)) }
+            for index in windows.indices { windows[index].record(slot) }
             state.all.record(slot)
-            state.byPath[path] = window
+            state.byPath[path] = windows
             return slot
         }
     }

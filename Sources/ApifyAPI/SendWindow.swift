@@ -2,7 +2,8 @@
 ///
 /// A rate of `r` a second allows `r` requests (whole, at least one) in any second; a fractional rate
 /// spreads that whole number over a longer span, and a rate over 1,000 (tests that do not pace)
-/// allows 1,000 in a shorter one, so that a window never keeps more than 1,000 slots.
+/// allows 1,000 in a shorter one, so that a window never keeps more than 1,000 slots. A burst limit
+/// `b` allows `b` requests in any `b / r` seconds instead: the same rate, in smaller groups.
 ///
 /// The window keeps the latest `capacity` slots taken, in order. A new slot no earlier than the
 /// oldest of them plus `span` keeps the limit in every span that holds it: the slots after the
@@ -15,9 +16,10 @@ struct SendWindow: Sendable {
     /// The latest slots taken, oldest first; at most `capacity`.
     private var slots: [ContinuousClock.Instant] = []
 
-    init(perSecond rate: Double) {
+    /// `rate` a second, in bursts of up to `burst` requests (all of the second's, without one).
+    init(perSecond rate: Double, burst: Int? = nil) {
         let rate = max(rate, 0.001)
-        capacity = min(1000, max(1, Int(rate.rounded(.down))))
+        capacity = min(burst ?? 1000, 1000, max(1, Int(rate.rounded(.down))))
         span = .seconds(Double(capacity) / rate)
     }
 
