@@ -1,9 +1,10 @@
 /// One limit of `RequestPacer`: at most `capacity` requests in any `span`.
 ///
-/// A rate of `r` a second allows `r` requests (whole, at least one) in any second; a fractional rate
-/// spreads that whole number over a longer span, and a rate over 1,000 (tests that do not pace)
-/// allows 1,000 in a shorter one, so that a window never keeps more than 1,000 slots. A burst limit
-/// `b` allows `b` requests in any `b / r` seconds instead: the same rate, in smaller groups.
+/// A rate of `r` a second allows its whole part (at least one) in any one second, so that no second
+/// ever holds more than `r`; a rate under one a second allows one in `1 / r` seconds. A burst limit
+/// `b` allows `b` requests in any `b / r` seconds instead: the same rate, in smaller groups (the
+/// pacer keeps the second's window beside it, which bounds a fractional rate's pairs). Rates above
+/// `unpacedAbove` (tests that do not pace; the configuration allows 4,000 at most) have no window.
 ///
 /// The window keeps the latest `capacity` slots taken, in order. A new slot no earlier than the
 /// oldest of them plus `span` keeps the limit in every span that holds it: the slots after the
@@ -11,16 +12,26 @@
 /// may be taken out of order (a request to another path may go before one that waits), which is why
 /// the window keeps the latest slots, not the last taken.
 struct SendWindow: Sendable {
+    /// Rates above this many requests a second are not paced.
+    static let unpacedAbove = 100_000.0
+
     let capacity: Int
     let span: Duration
     /// The latest slots taken, oldest first; at most `capacity`.
     private var slots: [ContinuousClock.Instant] = []
 
-    /// `rate` a second, in bursts of up to `burst` requests (all of the second's, without one).
-    init(perSecond rate: Double, burst: Int? = nil) {
+    /// `rate` a second, or in bursts of up to `burst` requests; nil when the rate is not paced.
+    init?(perSecond rate: Double, burst: Int? = nil) {
+        guard rate.isFinite, rate <= Self.unpacedAbove else { return nil }
         let rate = max(rate, 0.001)
-        capacity = min(burst ?? 1000, 1000, max(1, Int(rate.rounded(.down))))
-        span = .seconds(Double(capacity) / rate)
+        let whole = max(1, Int(rate.rounded(.down)))
+        if let burst {
+            capacity = min(burst, whole)
+            span = .seconds(Double(capacity) / rate)
+        } else {
+            capacity = whole
+            span = .seconds(max(1, 1 / rate))
+        }
     }
 
     /// The earliest slot at or after `now` that keeps the limit.

@@ -32,17 +32,21 @@ import Testing
         #expect(slots == [start, start, start, start, start + .seconds(1), start + .seconds(1)])
     }
 
-    @Test func aFractionalRateSpreadsItsWholeRequestsOverALongerSpan() {
+    @Test func aFractionalRateKeepsToItsWholePartInAnySecond() {
         let pacer = RequestPacer(perResource: 0.5, total: 200)
         let slots = (0..<3).map { _ in pacer.reserve("/p", at: start) }
         #expect(slots == [start, start + .seconds(2), start + .seconds(4)])
         let twoAndAHalf = RequestPacer(perResource: 2.5, total: 200)
         let spread = (0..<5).map { _ in twoAndAHalf.reserve("/p", at: start) }
-        #expect(
-            spread == [
-                start, start, start + .milliseconds(800), start + .milliseconds(800), start + .milliseconds(1600),
-            ]
-        )
+        #expect(spread == [start, start, start + .seconds(1), start + .seconds(1), start + .seconds(2)])
+        let total = RequestPacer(perResource: 50, total: 3.5)
+        let all = (0..<5).map { total.reserve("/p\($0)", at: start) }
+        #expect(all == [start, start, start, start + .seconds(1), start + .seconds(1)])
+    }
+
+    @Test func ratesBeyondAnyConfigurationAreNotPaced() {
+        let pacer = RequestPacer(perResource: 1e9, total: .infinity)
+        #expect((0..<5000).allSatisfy { _ in pacer.reserve("/p", at: start) == start })
     }
 
     /// Requests arriving at random moments, to a few paths, some of them waiting behind their own
@@ -50,7 +54,9 @@ import Testing
     /// than a pair in the time a pair takes at its rate.
     @Test(arguments: 0..<20) func noSecondHoldsMoreThanTheLimits(seed: Int) {
         var random = SplitMix64(seed: UInt64(seed))
-        let pacer = RequestPacer(perResource: 5, total: 8)
+        // Whole rates, and fractional ones: a second holds no more than their whole parts.
+        let (perResource, total) = seed.isMultiple(of: 2) ? (5.0, 8.0) : (5.5, 8.7)
+        let pacer = RequestPacer(perResource: perResource, total: total)
         var now = start
         var slots: [(path: Int, slot: ContinuousClock.Instant)] = []
         for _ in 0..<400 {
@@ -74,7 +80,7 @@ import Testing
         for path in 0..<3 {
             let times = slots.filter { $0.path == path }.map(\.slot)
             #expect(most(in: .seconds(1), times) <= 5)
-            #expect(most(in: .milliseconds(400), times) <= 2)
+            #expect(most(in: .seconds(2 / perResource), times) <= 2)
         }
         // The limits are reached, not merely kept: requests came faster than 8 a second.
         #expect(most(in: .seconds(1), slots.map(\.slot)) == 8)

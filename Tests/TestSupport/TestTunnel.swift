@@ -166,23 +166,29 @@ private final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 }
 
-/// Writes everything its channel reads to the partner, and closes the partner when its channel
-/// closes.
+/// Writes everything its channel reads to the partner, and closes the partner once its channel
+/// closed and what it read was written: an answer sent just before a close arrives whole.
 private final class RelayHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let partner: any Channel
+    private var lastWrite: EventLoopFuture<Void>?
 
     init(partner: any Channel) {
         self.partner = partner
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner.writeAndFlush(unwrapInboundIn(data), promise: nil)
+        lastWrite = partner.writeAndFlush(unwrapInboundIn(data))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        partner.close(promise: nil)
+        let partner = self.partner
+        if let lastWrite {
+            lastWrite.whenComplete { _ in partner.close(promise: nil) }
+        } else {
+            partner.close(promise: nil)
+        }
         context.fireChannelInactive()
     }
 }
