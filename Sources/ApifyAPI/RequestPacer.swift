@@ -9,9 +9,9 @@ import Synchronization
 /// once, together (an idle pass's overlap read and its unfinished runs share a round trip, where the
 /// second used to wait 20 ms on a timer), then pairs follow at the rate (at 50 a second, a pair every
 /// 40 ms, so that pages read ahead arrive spread as before and are not all held at once); a request
-/// past the second's limit waits until the oldest of its second is a second old. Each request reserves the
-/// earliest slot every window allows; slots are not queued per caller, so a request never waits for
-/// more than the windows call for.
+/// past the second's limit waits until the oldest of its second is a second old. Each request
+/// reserves the earliest slot every window allows; slots are not queued per caller, so a request
+/// never waits for more than the windows call for.
 package final class RequestPacer: Sendable {
     private struct State {
         var all: SendWindow?

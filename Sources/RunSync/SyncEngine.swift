@@ -456,7 +456,7 @@ package struct SyncEngine: Sendable {
     ) async throws {
         // A keyset read saw only the runs from its watermark on: their stored count comes with the
         // source's, in the same call.
-        let keysetTail = report.listTotal == nil ? report.tailStart : nil
+        let keysetTail = report.listTotal == nil && report.tailTotal != nil ? report.tailStart : nil
         let (stored, excess, storedTail) = try await store.liveCount(of: source, startedFrom: keysetTail)
         let baseline = excess ?? 0
         let periodic = headChecks.due(source)

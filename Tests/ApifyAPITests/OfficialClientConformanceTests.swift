@@ -1,5 +1,6 @@
 import ApifySimulator
 import Foundation
+import TestSupport
 import Testing
 
 /// Apify's official Python client (apify-client 3.4.0, models generated from the OpenAPI
@@ -33,24 +34,10 @@ import Testing
         return simulator
     }
 
-    /// Runs the script; returns its exit status and output (through a file: a pipe left unread
-    /// while waiting could fill and stop the script).
+    /// Runs the script; returns its exit status and output.
     static func conformance(_ python: String, baseURL: String) async throws -> (Int32, String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("conformance-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let output = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, baseURL, token]
-        process.standardOutput = output
-        process.standardError = output
-        let status = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        try output.close()
-        return (status, String(decoding: try Data(contentsOf: log), as: UTF8.self))
+        let run = try await ExternalCommand.run([python, script, baseURL, token])
+        return (run.status, run.output)
     }
 
     @Test(.enabled(if: python != nil, "APIFY_CLIENT_PYTHON is not set: .ci/run sets it to a venv with apify-client"))
