@@ -12,6 +12,11 @@ import Synchronization
 /// past the second's limit waits until the oldest of its second is a second old. Each request
 /// reserves the earliest slot every window allows; slots are not queued per caller, so a request
 /// never waits for more than the windows call for.
+///
+/// The windows count slots, the moments requests are handed to the connection pool, not when they
+/// reach the wire: a pool still connecting sends its first requests late, and jitter can bring two
+/// requests closer (docs/sync.md, "Reading ahead"), which the default's margin under the API's
+/// limit absorbs.
 package final class RequestPacer: Sendable {
     private struct State {
         var all: SendWindow?
