@@ -9,8 +9,8 @@ import UnixSignals
 
 /// The long-running service: polls every source on its schedule until a graceful shutdown.
 ///
-/// Each source has its own loop (phase, interval, backoff: `TaskSchedule`), and a shared limiter
-/// bounds the passes in flight. With `allTasks`, a discovery loop lists the account's tasks at start
+/// Each source has its own loop (interval and backoff on a grid all loops share: `TaskSchedule`),
+/// and a shared limiter bounds the passes in flight. With `allTasks`, a discovery loop lists the account's tasks at start
 /// and every `discoveryIntervalSeconds`: a new task gets a loop, a task gone upstream has its loop
 /// end after its current pass. On shutdown every loop is cancelled: a request on the wire is
 /// abandoned, a page being written commits or rolls back as a whole (SQLite work is not
@@ -25,6 +25,9 @@ package final class SyncDaemon: Service {
     /// task left, or was discovered again (and got a new loop), ends.
     private let discovered = Mutex<[String: Int]>([:])
     private let loopNumbers = Atomic<Int>(0)
+    /// Where the grid of every loop's due times starts (`TaskSchedule`): loops started later, by a
+    /// discovery or a reload, poll in step with the others.
+    private let scheduleAnchor = ContinuousClock.now
 
     package init(context: SyncComponents, notifier: SystemdNotifier, logger: Logger) {
         self.context = context
@@ -263,8 +266,10 @@ package final class SyncDaemon: Service {
         whileDiscovered discoveredTask: (id: String, loop: Int)? = nil
     ) async {
         let clock = ContinuousClock()
-        let start = clock.now
-        var due = start + .seconds(TaskSchedule.firstDelay(taskId: "\(reference)", interval: interval))
+        // The first pass goes at once, counted as due in the slot it falls in; the next ones on the
+        // grid that every loop shares (`TaskSchedule`).
+        var due = clock.now
+        var slot = TaskSchedule.slot(atOrBefore: (due - scheduleAnchor).seconds, base: interval)
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -280,15 +285,13 @@ package final class SyncDaemon: Service {
             failures = error?.consecutiveFailures ?? 0
             let total = configuration.polledSources.count + discovered.withLock { $0.count }
             notifier.status(progress.record(source: reference, failed: error != nil, of: total))
-            let now = clock.now
-            let delay = TaskSchedule.nextDelay(
-                lastDue: (due - start).seconds,
-                now: (now - start).seconds,
+            slot = TaskSchedule.nextDue(
+                lastDue: slot,
+                now: (clock.now - scheduleAnchor).seconds,
                 base: interval,
-                consecutiveFailures: failures,
-                jitterFraction: Double.random(in: 0...1)
+                consecutiveFailures: failures
             )
-            due = now + .seconds(delay)
+            due = scheduleAnchor + .seconds(slot)
         }
     }
 
