@@ -10,12 +10,13 @@ import UnixSignals
 /// The long-running service: polls every source on its schedule until a graceful shutdown.
 ///
 /// Each source has its own loop (interval and backoff on a grid all loops share: `TaskSchedule`),
-/// and a shared limiter bounds the passes in flight. With `allTasks`, a discovery loop lists the account's tasks at start
-/// and every `discoveryIntervalSeconds`: a new task gets a loop, a task gone upstream has its loop
-/// end after its current pass. On shutdown every loop is cancelled: a request on the wire is
-/// abandoned, a page being written commits or rolls back as a whole (SQLite work is not
-/// interruptible half-way), and `run()` returns. SIGHUP reads the configuration again: when it is
-/// valid, the loops stop as on shutdown and start again with it; when not, they go on (`reload`).
+/// and a shared limiter bounds the passes in flight. With `allTasks`, a discovery loop lists the
+/// account's tasks at start and every `discoveryIntervalSeconds`: a new task gets a loop, a task
+/// gone upstream has its loop end after its current pass. On shutdown every loop is cancelled: a
+/// request on the wire is abandoned, a page being written commits or rolls back as a whole (SQLite
+/// work is not interruptible half-way), and `run()` returns. SIGHUP reads the configuration again:
+/// when it is valid, the loops stop as on shutdown and start again with it; when not, they go on
+/// (`reload`).
 package final class SyncDaemon: Service {
     private let context: SyncComponents
     private let notifier: SystemdNotifier
@@ -266,10 +267,10 @@ package final class SyncDaemon: Service {
         whileDiscovered discoveredTask: (id: String, loop: Int)? = nil
     ) async {
         let clock = ContinuousClock()
-        // The first pass goes at once, counted as due in the slot it falls in; the next ones on the
-        // grid that every loop shares (`TaskSchedule`).
+        // The first pass goes at once, counted as due in the nearest slot; the next ones on the grid
+        // that every loop shares (`TaskSchedule`).
         var due = clock.now
-        var slot = TaskSchedule.slot(atOrBefore: (due - scheduleAnchor).seconds, base: interval)
+        var slot = TaskSchedule.slot(nearest: (due - scheduleAnchor).seconds, base: interval)
         var failures = 0
         while !Task.isCancelled {
             do {

@@ -2,15 +2,19 @@
 ///
 /// Sources poll **together**: every pass is due on one grid, whole intervals from the daemon's
 /// start (the anchor), so that sources with the same interval run their passes at the same
-/// moments. Threads then wake once for all of them instead of once for each: an idle pass of
-/// twenty sources polled every second cost 2.5 ms of CPU spread over the second, 1.4 ms together
-/// (docs/performance.md, "An idle pass's CPU"). The API is not burst by it: requests are paced
-/// (`maxRequestsPerSecondTotal`) and at most `maxConcurrentTasks` passes run at once.
+/// moments, and threads wake once for all of them instead of once for each (docs/performance.md,
+/// "Where the floor is, and passes together", has what that saves).
 ///
-/// A failing source backs off: its interval doubles with each consecutive failure, up to 16 times
-/// or 15 minutes, whichever is larger than the interval itself. A pass that overran its slot is
-/// followed by the next slot of the grid, never by a pass at once, so that it joins the others.
+/// A source's first pass (at start-up, after a reload, or when a task is discovered) goes at once
+/// and counts as due in the nearest slot, so that the second follows half an interval to an interval
+/// and a half later, never right after it. A failing source backs off: its interval doubles with
+/// each consecutive failure, up to 16 times or 15 minutes, whichever is larger than the interval
+/// itself, rounded up to the grid. A pass that overran its slot is followed by the next slot of the
+/// grid, up to an interval later, never by a pass at once, so that it joins the others.
 package enum TaskSchedule {
+    /// Times within this of a slot count as that slot: slots computed with a rounding error stay put.
+    static let tolerance = 1e-6
+
     /// The wait between a source's passes: the interval after success, backed off after failures.
     package static func interval(base: Double, consecutiveFailures: Int) -> Double {
         guard consecutiveFailures > 0 else { return base }
@@ -20,25 +24,25 @@ package enum TaskSchedule {
 
     /// When the next pass is due, in seconds from the anchor, after a pass that was due at `lastDue`
     /// and ended at `now` (both from the anchor too): the first slot of the grid of `base` that is
-    /// at least the (backed-off) interval after `lastDue`, and not before `now`.
+    /// at least the (backed-off) interval after `lastDue`, and not before `now` (by more than the
+    /// tolerance).
     package static func nextDue(lastDue: Double, now: Double, base: Double, consecutiveFailures: Int) -> Double {
         let wait = interval(base: base, consecutiveFailures: consecutiveFailures)
         return slot(atOrAfter: max(lastDue + wait, now), base: base)
     }
 
-    /// The slot of the grid of `base` that `time` falls in: where a pass that starts at `time`
-    /// without waiting (a source's first, a task discovered later) counts as due.
-    package static func slot(atOrBefore time: Double, base: Double) -> Double {
-        guard base > 0, time > 0 else { return max(time, 0) }
-        return ((time + 1e-6) / base).rounded(.down) * base
+    /// The slot of the grid of `base` nearest to `time`: the one a first pass, which starts at
+    /// `time` without waiting, counts as.
+    package static func slot(nearest time: Double, base: Double) -> Double {
+        precondition(base > 0, "an interval is positive")
+        return max((time / base).rounded(.toNearestOrAwayFromZero), 0) * base
     }
 
     /// The first slot of the grid of `base` at or after `time`. Slots are computed, not added up, and
-    /// a time within a microsecond past a slot counts as that slot: a source due at slot k that
+    /// a time within the tolerance past a slot counts as that slot: a source due at slot k that
     /// computes k·base with a rounding error is not pushed to slot k + 1.
     package static func slot(atOrAfter time: Double, base: Double) -> Double {
-        guard base > 0, time > 0 else { return max(time, 0) }
-        let index = ((time - 1e-6) / base).rounded(.up)
-        return max(index, 0) * base
+        precondition(base > 0, "an interval is positive")
+        return max(((time - tolerance) / base).rounded(.up), 0) * base
     }
 }
