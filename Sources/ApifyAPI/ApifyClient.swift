@@ -404,6 +404,9 @@ package final class ApifyClient: Sendable {
     }
 
     private func backOff(path: String, attempt: Int, cause: String, retryAfter: Duration?) async throws {
+        // A request cancelled on the wire (its pass ended, the daemon stops) failed for that reason:
+        // it ends here, without a retry announced.
+        try Task.checkCancellation()
         let delay = configuration.retry.delay(
             beforeRetry: attempt,
             jitter: Double.random(in: 1...2),

@@ -8,18 +8,23 @@
 /// A source's first pass (at start-up, after a reload, or when a task is discovered) goes at once
 /// and counts as due in the nearest slot, so that the second follows half an interval to an interval
 /// and a half later, never right after it. A failing source backs off: its interval doubles with
-/// each consecutive failure, up to 16 times or 15 minutes, whichever is larger than the interval
-/// itself, rounded up to the grid. A pass that overran its slot is followed by the next slot of the
+/// each consecutive failure, up to 16 times or the whole intervals that fit in 15 minutes, whichever
+/// is less, and never less than the interval itself: a wait stays on the grid and under the cap. A pass that overran its slot is followed by the next slot of the
 /// grid, up to an interval later, never by a pass at once, so that it joins the others.
 package enum TaskSchedule {
     /// Times within this of a slot count as that slot: slots computed with a rounding error stay put.
     static let tolerance = 1e-6
 
-    /// The wait between a source's passes: the interval after success, backed off after failures.
+    /// The longest backoff, in seconds, unless the interval itself is longer.
+    static let backoffCap = 900.0
+
+    /// The wait between a source's passes: the interval after success, backed off after failures, a
+    /// whole number of intervals.
     package static func interval(base: Double, consecutiveFailures: Int) -> Double {
         guard consecutiveFailures > 0 else { return base }
         let factor = Double(1 << min(consecutiveFailures - 1, 4))
-        return min(base * factor, max(base, 900))
+        let cap = max((backoffCap / base).rounded(.down), 1) * base
+        return min(base * factor, cap)
     }
 
     /// When the next pass is due, in seconds from the anchor, after a pass that was due at `lastDue`

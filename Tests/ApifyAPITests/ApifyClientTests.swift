@@ -1,6 +1,7 @@
 import ApifyAPI
 import ApifySimulator
 import RunModel
+import TestSupport
 import Testing
 
 @Suite struct ApifyClientTests {
@@ -129,6 +130,27 @@ import Testing
         #expect(sleeps.count == 3)
         #expect(zip(sleeps, [0.5, 1.0, 2.0]).allSatisfy { $0 >= .seconds($1) && $0 <= .seconds($1 * 2) })
         try await fixture.shutdown()
+    }
+
+    /// A request cancelled on the wire (the pass's other request failed, the daemon stops) ends with
+    /// the cancellation: it is not announced as a failure about to be retried.
+    @Test func aCancelledRequestIsNotRetried() async throws {
+        let transport = StalledTransport()
+        let log = CapturedLog()
+        let sleeps = SleepRecorder()
+        let client = ApifyClient(
+            configuration: .init(baseURL: "http://127.0.0.1:9", token: APIToken(secret: "t", source: "the test")),
+            transport: transport,
+            logger: log.logger(level: .trace),
+            sleep: { duration in sleeps.withLock { $0.append(duration) } }
+        )
+        let request = Task { try await client.listRuns(.task("t"), offset: 0) }
+        while transport.requests == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        request.cancel()
+        await #expect(throws: CancellationError.self) { try await request.value }
+        #expect(transport.requests == 1)
+        #expect(sleeps.withLock { $0 }.isEmpty)
+        #expect(!log.all.contains { $0.message == "request failed, retrying" }, "\(log.all.map(\.message))")
     }
 
     @Test func badTokenIsATypedErrorWithoutRetryOrSecret() async throws {

@@ -26,6 +26,11 @@ import Testing
         #expect(TaskSchedule.interval(base: 60, consecutiveFailures: 4) == 480)
         #expect(TaskSchedule.interval(base: 60, consecutiveFailures: 9) == 900)
         #expect(TaskSchedule.interval(base: 3600, consecutiveFailures: 9) == 3600)
+        // The cap is the whole intervals that fit in 15 minutes: never more, and never less than one.
+        #expect(TaskSchedule.interval(base: 70, consecutiveFailures: 9) == 840)
+        #expect(TaskSchedule.interval(base: 500, consecutiveFailures: 9) == 500)
+        #expect(TaskSchedule.interval(base: 899, consecutiveFailures: 9) == 899)
+        #expect(TaskSchedule.interval(base: 1.7, consecutiveFailures: 9) == 16 * 1.7)
     }
 
     @Test func theCadenceIsKeptAndAnOverrunWaitsForTheNextSlot() {
@@ -33,10 +38,10 @@ import Testing
         // Overran its slot: the next slot, not a pass at once, so that it polls with the others again.
         #expect(TaskSchedule.nextDue(lastDue: 60, now: 130, base: 60, consecutiveFailures: 0) == 180)
         #expect(TaskSchedule.nextDue(lastDue: 60, now: 180, base: 60, consecutiveFailures: 0) == 180)
-        // Backed off by whole intervals: still on the grid, the cap rounded up to it.
+        // Backed off by whole intervals: still on the grid, and within the cap.
         #expect(TaskSchedule.nextDue(lastDue: 60, now: 61, base: 60, consecutiveFailures: 2) == 180)
         #expect(TaskSchedule.nextDue(lastDue: 60, now: 61, base: 60, consecutiveFailures: 3) == 300)
-        #expect(TaskSchedule.nextDue(lastDue: 70, now: 71, base: 70, consecutiveFailures: 5) == 70 + 910)
+        #expect(TaskSchedule.nextDue(lastDue: 70, now: 71, base: 70, consecutiveFailures: 5) == 70 + 840)
         // A first pass counts as the nearest slot: the second follows half an interval to an interval
         // and a half later, never right after it.
         #expect(
