@@ -131,7 +131,7 @@ package final class SyncDaemon: Service {
     }
 
     /// The configuration file read again after SIGHUP, or nil when it is invalid (the running one
-    /// stays, and the log says why). Sources, intervals, discovery and concurrency change at once;
+    /// stays, and the log says why) or changes nothing the loops use (they go on). Sources, intervals, discovery and concurrency change at once;
     /// what the HTTP client, the store and the metrics endpoint were built with changes at the next
     /// start, as logged.
     private func reload(replacing running: Configuration) -> Configuration? {
@@ -171,9 +171,6 @@ package final class SyncDaemon: Service {
             ("metricsListen", next.metricsListen != running.metricsListen),
         ]
         let later = fixed.filter(\.1).map(\.0)
-        var metadata: Logger.Metadata = ["event": "config_reloaded", "sources": "\(next.sourceSummary)"]
-        if !later.isEmpty { metadata["at_next_start"] = "\(later.joined(separator: ","))" }
-        logger.notice("configuration reloaded", metadata: metadata)
         // Those keys keep their running values until a restart; the rest is the new file's.
         var effective = next
         (effective.apiBaseUrl, effective.database, effective.token, effective.tokenFile) =
@@ -184,7 +181,14 @@ package final class SyncDaemon: Service {
             (running.maxRequestsPerSecond, running.maxRequestsPerSecondTotal, running.allowInsecureHttp)
         effective.caFile = running.caFile
         effective.metricsListen = running.metricsListen
-        return effective
+        // A reload that changes nothing the loops use (the same file again, or only keys for the next
+        // start) keeps them: restarted, every source would poll at once, off the grid.
+        let restart = effective != running
+        var metadata: Logger.Metadata = ["event": "config_reloaded", "sources": "\(next.sourceSummary)"]
+        if !later.isEmpty { metadata["at_next_start"] = "\(later.joined(separator: ","))" }
+        if !restart { metadata["loops"] = "kept" }
+        logger.notice("configuration reloaded", metadata: metadata)
+        return restart ? effective : nil
     }
 
     /// Lists the account's tasks now and every discovery interval, starting a loop for each new one

@@ -443,6 +443,25 @@ import Testing
         try await waitUntil(timeout: .seconds(30)) {
             ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").contains(failed)
         }
+        // The same file again: read, and the loops go on as they were (restarted, every source would
+        // poll at once); so does a change that waits for the next start.
+        daemon.signal(SIGHUP)
+        try await waitUntil { daemon.stderr.components(separatedBy: "event=config_reloaded").count == 5 }
+        let unchanged = daemon.stderr.components(separatedBy: "event=config_reloaded").last ?? ""
+        #expect(unchanged.prefix(while: { $0 != "\n" }).contains("loops=kept"), "\(daemon.stderr)")
+        _ = try configFile(
+            tasks: [newsId, tasks[1]],
+            extra: #","pollIntervalSeconds":1,"requestTimeoutSeconds":7,"alerts":{"sinks":[\#(sink)]}"#
+        )
+        daemon.signal(SIGHUP)
+        try await waitUntil { daemon.stderr.components(separatedBy: "event=config_reloaded").count == 6 }
+        let later = daemon.stderr.components(separatedBy: "event=config_reloaded").last ?? ""
+        let line = later.prefix(while: { $0 != "\n" })
+        #expect(line.contains("loops=kept") && line.contains("at_next_start=requestTimeoutSeconds"), "\(daemon.stderr)")
+        let afterReloads = simulator.withWorld { $0.createRuns(task: newsId, count: 1)[0] }
+        try await waitUntil(timeout: .seconds(30)) {
+            (try? self.count("SELECT count(*) FROM runs WHERE id = '\(afterReloads)'")) == 1
+        }
         daemon.signal(SIGTERM)
         #expect(await daemon.wait(timeout: .seconds(25)) == 0, "\(daemon.stderr)")
         #expect(!daemon.stderr.contains(Self.token))
