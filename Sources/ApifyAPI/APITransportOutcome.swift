@@ -9,4 +9,12 @@ package enum APITransportOutcome: Sendable {
     case failed(String)
     /// No whole answer within the timeout.
     case timedOut(after: Duration)
+
+    /// Whether the server answered (with any status, or a body over the limit).
+    package var isAnswer: Bool {
+        switch self {
+        case .response, .tooLarge: true
+        case .failed, .timedOut: false
+        }
+    }
 }

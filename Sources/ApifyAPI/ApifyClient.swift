@@ -282,6 +282,9 @@ package final class ApifyClient: Sendable {
             try Task.checkCancellation()
             try await pace(path)
             let outcome = await send(url: url, headers: headers)
+            // A request cancelled on the wire (its pass ended, the daemon stops) failed for that
+            // reason: it ends so, neither announced as retried nor reported as exhausted.
+            if Task.isCancelled, !outcome.isAnswer { throw CancellationError() }
             let mayRetry = attempt <= configuration.retry.maxRetries
             switch try verdict(on: outcome, path: path, resource: resource, notFound: notFound, mayRetry: mayRetry) {
             case .answered(let status, let body):
@@ -404,9 +407,6 @@ package final class ApifyClient: Sendable {
     }
 
     private func backOff(path: String, attempt: Int, cause: String, retryAfter: Duration?) async throws {
-        // A request cancelled on the wire (its pass ended, the daemon stops) failed for that reason:
-        // it ends here, without a retry announced.
-        try Task.checkCancellation()
         let delay = configuration.retry.delay(
             beforeRetry: attempt,
             jitter: Double.random(in: 1...2),

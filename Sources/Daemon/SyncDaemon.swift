@@ -15,8 +15,8 @@ import UnixSignals
 /// gone upstream has its loop end after its current pass. On shutdown every loop is cancelled: a
 /// request on the wire is abandoned, a page being written commits or rolls back as a whole (SQLite
 /// work is not interruptible half-way), and `run()` returns. SIGHUP reads the configuration again:
-/// when it is valid, the loops stop as on shutdown and start again with it; when not, they go on
-/// (`reload`).
+/// when it is valid and changes something, the loops stop as on shutdown and start again with it;
+/// when not, they go on (`reload`).
 package final class SyncDaemon: Service {
     private let context: SyncComponents
     private let notifier: SystemdNotifier
@@ -131,9 +131,10 @@ package final class SyncDaemon: Service {
     }
 
     /// The configuration file read again after SIGHUP, or nil when it is invalid (the running one
-    /// stays, and the log says why) or changes nothing the loops use (they go on). Sources, intervals, discovery and concurrency change at once;
-    /// what the HTTP client, the store and the metrics endpoint were built with changes at the next
-    /// start, as logged.
+    /// stays, and the log says why) or changes nothing that applies now (the loops go on). Sources,
+    /// intervals, discovery, concurrency, alerts and health checks change at once; what the HTTP
+    /// client, the store and the metrics endpoint were built with changes at the next start, as
+    /// logged.
     private func reload(replacing running: Configuration) -> Configuration? {
         let next: Configuration
         do {
@@ -181,8 +182,8 @@ package final class SyncDaemon: Service {
             (running.maxRequestsPerSecond, running.maxRequestsPerSecondTotal, running.allowInsecureHttp)
         effective.caFile = running.caFile
         effective.metricsListen = running.metricsListen
-        // A reload that changes nothing the loops use (the same file again, or only keys for the next
-        // start) keeps them: restarted, every source would poll at once, off the grid.
+        // A reload that changes nothing (the same file again, or only keys for the next start) keeps
+        // the loops: restarted, every source would poll at once, off the grid.
         let restart = effective != running
         var metadata: Logger.Metadata = ["event": "config_reloaded", "sources": "\(next.sourceSummary)"]
         if !later.isEmpty { metadata["at_next_start"] = "\(later.joined(separator: ","))" }
@@ -282,6 +283,7 @@ package final class SyncDaemon: Service {
             } catch {
                 return
             }
+            slot = TaskSchedule.slot(due: slot, wokeAt: (clock.now - scheduleAnchor).seconds, base: interval)
             if let discoveredTask, discovered.withLock({ $0[discoveredTask.id] }) != discoveredTask.loop { return }
             let failedBefore = failures
             let error = await limiter.run { await self.context.runner.pass(reference, failedBefore: failedBefore) }

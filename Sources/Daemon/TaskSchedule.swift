@@ -5,12 +5,14 @@
 /// moments, and threads wake once for all of them instead of once for each (docs/performance.md,
 /// "Where the floor is, and passes together", has what that saves).
 ///
-/// A source's first pass (at start-up, after a reload, or when a task is discovered) goes at once
-/// and counts as due in the nearest slot, so that the second follows half an interval to an interval
-/// and a half later, never right after it. A failing source backs off: its interval doubles with
-/// each consecutive failure, up to 16 times or the whole intervals that fit in 15 minutes, whichever
-/// is less, and never less than the interval itself: a wait stays on the grid and under the cap. A pass that overran its slot is followed by the next slot of the
-/// grid, up to an interval later, never by a pass at once, so that it joins the others.
+/// A source's first pass (at start-up, when a reload restarts the loops, or when a task is
+/// discovered) goes at once and counts as due in the nearest slot, so that the second follows half
+/// an interval to an interval and a half later, never right after it; so does a pass that woke more
+/// than half an interval late (after a suspend). A failing source backs off: its interval doubles
+/// with each consecutive failure, up to 16 times or the whole intervals that fit in 15 minutes,
+/// whichever is less, and never less than the interval itself (an interval over 7.5 minutes does
+/// not back off). A pass that overran its slot is followed by the next slot of the grid, up to an
+/// interval later, never by a pass at once, so that it joins the others.
 package enum TaskSchedule {
     /// Times within this of a slot count as that slot: slots computed with a rounding error stay put.
     static let tolerance = 1e-6
@@ -41,6 +43,13 @@ package enum TaskSchedule {
     package static func slot(nearest time: Double, base: Double) -> Double {
         precondition(base > 0, "an interval is positive")
         return max((time / base).rounded(.toNearestOrAwayFromZero), 0) * base
+    }
+
+    /// The slot a pass due at `slot` counts as when its loop woke at `time`: that slot, unless it woke
+    /// more than half an interval late (the machine was suspended, the process stopped), when it
+    /// counts as a first pass does, in the nearest slot, so that the next does not follow at once.
+    package static func slot(due slot: Double, wokeAt time: Double, base: Double) -> Double {
+        time - slot > base / 2 ? self.slot(nearest: time, base: base) : slot
     }
 
     /// The first slot of the grid of `base` at or after `time`. Slots are computed, not added up, and

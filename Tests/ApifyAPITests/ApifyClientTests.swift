@@ -133,13 +133,19 @@ import Testing
     }
 
     /// A request cancelled on the wire (the pass's other request failed, the daemon stops) ends with
-    /// the cancellation: it is not announced as a failure about to be retried.
-    @Test func aCancelledRequestIsNotRetried() async throws {
+    /// the cancellation: it is neither announced as a failure about to be retried nor, on its last
+    /// allowed attempt, reported as retries exhausted.
+    @Test(.timeLimit(.minutes(1)), arguments: [0, 3])
+    func aCancelledRequestEndsAsCancelled(maxRetries: Int) async throws {
         let transport = StalledTransport()
         let log = CapturedLog()
         let sleeps = SleepRecorder()
         let client = ApifyClient(
-            configuration: .init(baseURL: "http://127.0.0.1:9", token: APIToken(secret: "t", source: "the test")),
+            configuration: .init(
+                baseURL: "http://127.0.0.1:9",
+                token: APIToken(secret: "t", source: "the test"),
+                retry: RetryPolicy(maxRetries: maxRetries)
+            ),
             transport: transport,
             logger: log.logger(level: .trace),
             sleep: { duration in sleeps.withLock { $0.append(duration) } }
@@ -150,7 +156,7 @@ import Testing
         await #expect(throws: CancellationError.self) { try await request.value }
         #expect(transport.requests == 1)
         #expect(sleeps.withLock { $0 }.isEmpty)
-        #expect(!log.all.contains { $0.message == "request failed, retrying" }, "\(log.all.map(\.message))")
+        #expect(!log.all.contains { $0.metadata["attempt"] != nil }, "\(log.all.map(\.message))")
     }
 
     @Test func badTokenIsATypedErrorWithoutRetryOrSecret() async throws {

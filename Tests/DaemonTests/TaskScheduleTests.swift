@@ -17,6 +17,18 @@ import Testing
         #expect(TaskSchedule.slot(nearest: 3.4, base: 1) == 3)
         #expect(TaskSchedule.slot(nearest: 3.6, base: 1) == 4)
         #expect(TaskSchedule.slot(nearest: 0.2, base: 60) == 0)
+        // A loop that woke late by more than half an interval counts its pass as a first one.
+        #expect(TaskSchedule.slot(due: 6, wokeAt: 6.003, base: 2) == 6)
+        #expect(TaskSchedule.slot(due: 6, wokeAt: 6.9, base: 2) == 6)
+        #expect(TaskSchedule.slot(due: 6, wokeAt: 9.9, base: 2) == 10)
+        #expect(
+            TaskSchedule.nextDue(
+                lastDue: TaskSchedule.slot(due: 6, wokeAt: 9.9, base: 2),
+                now: 9.95,
+                base: 2,
+                consecutiveFailures: 0
+            ) == 12
+        )
     }
 
     @Test func failuresBackOffUpToACap() {
