@@ -283,13 +283,15 @@ package final class ApifyClient: Sendable {
             try await pace(path)
             let outcome = await send(url: url, headers: headers)
             // A request cancelled on the wire (its pass ended, the daemon stops) failed for that
-            // reason: it ends so, neither announced as retried nor reported as exhausted.
+            // reason: it ends so, neither counted, nor announced as retried, nor reported as exhausted.
             if Task.isCancelled, !outcome.isAnswer { throw CancellationError() }
             let mayRetry = attempt <= configuration.retry.maxRetries
             switch try verdict(on: outcome, path: path, resource: resource, notFound: notFound, mayRetry: mayRetry) {
             case .answered(let status, let body):
                 return (status, body)
             case .retry(let cause, let retryAfter):
+                // An answer to retry (429, 5xx) that came as the request was cancelled ends it too.
+                try Task.checkCancellation()
                 guard mayRetry else {
                     throw ApifyError.retriesExhausted(path: path, attempts: attempt, lastCause: cause)
                 }
@@ -328,8 +330,8 @@ package final class ApifyClient: Sendable {
     }
 
     /// Judges one attempt: the answer, a retry with its cause, or (thrown) the error that ends the
-    /// request. Tells the observer, which counts the attempt as retried only when it will be
-    /// (cancellation ends the loop at the backoff).
+    /// request. Tells the observer, which counts the attempt as retried only when it will be (an
+    /// answer to retry that came as the request was cancelled is not).
     private func verdict(
         on outcome: APITransportOutcome,
         path: String,

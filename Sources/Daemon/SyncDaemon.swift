@@ -273,7 +273,7 @@ package final class SyncDaemon: Service {
     ) async {
         let clock = ContinuousClock()
         // The first pass goes at once, counted as due in the nearest slot; the next ones on the grid
-        // that every loop shares (`TaskSchedule`).
+        // that every loop shares (`TaskSchedule`), a pass that woke late counted anew.
         var due = clock.now
         var slot = TaskSchedule.slot(nearest: (due - scheduleAnchor).seconds, base: interval)
         var failures = 0

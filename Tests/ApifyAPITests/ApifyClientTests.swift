@@ -133,30 +133,76 @@ import Testing
     }
 
     /// A request cancelled on the wire (the pass's other request failed, the daemon stops) ends with
-    /// the cancellation: it is neither announced as a failure about to be retried nor, on its last
-    /// allowed attempt, reported as retries exhausted.
+    /// the cancellation: it is neither counted, nor announced as a failure about to be retried, nor,
+    /// on its last allowed attempt, reported as retries exhausted.
     @Test(.timeLimit(.minutes(1)), arguments: [0, 3])
     func aCancelledRequestEndsAsCancelled(maxRetries: Int) async throws {
-        let transport = StalledTransport()
+        let cancelled = try await Self.cancelRequest(
+            answeredWith: .failed("CancellationError()"),
+            maxRetries: maxRetries
+        )
+        #expect(cancelled.error is CancellationError, "\(String(describing: cancelled.error))")
+        #expect(cancelled.requests == 1)
+        #expect(cancelled.sleeps.isEmpty)
+        #expect(cancelled.attempts.isEmpty)
+        #expect(!cancelled.log.contains { $0.metadata["attempt"] != nil }, "\(cancelled.log.map(\.message))")
+    }
+
+    /// What came as a request was cancelled: an answer is used (a page is a page); an answer to retry
+    /// or a timeout ends the request as cancelled, the answer counted as not retried.
+    @Test(.timeLimit(.minutes(1)), arguments: ["200", "503", "timeout"])
+    func anAnswerThatComesAsTheRequestIsCancelled(answer: String) async throws {
+        let page = #"{"data":{"total":0,"offset":0,"limit":1000,"count":0,"items":[]}}"#
+        let outcome: APITransportOutcome =
+            switch answer {
+            case "200": .response(status: 200, headers: [], body: Array(page.utf8))
+            case "503": .response(status: 503, headers: [], body: [])
+            default: .timedOut(after: .seconds(30))
+            }
+        let cancelled = try await Self.cancelRequest(answeredWith: outcome, maxRetries: 3)
+        #expect(cancelled.sleeps.isEmpty)
+        #expect(!cancelled.log.contains { $0.metadata["attempt"] != nil }, "\(cancelled.log.map(\.message))")
+        switch answer {
+        case "200":
+            #expect(cancelled.error == nil)
+            #expect(cancelled.attempts == ["2xx"])
+        case "503":
+            #expect(cancelled.error is CancellationError, "\(String(describing: cancelled.error))")
+            #expect(cancelled.attempts == ["5xx"])
+        default:
+            #expect(cancelled.error is CancellationError, "\(String(describing: cancelled.error))")
+            #expect(cancelled.attempts.isEmpty)
+        }
+    }
+
+    /// A page request whose transport waits until the request is cancelled, then ends with `outcome`.
+    private static func cancelRequest(
+        answeredWith outcome: APITransportOutcome,
+        maxRetries: Int
+    ) async throws -> (
+        error: (any Error)?, requests: Int, sleeps: [Duration], attempts: [String], log: [CapturedLog.Record]
+    ) {
+        let transport = StalledTransport(outcome: outcome)
         let log = CapturedLog()
         let sleeps = SleepRecorder()
+        let attempts = AttemptRecorder()
         let client = ApifyClient(
             configuration: .init(
                 baseURL: "http://127.0.0.1:9",
-                token: APIToken(secret: "t", source: "the test"),
+                token: APIToken(secret: "apify_api_CANCELLEDtoken0123456789", source: "the test"),
                 retry: RetryPolicy(maxRetries: maxRetries)
             ),
             transport: transport,
             logger: log.logger(level: .trace),
-            sleep: { duration in sleeps.withLock { $0.append(duration) } }
+            sleep: { duration in sleeps.withLock { $0.append(duration) } },
+            observer: attempts
         )
         let request = Task { try await client.listRuns(.task("t"), offset: 0) }
         while transport.requests == 0 { try await Task.sleep(for: .milliseconds(5)) }
         request.cancel()
-        await #expect(throws: CancellationError.self) { try await request.value }
-        #expect(transport.requests == 1)
-        #expect(sleeps.withLock { $0 }.isEmpty)
-        #expect(!log.all.contains { $0.metadata["attempt"] != nil }, "\(log.all.map(\.message))")
+        var error: (any Error)?
+        do { _ = try await request.value } catch let thrown { error = thrown }
+        return (error, transport.requests, sleeps.withLock { $0 }, attempts.attempts, log.all)
     }
 
     @Test func badTokenIsATypedErrorWithoutRetryOrSecret() async throws {

@@ -20,6 +20,7 @@ import Testing
         // A loop that woke late by more than half an interval counts its pass as a first one.
         #expect(TaskSchedule.slot(due: 6, wokeAt: 6.003, base: 2) == 6)
         #expect(TaskSchedule.slot(due: 6, wokeAt: 6.9, base: 2) == 6)
+        #expect(TaskSchedule.slot(due: 6, wokeAt: 7, base: 2) == 6)
         #expect(TaskSchedule.slot(due: 6, wokeAt: 9.9, base: 2) == 10)
         #expect(
             TaskSchedule.nextDue(
@@ -75,7 +76,7 @@ import Testing
     }
 
     /// Loops started at different times poll on one grid whatever their passes take (some longer
-    /// than the interval) and however often they fail; while their passes fit in the interval, they
+    /// than the interval), however often they fail and however late they wake; while their passes fit in the interval, they
     /// poll in the very same slots: the point of the grid.
     @Test(arguments: 0..<40) func loopsStartedApartPollTogether(seed: Int) {
         var random = SplitMix64(seed: UInt64(seed))
@@ -91,6 +92,8 @@ import Testing
             var seen: [Double] = []
             var failures = 0
             while due < 100 * base {
+                // As `pollLoop` does once awake: a loop that woke late counts its pass anew.
+                due = TaskSchedule.slot(due: due, wokeAt: begin, base: base)
                 let longest = quiet ? 0.9 * base : 1.5 * base
                 now = begin + Double.random(in: 0..<longest, using: &random)
                 if !quiet { failures = Int.random(in: 0..<10, using: &random) == 0 ? failures + 1 : 0 }
@@ -100,6 +103,10 @@ import Testing
                 #expect(abs(next / base - (next / base).rounded()) < 1e-9)
                 due = next
                 begin = max(now, due)
+                // Now and then, when not quiet, the loop wakes late (a suspend, a stopped process).
+                if !quiet, Int.random(in: 0..<20, using: &random) == 0 {
+                    begin += Double.random(in: 0..<(5 * base), using: &random)
+                }
                 seen.append((due / base).rounded())
             }
             slots.append(seen)
