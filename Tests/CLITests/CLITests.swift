@@ -396,6 +396,27 @@ import Testing
         }
     }
 
+    /// A reload that changes nothing keeps the loops where they stand on the grid: with an hour's
+    /// interval, no pass follows it. One that changes something restarts them, and every source polls
+    /// at once.
+    @Test func aReloadThatChangesNothingKeepsTheLoops() async throws {
+        let config = try configFile(tasks: [tasks[1]], extra: #","pollIntervalSeconds":3600"#)
+        let daemon = try ProgramRun(["run", "--config", config, "--log-level", "debug"])
+        defer { if daemon.isRunning { daemon.signal(SIGKILL) } }
+        func passes() -> Int { daemon.stderr.components(separatedBy: "event=task_synced").count - 1 }
+        try await waitUntil { passes() == 1 }
+        daemon.signal(SIGHUP)
+        try await waitUntil { daemon.stderr.contains("loops=kept") }
+        try await Task.sleep(for: .seconds(2))
+        #expect(passes() == 1, "\(daemon.stderr)")
+        _ = try configFile(tasks: [tasks[1]], extra: #","pollIntervalSeconds":3600,"maxConcurrentTasks":3"#)
+        daemon.signal(SIGHUP)
+        try await waitUntil { passes() == 2 }
+        #expect(daemon.stderr.components(separatedBy: "event=config_reloaded").count == 3, "\(daemon.stderr)")
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(25)) == 0, "\(daemon.stderr)")
+    }
+
     @Test func sighupReloadsTheSourcesAndAnInvalidFileKeepsTheRunningOnes() async throws {
         let config = try configFile(tasks: [tasks[1]], extra: #","pollIntervalSeconds":1"#)
         let daemon = try ProgramRun(["run", "--config", config])
